@@ -1,0 +1,1 @@
+"""Readers and writers for the blog export formats linkkeeper understands."""
