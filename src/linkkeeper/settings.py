@@ -1,0 +1,151 @@
+"""Settings: defaults in one place, then `linkkeeper.toml` (or --config), then LINKKEEPER_* environment
+variables, then command-line flags, each overriding the one before."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_FILE = "linkkeeper.toml"
+ENV_PREFIX = "LINKKEEPER_"
+
+
+class SettingsError(ValueError):
+    """A settings file, variable or flag that cannot be used; the message names where it came from."""
+
+
+@dataclass(frozen=True)
+class ConnectTo:
+    """One curl-style --connect-to rule: requests for host:port go to address:to_port instead.
+
+    `host` or `port` may be "*" (or empty) for any. The request keeps its own Host header and URL, so a
+    realistic hostname can be served from loopback.
+    """
+
+    host: str
+    port: str
+    address: str
+    to_port: int | None
+
+    @classmethod
+    def parse(cls, text: str) -> "ConnectTo":
+        parts = text.rsplit(":", 3) if text.count(":") >= 3 else None
+        if not parts or len(parts) != 4:
+            raise SettingsError(f"connect_to entry {text!r} is not HOST:PORT:ADDRESS:PORT")
+        host, port, address, to_port = parts
+        if not address:
+            raise SettingsError(f"connect_to entry {text!r} has no address")
+        try:
+            to_port_number = int(to_port) if to_port not in ("", "*") else None
+        except ValueError:
+            raise SettingsError(f"connect_to entry {text!r}: port {to_port!r} is not a number") from None
+        return cls(host.lower() or "*", port or "*", address.strip("[]"), to_port_number)
+
+    def matches(self, host: str, port: int) -> bool:
+        return self.host in ("*", host.lower()) and self.port in ("*", str(port))
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}:{self.address}:{self.to_port or '*'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: str = "linkkeeper.db"
+    reports_dir: str = "reports"
+    # Checking: politeness and patience.
+    concurrency: int = 32
+    per_host: int = 2
+    connect_timeout: float = 10.0
+    read_timeout: float = 20.0
+    total_timeout: float = 30.0
+    max_redirects: int = 10
+    max_bytes: int = 1_000_000
+    retries: int = 2
+    retry_wait_max: float = 30.0
+    user_agent: str = "linkkeeper/0.1 (+https://github.com/linkkeeper/linkkeeper; link checker for blog archives)"
+    contact: str = ""
+    # The blog's own hosts (links back to it count as nullified). Learnt from the export when empty.
+    blog_hosts: tuple[str, ...] = ()
+    # The window in which the blogging software nullified Original Article links (informational; reports).
+    nullified_from: str = "2012-09-11"
+    nullified_to: str = "2012-12-11"
+    # Archive endpoints: overridable so a local archive can stand in for the Wayback Machine.
+    wayback_cdx_url: str = "https://web.archive.org/cdx/search/cdx"
+    wayback_availability_url: str = "https://archive.org/wayback/available"
+    wayback_replay_url: str = "https://web.archive.org/web/"
+    # Requests per second per archive endpoint, shared by every task (Internet Archive's published limits).
+    cdx_rate: float = 0.4
+    replay_rate: float = 8.0
+    availability_rate: float = 0.2
+    # Repairs: proposals at or above this confidence are approved without a curator.
+    auto_approve_confidence: float = 0.9
+    # Network: curl-style HOST:PORT:ADDRESS:PORT rules, and addresses the address guard lets through.
+    connect_to: tuple[ConnectTo, ...] = ()
+    allow_addresses: tuple[str, ...] = ()
+
+    def replace(self, **changes: Any) -> "Settings":
+        return dataclasses.replace(self, **_coerce_all(changes, "flags"))
+
+    @property
+    def full_user_agent(self) -> str:
+        return f"{self.user_agent} contact:{self.contact}" if self.contact else self.user_agent
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, value: Any, origin: str) -> Any:
+    if name not in FIELDS:
+        raise SettingsError(f"{origin}: unknown setting {name!r}")
+    default = getattr(Settings(), name)
+    try:
+        if name == "connect_to":
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(i if isinstance(i, ConnectTo) else ConnectTo.parse(str(i).strip()) for i in items if str(i).strip())
+        if isinstance(default, tuple):
+            items = value.split(",") if isinstance(value, str) else list(value)
+            return tuple(str(i).strip() for i in items if str(i).strip())
+        if isinstance(default, bool):
+            if isinstance(value, str):
+                return value.strip().lower() in ("1", "true", "yes", "on")
+            return bool(value)
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        return str(value)
+    except SettingsError as exc:
+        raise SettingsError(f"{origin}: {exc}") from None
+    except (TypeError, ValueError):
+        raise SettingsError(f"{origin}: setting {name!r} = {value!r} is not a valid {type(default).__name__}") from None
+
+
+def _coerce_all(values: dict[str, Any], origin: str) -> dict[str, Any]:
+    return {k: _coerce(k, v, origin) for k, v in values.items() if v is not None}
+
+
+def load(config: str | os.PathLike | None = None, env: dict[str, str] | None = None, **flags: Any) -> Settings:
+    """Build the settings: defaults < TOML file < environment < flags (None flags are ignored)."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    path = Path(config) if config else Path(env.get(ENV_PREFIX + "CONFIG", DEFAULT_CONFIG_FILE))
+    if config and not path.exists():
+        raise SettingsError(f"{path}: settings file not found")
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"{path}: {exc}") from None
+        # Accept both a flat file and one with a [linkkeeper] table.
+        data = data.get("linkkeeper", data)
+        values.update(_coerce_all(data, str(path)))
+    for key, raw in env.items():
+        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG":
+            name = key[len(ENV_PREFIX):].lower()
+            values[name] = _coerce(name, raw, f"environment variable {key}")
+    values.update(_coerce_all(flags, "command line"))
+    return Settings(**values)
