@@ -179,7 +179,7 @@ async def probe(session: aiohttp.ClientSession, url: str, settings: Settings,
     last: Evidence | None = None
 
     def wait(retry_state) -> float:
-        backoff = wait_exponential_jitter(initial=0.5, max=settings.retry_wait_max)(retry_state)
+        backoff = wait_exponential_jitter(multiplier=0.5, max=settings.retry_wait_max, jitter=0.5)(retry_state)
         ev = retry_state.outcome.exception().evidence
         return max(backoff, ev.retry_after or 0.0)
 

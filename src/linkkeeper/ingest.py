@@ -37,29 +37,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def post_links(html: str, blog_hosts: frozenset[str]) -> tuple[list[dict], linkmod.Trailer]:
-    """The link rows of one post and its trailer: the Original Article link (role 'original') and every
-    other anchor with an http(s) target (role 'outbound'). Nullified originals keep their raw href and a
-    reason."""
-    anchors = linkmod.scan_anchors(html)
-    trailer = linkmod.parse_trailer(html, anchors)
-    rows = []
-    for anchor in anchors:
-        is_original = trailer.original is not None and anchor.index == trailer.original.index
-        reason = linkmod.nullified_reason(anchor.href, blog_hosts)
-        if not is_original and reason is not None:
-            continue  # in-page anchors, mailto:, links to the blog itself: nothing to check or repair
-        rows.append({
-            "anchor_index": anchor.index,
-            "role": "original" if is_original else "outbound",
-            "url": anchor.href,
-            "url_normalized": None if reason else linkmod.normalize_url(anchor.href),
-            "anchor_text": anchor.text[:500],
-            "nullified_reason": reason,
-        })
-    return rows, trailer
-
-
 def ingest(db, path: str | Path, *, blog_hosts: tuple[str, ...] = (),
            progress: Callable[[int], None] | None = None) -> IngestResult:
     path = Path(path)
@@ -77,7 +54,7 @@ def ingest(db, path: str | Path, *, blog_hosts: tuple[str, ...] = (),
             post_host = linkmod.host_of(post.url or "")
             if post_host and post_host not in frozen_hosts:
                 frozen_hosts = frozen_hosts | {post_host}
-            rows, trailer = post_links(post.html, frozen_hosts)
+            rows, trailer = linkmod.post_links(post.html, frozen_hosts)
             original = next((r for r in rows if r["role"] == "original"), None)
             record = {
                 "id": post.id, "source_id": source_id, "url": post.url, "title": post.title,

@@ -103,6 +103,29 @@ def parse_trailer(markup: str, anchors: list[Anchor] | None = None) -> Trailer:
     return Trailer(original, outlet, author)
 
 
+def post_links(html: str, blog_hosts: frozenset[str]) -> tuple[list[dict], Trailer]:
+    """The link rows of one post and its trailer: the Original Article link (role 'original') and every
+    other anchor with an http(s) target (role 'outbound'). Nullified originals keep their raw href and a
+    reason."""
+    anchors = scan_anchors(html)
+    trailer = parse_trailer(html, anchors)
+    rows = []
+    for anchor in anchors:
+        is_original = trailer.original is not None and anchor.index == trailer.original.index
+        reason = nullified_reason(anchor.href, blog_hosts)
+        if not is_original and reason is not None:
+            continue  # in-page anchors, mailto:, links to the blog itself: nothing to check or repair
+        rows.append({
+            "anchor_index": anchor.index,
+            "role": "original" if is_original else "outbound",
+            "url": anchor.href,
+            "url_normalized": None if reason else normalize_url(anchor.href),
+            "anchor_text": anchor.text[:500],
+            "nullified_reason": reason,
+        })
+    return rows, trailer
+
+
 # --- nullified links -----------------------------------------------------------------------------------
 
 _NULL_HREFS = {"", "#", "http://", "https://", "http:", "https:", "about:blank", "/", "http:///", "https:///"}

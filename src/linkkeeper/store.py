@@ -19,7 +19,9 @@ SCHEMA_VERSION = 1
 
 # Verdicts a URL can carry in url_status; "nullified" lives on links (no URL to check).
 VERDICTS = ("alive", "redirected", "dead", "blocked", "unknown", "refused")
-REPAIR_STATES = ("proposed", "approved", "rejected")
+# A repair is proposed (waiting for the curator), approved (by the curator or automatically above the
+# confidence threshold), rejected, or unavailable (the archive has no usable capture).
+REPAIR_STATES = ("proposed", "approved", "rejected", "unavailable")
 
 
 def utcnow() -> str:
@@ -238,8 +240,11 @@ def links_needing_repair(db, *, date_from: str | None = None, date_to: str | Non
 
 
 def save_repair(db, repair: dict[str, Any]) -> int:
-    row = dict(repair, evidence=json.dumps(repair.get("evidence") or {}, ensure_ascii=False),
-               created_at=utcnow())
+    now = utcnow()
+    row = dict(repair, evidence=json.dumps(repair.get("evidence") or {}, ensure_ascii=False), created_at=now)
+    if row.get("state") == "approved":
+        row.setdefault("decided_at", now)
+        row.setdefault("note", "approved automatically: confidence at or above auto_approve_confidence")
     with transaction(db):
         return db["repairs"].insert(row, replace=False).last_pk
 
@@ -250,8 +255,11 @@ def decide_repairs(db, ids: Iterable[int], state: str, note: str | None = None) 
     ids = list(ids)
     with transaction(db):
         for repair_id in ids:
-            if not db.execute("SELECT 1 FROM repairs WHERE id = ?", [repair_id]).fetchone():
+            row = db.execute("SELECT replacement FROM repairs WHERE id = ?", [repair_id]).fetchone()
+            if row is None:
                 raise KeyError(f"no repair with id {repair_id}")
+            if state == "approved" and not row[0]:
+                raise ValueError(f"repair {repair_id} has no replacement to approve")
             db["repairs"].update(repair_id, {"state": state, "decided_at": utcnow(), "note": note})
     return len(ids)
 

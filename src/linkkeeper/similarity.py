@@ -1,0 +1,47 @@
+"""Text similarity between what a post reproduces and a page or capture: word shingles and containment.
+
+The blog reproduces an article's opening paragraphs, so the question is not "are these pages alike" but
+"how much of the post's text does this page still contain" - containment of the post's shingles.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+
+from linkkeeper.links import html_to_text, parse_trailer
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+SHINGLE_WORDS = 4
+
+
+def words(text: str) -> list[str]:
+    return [w.lower() for w in _WORD.findall(text)]
+
+
+def shingles(text: str, k: int = SHINGLE_WORDS) -> set[int]:
+    tokens = words(text)
+    if len(tokens) < k:
+        return {zlib.crc32(" ".join(tokens).encode())} if tokens else set()
+    return {zlib.crc32(" ".join(tokens[i:i + k]).encode()) for i in range(len(tokens) - k + 1)}
+
+
+def containment(needle: str, haystack: str) -> float:
+    """Share of the needle's shingles found in the haystack, 0..1 (0 when the needle has no words)."""
+    a = shingles(needle)
+    if not a:
+        return 0.0
+    return len(a & shingles(haystack)) / len(a)
+
+
+def post_lead_text(content_html: str) -> str:
+    """The reproduced article text of a post: everything before its Original Article trailer."""
+    trailer = parse_trailer(content_html)
+    body = content_html[:trailer.original.tag_span[0]] if trailer.original else content_html
+    return html_to_text(body)
+
+
+def page_text(markup: bytes | str, charset: str | None = None) -> str:
+    if isinstance(markup, bytes):
+        markup = markup.decode(charset or "utf-8", errors="replace")
+    return html_to_text(markup)
