@@ -1,0 +1,309 @@
+"""The demo: a sample news-clipping blog in the shape of "Democracy Gone Astray", its outlets' pages on a
+simulated web and their captures in a simulated Wayback Machine, and `run_demo`, which does the whole job
+offline (ingest, check, repair, report, export) and prints where to look.
+
+The bundled export (data/sample-blog.xml) is generated from SAMPLE_POSTS by `write_sample_export`; a test
+keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+BLOG_HOST = "democracyastray.blogspot.com"
+BLOG_ID = "6412345678901234567"
+SAMPLE_EXPORT = "sample-blog.xml"
+
+
+@dataclass
+class SamplePost:
+    """One post of the sample blog and the fate of the article it reproduces."""
+
+    number: int
+    published: str        # ISO date-time, the post's publication
+    title: str
+    outlet: str
+    author: str
+    url: str              # the article's URL as the blog linked it ("" for a nullified link)
+    fate: str             # alive | moved | head405 | dead404 | gone410 | refused | blocked | error503 |
+                          # nocapture | badcaptures | nullified
+    href: str | None = None  # the href written into the post (default: url); nullified shapes differ
+    labels: list[str] = field(default_factory=list)
+
+    @property
+    def slug(self) -> str:
+        words = [w for w in "".join(c if c.isalnum() else " " for c in self.title.lower()).split()
+                 if w not in ("the", "a", "an")]
+        return "-".join(words)[:40].rstrip("-")
+
+    @property
+    def post_url(self) -> str:
+        return f"http://{BLOG_HOST}/{self.published[:4]}/{self.published[5:7]}/{self.slug}.html"
+
+    def paragraphs(self) -> list[str]:
+        """The article's opening paragraphs: deterministic, distinct per article."""
+        rng = random.Random(self.number * 7919)
+        subjects = ["Officials", "Critics", "Opposition members", "Advocates", "Residents", "Analysts"]
+        verbs = ["warned", "said", "argued", "confirmed", "revealed", "insisted"]
+        objects = ["the spending plan", "the new legislation", "the leaked documents", "the committee's findings",
+                   "the pipeline review", "the budget cuts", "the election rules", "the surveillance bill"]
+        topic = self.title.rstrip(".")
+        first = (f"{topic}. {rng.choice(subjects)} {rng.choice(verbs)} on {self.published[:10]} that "
+                 f"{rng.choice(objects)} would reshape how the government answers to voters, "
+                 f"a claim that drew sharp replies within hours.")
+        second = (f"{rng.choice(subjects)} {rng.choice(verbs)} that {rng.choice(objects)} had been "
+                  f"kept from parliament for months, and that the story number {self.number} in this series "
+                  f"shows a pattern of decisions made far from public view.")
+        return [first, second]
+
+
+def _post(number, published, title, outlet, author, url, fate, href=None, labels=("politics",)):
+    return SamplePost(number, published, title, outlet, author, url, fate, href, list(labels))
+
+
+G, CBC, STAR, GLOBE, BBC, HUFF, CIT = ("theguardian", "cbc", "thestar", "theglobeandmail", "bbc",
+                                       "huffingtonpost", "ottawacitizen")
+
+SAMPLE_POSTS: list[SamplePost] = [
+    _post(1, "2011-09-24T08:15:00.000-04:00", "Harper government cuts climate research funding", G, "Suzanne Goldenberg",
+          "http://www.guardian.co.uk/environment/2011/sep/24/harper-climate-research-funding", "alive"),
+    _post(2, "2011-10-03T10:02:00.000-04:00", "Omnibus crime bill passes second reading", CBC, "--",
+          "http://www.cbc.ca/news/politics/story/2011/10/03/crime-bill-second-reading.html", "dead404"),
+    _post(3, "2011-11-14T19:40:00.000-05:00", "Occupy Toronto protesters face eviction notice", STAR, "Daniel Dale",
+          "http://www.thestar.com/news/gta/article/1086143--occupy-toronto-eviction", "moved"),
+    _post(4, "2011-12-12T09:30:00.000-05:00", "Canada formally withdraws from Kyoto Protocol", BBC, "--",
+          "http://www.bbc.co.uk/news/world-us-canada-16151310", "alive"),
+    _post(5, "2012-01-20T12:00:00.000-05:00", "Robocall complaints reach elections watchdog", CIT, "Glen McGregor",
+          "http://www.ottawacitizen.com/news/robocall-complaints-watchdog/5987011/story.html", "refused"),
+    _post(6, "2012-02-15T14:20:00.000-05:00", "Lawful access bill lets police see subscriber data", GLOBE, "Gloria Galloway",
+          "http://www.theglobeandmail.com/news/politics/lawful-access-bill/article2339321/", "gone410"),
+    _post(7, "2012-03-08T07:55:00.000-05:00", "F-35 cost estimates hidden from parliament", CBC, "Laura Payton",
+          "http://www.cbc.ca/news/politics/story/2012/03/08/f35-costs-parliament.html", "head405"),
+    _post(8, "2012-04-09T11:11:00.000-04:00", "Auditor general report slams fighter jet purchase", STAR, "Bruce Campion-Smith",
+          "http://www.thestar.com/news/canada/article/1158393--auditor-general-f35", "dead404"),
+    _post(9, "2012-05-02T16:45:00.000-04:00", "Student strike in Quebec enters its twelfth week", G, "Ethan Cox",
+          "http://www.guardian.co.uk/world/2012/may/02/quebec-student-strike-twelfth-week", "blocked"),
+    _post(10, "2012-06-11T09:05:00.000-04:00", "Budget bill guts environmental assessment law", HUFF, "Mike De Souza",
+          "http://www.huffingtonpost.ca/2012/06/11/budget-bill-environmental-assessment_n_1586123.html", "badcaptures"),
+    _post(11, "2012-07-19T13:30:00.000-04:00", "Scientists march on Parliament Hill over muzzling", CBC, "--",
+          "http://www.cbc.ca/news/technology/story/2012/07/10/science-rally.html", "dead404"),
+    _post(12, "2012-08-27T08:00:00.000-04:00", "Experimental Lakes Area closure draws protest", GLOBE, "Ivan Semeniuk",
+          "http://www.theglobeandmail.com/news/national/experimental-lakes-closure/article4501234/", "nocapture"),
+    # 2012-09-11 .. 2012-12-11: the blogging software nullified every Original Article link.
+    _post(13, "2012-09-14T10:10:00.000-04:00", "Omnibus budget bill two tabled in the Commons", CBC, "Kady O'Malley",
+          "", "nullified", href=""),
+    _post(14, "2012-10-01T18:22:00.000-04:00", "China investment treaty signed without debate", G, "--",
+          "", "nullified", href="#"),
+    _post(15, "2012-10-16T09:00:00.000-04:00", "Ethics commissioner opens probe into minister", STAR, "Tonda MacCharles",
+          "", "nullified", href=None),
+    _post(16, "2012-11-05T12:40:00.000-05:00", "Idle No More rallies spread across the country", HUFF, "Ryan Maloney",
+          "", "nullified", href=f"http://{BLOG_HOST}/2012/11/idle-no-more-rallies-spread-across.html"),
+    _post(17, "2012-11-28T15:15:00.000-05:00", "Navigable waters protection stripped from rivers", GLOBE, "--",
+          "", "nullified", href="javascript:void(0)"),
+    _post(18, "2012-12-10T08:30:00.000-05:00", "Chief Theresa Spence begins hunger strike", BBC, "--",
+          "", "nullified", href="http://democracyastray.blogspot.ca/"),
+    _post(19, "2012-12-14T11:00:00.000-05:00", "Senate expense claims come under audit", CIT, "Glen McGregor",
+          "http://www.ottawacitizen.com/news/senate-expense-audit/7712345/story.html", "refused"),
+    _post(20, "2013-01-22T09:45:00.000-05:00", "Muzzled scientists file complaint with watchdog", G, "Sheldon Whitehouse",
+          "http://www.guardian.co.uk/world/2013/jan/22/canada-muzzled-scientists-complaint", "alive"),
+    _post(21, "2013-02-18T17:00:00.000-05:00", "Stephen Harper's not so permanent majority", STAR, "Chantal Hebert",
+          "http://www.thestar.com/news/canada/2013/02/18/harpers_not_so_permanent_majority.html", "error503"),
+    _post(22, "2013-03-27T10:30:00.000-04:00", "Canada pulls out of UN drought convention", CBC, "--",
+          "http://www.cbc.ca/news/politics/story/2013/03/27/pol-un-drought-convention.html", "dead404"),
+    _post(23, "2013-05-16T14:00:00.000-04:00", "Senate scandal reaches the prime minister's office", GLOBE, "Daniel Leblanc",
+          "http://www.theglobeandmail.com/news/politics/senate-scandal-pmo/article11956321/", "moved"),
+    _post(24, "2013-06-04T08:50:00.000-04:00", "Fast-food workers strike for a living wage", HUFF, "--",
+          "http://www.huffingtonpost.ca/2013/06/04/fast-food-strike-living-wage_n_3385123.html", "alive"),
+    _post(25, "2013-08-03T12:00:00.000-04:00", "Lac-Megantic rail disaster inquiry demanded", BBC, "--",
+          "http://www.bbc.co.uk/news/world-us-canada-23557001", "gone410"),
+    _post(26, "2013-10-16T19:30:00.000-04:00", "Elsipogtog shale gas protest turns violent", CBC, "Jennifer Choi",
+          "http://www.cbc.ca/news/canada/new-brunswick/elsipogtog-protest-1.2122003", "dead404"),
+    _post(27, "2014-02-04T09:20:00.000-05:00", "Fair Elections Act limits the chief electoral officer", STAR, "Les Whittington",
+          "http://www.thestar.com/news/canada/2014/02/04/fair_elections_act.html", "alive"),
+    _post(28, "2014-03-10T15:05:00.000-04:00", "Veterans affairs offices close across Canada", G, "--",
+          "http://www.theguardian.com/world/2014/mar/10/canada-veterans-offices-close", "alive"),
+    _post(29, "2014-06-17T16:00:00.000-04:00", "Northern Gateway pipeline approved with conditions", GLOBE, "Shawn McCarthy",
+          "http://www.theglobeandmail.com/report-on-business/northern-gateway-approved/article19193901/", "dead404"),
+    _post(30, "2014-10-23T07:40:00.000-04:00", "Parliament Hill shooting leaves soldier dead", BBC, "--",
+          "http://www.bbc.com/news/world-us-canada-29723007", "alive"),
+]
+
+
+# --- the export --------------------------------------------------------------------------------------
+
+def post_html(post: SamplePost) -> str:
+    lead = "".join(f"<p>{html.escape(p)}</p>" for p in post.paragraphs())
+    if post.href is None and post.fate == "nullified":
+        anchor = "<a>Original Article</a>"
+    else:
+        href = post.url if post.href is None else post.href
+        anchor = f'<a href="{html.escape(href)}">Original Article</a>'
+    author = post.author
+    return f"{lead}{anchor}<br />\nSource: {html.escape(post.outlet)}<br />\nAuthor: {html.escape(author)}"
+
+
+def _entry(id_: str, kind: str, published: str, title: str, content: str, extra: str = "") -> str:
+    return (f"<entry><id>{id_}</id><published>{published}</published><updated>{published}</updated>"
+            f"<category scheme='http://schemas.google.com/g/2005#kind' term='http://schemas.google.com/blogger/2008/kind#{kind}'/>"
+            f"{extra}<title type='text'>{html.escape(title, quote=False)}</title>"
+            f"<content type='html'>{html.escape(content, quote=False)}</content>"
+            f"<author><name>Democracy Gone Astray</name><email>noreply@blogger.com</email></author></entry>\n")
+
+
+def sample_export_text(posts: list[SamplePost] = SAMPLE_POSTS) -> str:
+    """A legacy Blogger "Back up content" export of the sample blog, with the entries Blogger writes
+    besides posts (template, settings, a comment, a draft), so the demo reads what a real export holds."""
+    tag = f"tag:blogger.com,1999:blog-{BLOG_ID}"
+    out = ["<?xml version='1.0' encoding='UTF-8'?>"
+           "<?xml-stylesheet href=\"http://www.blogger.com/styles/atom.css\" type=\"text/css\"?>"
+           "<feed xmlns='http://www.w3.org/2005/Atom' xmlns:openSearch='http://a9.com/-/spec/opensearchrss/1.0/' "
+           "xmlns:gd='http://schemas.google.com/g/2005' xmlns:thr='http://purl.org/syndication/thread/1.0' "
+           "xmlns:georss='http://www.georss.org/georss'>"
+           f"<id>{tag}.archive</id><updated>2014-10-23T07:40:00.000-04:00</updated>"
+           "<title type='text'>Democracy Gone Astray</title>"
+           f"<link rel='alternate' type='text/html' href='http://{BLOG_HOST}/'/>"
+           "<author><name>Democracy Gone Astray</name></author>"
+           "<generator version='7.00' uri='http://www.blogger.com'>Blogger</generator>\n"]
+    out.append(_entry(f"{tag}.layout", "template", "2011-09-01T00:00:00.000-04:00", "Template: Democracy Gone Astray",
+                      "<html><a expr:href='data:blog.homepageUrl'>Home</a><a href='javascript:void(0)'>x</a></html>"))
+    out.append(_entry(f"{tag}.settings.BLOG_NAME", "settings", "2011-09-01T00:00:00.000-04:00", "Blog name",
+                      "Democracy Gone Astray"))
+    for post in posts:
+        extra = "".join(f"<category scheme='http://www.blogger.com/atom/ns#' term='{label}'/>" for label in post.labels)
+        extra += f"<link rel='alternate' type='text/html' href='{post.post_url}' title='{html.escape(post.title)}'/>"
+        out.append(_entry(f"{tag}.post-{1000 + post.number}", "post", post.published, post.title, post_html(post), extra))
+    out.append(_entry(f"{tag}.post-9999", "post", "2014-11-01T00:00:00.000-04:00", "Draft: unfinished",
+                      '<a href="http://www.cbc.ca/draft-link">Original Article</a>',
+                      "<app:control xmlns:app='http://purl.org/atom/app#'><app:draft>yes</app:draft></app:control>"))
+    out.append(_entry(f"{tag}.post-1001.comment-1", "comment", "2011-09-25T10:00:00.000-04:00", "Thanks",
+                      '<a href="http://spam.example.com/">great post</a>',
+                      f"<thr:in-reply-to href='{SAMPLE_POSTS[0].post_url}' ref='{tag}.post-1001' type='text/html'/>"))
+    out.append("</feed>\n")
+    return "".join(out)
+
+
+def sample_export_path() -> Path:
+    return Path(str(resources.files("linkkeeper") / "data" / SAMPLE_EXPORT))
+
+
+def write_sample_export(path: Path) -> None:
+    path.write_text(sample_export_text(), encoding="utf-8")
+
+
+# --- the simulated world -----------------------------------------------------------------------------
+
+def _ts(when: datetime) -> str:
+    return when.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S")
+
+
+def build_world(posts: list[SamplePost] = SAMPLE_POSTS):
+    """(SimulatedWeb, SimulatedArchive, dead_hosts) holding every sample article's fate and captures."""
+    from linkkeeper.simweb import Page, SimulatedWeb, article_html
+    from linkkeeper.testing import Capture, SimulatedArchive
+
+    web, archive = SimulatedWeb(), SimulatedArchive()
+    refused_hosts: set[str] = set()
+    for post in posts:
+        if post.fate == "nullified":
+            continue
+        page = article_html(post.title, post.paragraphs() + ["More of the article follows here."])
+        when = datetime.fromisoformat(post.published)
+        fate = post.fate
+        if fate == "alive":
+            web.add(post.url, Page(body=page))
+        elif fate == "head405":
+            web.add(post.url, Page(body=page, head_status=405))
+        elif fate == "moved":
+            new_url = post.url.replace("/news/", "/news/archive/", 1).replace("article", "story", 1)
+            web.add(post.url, Page(status=301, location=new_url))
+            web.add(new_url, Page(body=page))
+        elif fate in ("dead404", "nocapture", "badcaptures"):
+            web.add(post.url, Page(status=404, body="<html><title>Page not found</title></html>"))
+        elif fate == "gone410":
+            web.add(post.url, Page(status=410, body="gone"))
+        elif fate == "blocked":
+            web.add(post.url, Page(status=403, body="<html><title>Access denied</title></html>"))
+        elif fate == "error503":
+            web.add(post.url, Page(status=503, body="Service unavailable"))
+        elif fate == "refused":
+            refused_hosts.add(post.url.split("/")[2])
+        # Captures: a good 200 a day after publication for the dead ones, and decoys that must not win.
+        if fate in ("dead404", "gone410", "refused", "moved", "alive", "blocked"):
+            archive.add(Capture(post.url, _ts(when + timedelta(days=1)), body=page))
+            archive.add(Capture(post.url, _ts(when + timedelta(days=400)), status=404, body="Not found"))
+            archive.add(Capture(post.url, _ts(when + timedelta(days=1, hours=6)), revisit=True, body=page))
+        if fate == "badcaptures":
+            # Closest captures are a redirect and a 404; the good one is older.
+            archive.add(Capture(post.url, _ts(when + timedelta(hours=2)), status=301,
+                                redirect_to=f"http://{post.url.split('/')[2]}/"))
+            archive.add(Capture(post.url, _ts(when + timedelta(hours=5)), status=404, body="Not found"))
+            archive.add(Capture(post.url, _ts(when - timedelta(days=3)),
+                                body=article_html(post.title, ["An earlier version of the page with other text."])))
+    return web, archive, refused_hosts
+
+
+def run_demo(out_dir: Path, db_path: Path | None = None, echo: Callable[[str], None] | None = print) -> dict:
+    """Ingest the sample export, serve the simulated world on loopback, check, repair, report, export."""
+    from linkkeeper import store
+    from linkkeeper.check import check_urls
+    from linkkeeper.export import export_patched
+    from linkkeeper.ingest import ingest
+    from linkkeeper.repair import propose_repairs
+    from linkkeeper.report import write_reports
+    from linkkeeper.settings import ConnectTo, Settings
+    from linkkeeper.simweb import closed_port
+    from linkkeeper.testing import BackgroundServer, settings_for
+
+    say = echo or (lambda _line: None)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    db_path = db_path or out_dir / "demo.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+
+    web, archive, refused_hosts = build_world()
+    web_server, archive_server = BackgroundServer(web.app()), BackgroundServer(archive.app())
+    web_base, archive_base = web_server.start(), archive_server.start()
+    try:
+        web_port = int(web_base.rsplit(":", 1)[1].strip("/"))
+        dead_port = closed_port()
+        # Dead domains first (connection refused), then every other host to the simulated web.
+        rules = tuple(ConnectTo(h, "*", "127.0.0.1", dead_port) for h in sorted(refused_hosts)) + \
+            (ConnectTo("*", "*", "127.0.0.1", web_port),)
+        settings = Settings(db=str(db_path), reports_dir=str(out_dir), connect_to=rules, retries=1,
+                            retry_wait_max=0.5, total_timeout=5, cdx_rate=50, replay_rate=50,
+                            availability_rate=50).replace(**settings_for(archive_base))
+        db = store.open_db(db_path)
+        source = sample_export_path()
+        ingested = ingest(db, source)
+        say(f"ingested {ingested.posts} posts from {source.name}: {ingested.original_links} Original Article "
+            f"links, {ingested.nullified} nullified")
+        urls = list(store.links_to_check(db))
+        checked = asyncio.run(check_urls(db, urls, settings))
+        say(f"checked {checked.checked} links: " + ", ".join(f"{k} {v}" for k, v in sorted(checked.verdicts.items())))
+        repaired = asyncio.run(propose_repairs(db, settings))
+        say(f"repairs: {repaired.approved} approved automatically, {repaired.proposed - repaired.approved} for "
+            f"review, {repaired.unavailable} with no usable capture ({sum(repaired.archive_requests.values())} "
+            f"archive requests)")
+        reports = write_reports(db, out_dir)
+        patched = out_dir / "patched-export.xml"
+        exported = export_patched(db, patched)
+        say(f"patched export: {patched} ({exported.changed} hrefs replaced; nothing else changed)")
+        for kind, path in reports.items():
+            say(f"report ({kind}): {path}")
+        say(f"database: {db_path} (open it with Datasette, or `linkkeeper --db {db_path} status`)")
+        return {"posts": ingested.posts, "nullified": ingested.nullified, "checked": checked.checked,
+                "verdicts": checked.verdicts, "repairs_approved": repaired.approved,
+                "repairs_for_review": repaired.proposed - repaired.approved,
+                "repairs_unavailable": repaired.unavailable, "hrefs_replaced": exported.changed,
+                "reports": {k: str(v) for k, v in reports.items()}, "patched_export": str(patched),
+                "database": str(db_path)}
+    finally:
+        web_server.stop()
+        archive_server.stop()
