@@ -1,0 +1,893 @@
+"""Owns the Wayback Machine client: CDX search, replay/TimeGate, availability; the per-endpoint rate limits
+and retries; small typed records. Knows nothing of posts.
+
+Shaped after EDGI's `wayback` library (edgi-govdata-archiving/wayback): typed records, a client that owns the
+rate limits and retries, specific exception classes. Behaviour is checked against real recorded responses
+(../shared/real/wayback, tests/test_wayback_recordings.py).
+
+Facts about the real service this module relies on (see FIELD-NOTES.md, "Wayback Machine APIs"):
+- CDX rows are all strings; revisits have mimetype `warc/revisit` and statuscode `-`; identical rows repeat.
+- A resume key follows a blank line (text) or an empty row (JSON); keys are opaque, not always timestamps.
+- A replay request for a timestamp without a capture gets the Wayback Machine's own 302 to the nearest capture
+  (either side), marked by `X-Archive-Redirect-Reason`; the Location may be relative.
+- Any response carrying `Memento-Datetime` is an archived response: its status (301, 404, even 429) belongs to
+  the archived site, so it must never be retried or read as the Wayback Machine's own error.
+- Excluded sites: CDX answers 403 with `AdministrativeAccessControlException` (or `RobotAccessControlException`);
+  replay answers **200** with a page saying "This URL has been excluded from the Wayback Machine."
+- No Retry-After on 429; ignoring 429s gets the IP firewalled, so a 429 pauses the whole endpoint for ~60 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import html
+import json
+import re
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence
+from urllib.parse import urljoin
+
+import aiohttp
+import tenacity
+from multidict import CIMultiDict
+from waybackpy import cdx_utils as _waybackpy_cdx
+from waybackpy.exceptions import WaybackError as _WaybackpyError
+
+from linkkeeper.settings import Settings
+
+__all__ = [
+    "DEFAULT_FIELDS",
+    "PUBLIC_REPLAY_URL",
+    "ArchiveError",
+    "ArchiveQueryError",
+    "ArchiveUnavailableError",
+    "AvailabilityHint",
+    "BlockedSiteError",
+    "CdxPage",
+    "CdxRecord",
+    "Memento",
+    "MementoRedirectLoopError",
+    "NoMementoError",
+    "RateLimitedError",
+    "RateLimiter",
+    "WaybackClient",
+    "format_timestamp",
+    "memento_links",
+    "parse_archive_location",
+    "parse_availability",
+    "parse_cdx",
+    "parse_cdx_json",
+    "parse_cdx_text",
+    "parse_link_header",
+    "pick_closest_good",
+    "public_archive_url",
+    "timestamp_to_datetime",
+    "wayback_redirect_target",
+]
+
+DEFAULT_FIELDS: tuple[str, ...] = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
+# Links we hand out always use the public form, whatever endpoint (a local simulator) served the data.
+PUBLIC_REPLAY_URL = "https://web.archive.org/web/"
+
+EXCLUDED_TEXT = "This URL has been excluded from the Wayback Machine"
+NOT_ARCHIVED_TEXT = "has not archived that URL"
+_BLOCKED_MARKERS = ("AdministrativeAccessControlException", "RobotAccessControlException")
+_NOT_ARCHIVED_MARKERS = (NOT_ARCHIVED_TEXT, "ResourceNotInArchiveException")
+# In view mode (no `id_`) a captured redirect is served as a 200 page saying so (recorded in
+# test_get_memento_with_redirect_in_view_mode.yaml); EDGI's client detects it the same way.
+_VIEW_MODE_REDIRECT = re.compile(r"Got an? HTTP (3\d\d) response at crawl time", re.IGNORECASE)
+_ARCHIVE_PATH = re.compile(r"/web/(\d{1,14})([a-z]{2}_)?/(.*)$", re.DOTALL)
+_REDIRECT_REASON = re.compile(r"found capture at (\d{14})")
+# Some CDX rows are not captures of a real URL (EDGI keeps such real rows in malformed_cdx.txt): a data: URL
+# glued to a page URL, e-mail addresses with http:// in front, or no scheme at all.
+_DATA_URL = re.compile(r"data:\w+/[\w.+-]+;base64", re.IGNORECASE)
+_EMAILISH_URL = re.compile(r"^https?://(<*)((mailto:)|([^/@:]*@))", re.IGNORECASE)
+_URLISH = re.compile(r"^[a-z][a-z0-9+.-]*://([^/?#\s:]+|\[[0-9a-f:.]+\])(:\d+)?([/?#]|$)", re.IGNORECASE)
+
+
+# --------------------------------------------------------------------------------------------- exceptions
+
+
+class ArchiveError(Exception):
+    """Anything the Wayback Machine client could not do."""
+
+
+class ArchiveQueryError(ArchiveError, ValueError):
+    """A search the CDX server would reject (bad filter, collapse or match type); nothing was sent."""
+
+
+class ArchiveUnavailableError(ArchiveError):
+    """5xx answers or connection failures outlasted the retries: the archive is down, not the URL missing."""
+
+
+class BlockedSiteError(ArchiveError):
+    """The site is excluded from the Wayback Machine (by its owner, by IA, or by robots.txt)."""
+
+
+class NoMementoError(ArchiveError):
+    """The Wayback Machine has no capture of the URL at all."""
+
+
+class RateLimitedError(ArchiveError):
+    """The Wayback Machine kept answering 429 after the endpoint was paused and the request retried."""
+
+
+class MementoRedirectLoopError(ArchiveError):
+    """Following redirects (the Wayback Machine's or captured ones) came back to a memento already seen."""
+
+
+# ------------------------------------------------------------------------------------------- timestamps
+
+
+def format_timestamp(value: datetime | date | str | int) -> str:
+    """14-digit UTC Wayback timestamp; 1–14 digit strings pass through (CDX and replay accept prefixes)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+        return value.strftime("%Y%m%d%H%M%S")
+    if isinstance(value, date):
+        return value.strftime("%Y%m%d") + "000000"
+    text = str(value).strip()
+    if not re.fullmatch(r"\d{1,14}", text):
+        raise ArchiveQueryError(f"{value!r} is not a 1-14 digit Wayback timestamp")
+    return text
+
+
+def timestamp_to_datetime(timestamp: str) -> datetime | None:
+    """Aware UTC datetime for a 1–14 digit timestamp (missing parts take their lowest value).
+
+    None for impossible timestamps: real CDX rows hold some (`20000012170449`, `20000800241623` in EDGI's
+    bad_timestamp_cdx.txt), and one bad row must not sink a whole search.
+    """
+    if not re.fullmatch(r"\d{1,14}", timestamp or ""):
+        return None
+    padded = timestamp + "00000101000000"[len(timestamp):]
+    try:
+        return datetime.strptime(padded, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def _as_utc(when: datetime) -> datetime:
+    # Naive datetimes are taken as UTC, like Wayback timestamps themselves.
+    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+
+
+def _http_date(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return _as_utc(parsed) if parsed else None
+
+
+def public_archive_url(timestamp: str, original: str, mode: str = "") -> str:
+    """`https://web.archive.org/web/<ts><mode>/<original>`: the form written into exports and reports."""
+    return f"{PUBLIC_REPLAY_URL}{timestamp}{mode}/{original}"
+
+
+# ------------------------------------------------------------------------------------------------- CDX
+
+
+@dataclass(frozen=True)
+class CdxRecord:
+    """One CDX row. Every field is the string the server sent (statuscode `-` for revisits, length `-` too)."""
+
+    urlkey: str
+    timestamp: str
+    original: str
+    mimetype: str
+    statuscode: str
+    digest: str
+    length: str
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any]) -> "CdxRecord":
+        # A custom `fl` leaves fields out (wayback-rs's recorded query has no urlkey): they read as "".
+        return cls(**{name: "" if values.get(name) is None else str(values.get(name)) for name in DEFAULT_FIELDS})
+
+    @property
+    def is_revisit(self) -> bool:
+        return self.mimetype == "warc/revisit" or self.statuscode == "-"
+
+    @property
+    def status(self) -> int | None:
+        return int(self.statuscode) if self.statuscode.isdigit() else None
+
+    @property
+    def datetime(self) -> datetime | None:
+        return timestamp_to_datetime(self.timestamp)
+
+    @property
+    def is_malformed(self) -> bool:
+        """True when `original` is not a fetchable URL (data: URLs, e-mail addresses, no scheme)."""
+        url = self.original
+        return bool(_DATA_URL.search(url) or url.startswith("mailto:") or _EMAILISH_URL.match(url)
+                    or not _URLISH.match(url))
+
+    @property
+    def archive_url(self) -> str:
+        return public_archive_url(self.timestamp, self.original)
+
+    @property
+    def raw_url(self) -> str:
+        return public_archive_url(self.timestamp, self.original, "id_")
+
+
+@dataclass
+class CdxPage:
+    """One CDX answer: its records (duplicates removed), the resume key if more remain, and what was dropped."""
+
+    records: list[CdxRecord] = field(default_factory=list)
+    resume_key: str | None = None
+    skipped: int = 0  # rows that could not be read (wrong field count)
+    duplicates: int = 0  # identical rows dropped (the real server repeats rows, see test_search.yaml)
+
+
+def _dedupe(records: Iterable[CdxRecord], page: CdxPage, seen: set[CdxRecord] | None = None) -> None:
+    seen = set() if seen is None else seen
+    for record in records:
+        if record in seen:
+            page.duplicates += 1
+            continue
+        seen.add(record)
+        page.records.append(record)
+
+
+def parse_cdx_json(text: str | bytes) -> CdxPage:
+    """Read `output=json`: a header row (any field order), data rows, then `[]` and `[key]` if more remain."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    if not text.strip():
+        return CdxPage()
+    try:
+        rows = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ArchiveError(f"CDX answer is not JSON: {exc}") from None
+    if not isinstance(rows, list) or not rows:
+        return CdxPage()
+    header = [str(name) for name in rows[0]]
+    page = CdxPage()
+    records = []
+    body = rows[1:]
+    for index, row in enumerate(body):
+        if not isinstance(row, list):
+            page.skipped += 1
+            continue
+        if not row:
+            # The empty row separates the resume key from the data (wayback-cdx-server README).
+            rest = [r for r in body[index + 1:] if isinstance(r, list) and r]
+            if rest and len(rest[0]) == 1:
+                page.resume_key = str(rest[0][0])
+            break
+        if len(row) != len(header):
+            page.skipped += 1
+            continue
+        records.append(CdxRecord.from_mapping(dict(zip(header, row))))
+    _dedupe(records, page)
+    return page
+
+
+def parse_cdx_text(text: str | bytes, fields: Sequence[str] = DEFAULT_FIELDS) -> CdxPage:
+    """Read the plain-text CDX answer: space-separated rows; a blank line, then the resume key."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    fields = tuple(fields) or DEFAULT_FIELDS
+    lines = text.splitlines()
+    page = CdxPage()
+    records = []
+    for index, line in enumerate(lines):
+        if not line.strip():
+            rest = [item.strip() for item in lines[index + 1:] if item.strip()]
+            # A single token after the blank line is the key; anything else is more rows (be lenient).
+            if len(rest) == 1 and " " not in rest[0]:
+                page.resume_key = rest[0]
+                break
+            continue
+        parts = line.split(" ")
+        if len(parts) != len(fields):
+            page.skipped += 1
+            continue
+        records.append(CdxRecord.from_mapping(dict(zip(fields, parts))))
+    _dedupe(records, page)
+    return page
+
+
+def parse_cdx(text: str | bytes, fields: Sequence[str] = DEFAULT_FIELDS) -> CdxPage:
+    """JSON or text, whichever the body is: we ask for JSON, but the recordings (and some errors) are text."""
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return parse_cdx_json(text) if text.lstrip().startswith("[") else parse_cdx_text(text, fields)
+
+
+def pick_closest_good(records: Iterable[CdxRecord], when: datetime) -> CdxRecord | None:
+    """The 200, non-revisit capture closest in time to `when`; on a tie the one at or before `when`.
+
+    Done locally even though the query already filters on statuscode:200: the server's filter and closest-sort
+    are not something to trust blindly (revisits can be resolved to 200s, sort=closest only works for exact
+    matches), and a redirect, error page or revisit must never be offered as a replacement link.
+    """
+    target = _as_utc(when)
+    best: tuple[float, int, CdxRecord] | None = None
+    for record in records:
+        if record.statuscode != "200" or record.mimetype == "warc/revisit" or record.is_malformed:
+            continue
+        captured = record.datetime
+        if captured is None:
+            continue
+        delta = (captured - target).total_seconds()
+        key = (abs(delta), 0 if delta <= 0 else 1, record)
+        if best is None or key[:2] < best[:2]:
+            best = key
+    return best[2] if best else None
+
+
+# --------------------------------------------------------------------------------------------- mementos
+
+
+def parse_link_header(value: str) -> list[tuple[str, dict[str, str]]]:
+    """RFC 8288 Link header → [(url, {param: value})]; commas inside <> or quotes do not split links.
+
+    Both `rel="memento"` and the old single-quoted `rel='memento'` forms are read.
+    """
+    links: list[tuple[str, dict[str, str]]] = []
+    param = re.compile(r"""\s*([^\s=;,]+)\s*(?:=\s*(?:"([^"]*)"|'([^']*)'|([^;,]*)))?""")
+    i, n = 0, len(value or "")
+    while i < n:
+        start = value.find("<", i)
+        if start < 0:
+            break
+        end = value.find(">", start)
+        if end < 0:
+            break
+        url = value[start + 1:end].strip()
+        params: dict[str, str] = {}
+        i = end + 1
+        while i < n:
+            char = value[i]
+            if char in " \t":
+                i += 1
+            elif char == ",":
+                i += 1
+                break
+            elif char == ";":
+                i += 1
+                match = param.match(value, i)
+                if not match or not match.group(1):
+                    continue
+                name = match.group(1).lower()
+                raw = next((g for g in match.groups()[1:] if g is not None), "")
+                params.setdefault(name, raw.strip())
+                i = match.end()
+            else:
+                i += 1
+        links.append((url, params))
+    return links
+
+
+def memento_links(value: str | None) -> dict[str, tuple[str, datetime | None]]:
+    """Memento `Link` header → {'first memento': (url, dt), 'prev memento': ..., 'original': (url, None), ...}.
+
+    A rel holding several relation types (`rel="first last memento"` for a single capture) is filed under
+    each of them.
+    """
+    result: dict[str, tuple[str, datetime | None]] = {}
+    for url, params in parse_link_header(value or ""):
+        # The Wayback Machine HTML-escapes `&` inside Link URLs (recorded: `authorize?response_type=cookie&amp;
+        # client_id=...` in test_get_memento_raises_for_mementos_that_redirect_in_a_loop.yaml).
+        url = html.unescape(url)
+        tokens = params.get("rel", "").lower().split()
+        if not tokens:
+            continue
+        when = _http_date(params.get("datetime"))
+        if "memento" in tokens:
+            kinds = [t for t in tokens if t != "memento"]
+            names = [f"{k} memento" for k in kinds] or ["memento"]
+        else:
+            names = [" ".join(tokens)]
+        for name in names:
+            result.setdefault(name, (url, when))
+    return result
+
+
+def parse_archive_location(location: str | None) -> tuple[str, str, str] | None:
+    """`(timestamp, mode, original)` from an archive URL, absolute or relative (`/web/2016.../https://...`)."""
+    if not location:
+        return None
+    match = _ARCHIVE_PATH.search(location)
+    if not match:
+        return None
+    timestamp, mode, original = match.group(1), match.group(2) or "", match.group(3)
+    # Some proxies and old replays squash the `//` after the scheme inside the path.
+    original = re.sub(r"^(https?):/(?!/)", r"\1://", original)
+    return timestamp, mode, original
+
+
+def wayback_redirect_target(status: int, headers: Mapping[str, str]) -> tuple[str, str] | None:
+    """`(timestamp, original)` when a response is the Wayback Machine's own redirect to another capture.
+
+    Its own redirects carry no Memento-Datetime (a captured redirect does) and point at /web/<ts>/...;
+    recorded ones also say `X-Archive-Redirect-Reason: found capture at <ts>`.
+    """
+    headers = CIMultiDict(headers)
+    if not 300 <= status < 400 or "Memento-Datetime" in headers:
+        return None
+    target = parse_archive_location(headers.get("Location"))
+    if target is None:
+        return None
+    timestamp, _mode, original = target
+    reason = _REDIRECT_REASON.search(headers.get("X-Archive-Redirect-Reason", ""))
+    return (reason.group(1) if reason else timestamp), original
+
+
+@dataclass
+class Memento:
+    """One archived response. `status` is the archived site's status, not the Wayback Machine's."""
+
+    url: str  # the capture's original URL (Link rel=original when sent: it may differ in scheme or www)
+    timestamp: str  # when the served capture was made (may differ from the one asked for)
+    status: int
+    links: dict[str, tuple[str, datetime | None]] = field(default_factory=dict)
+    body: bytes = b""
+    redirect_location: str | None = None  # for captured 3xx: the original (non-archive) target URL
+    requested_url: str = ""
+    requested_timestamp: str = ""
+    mimetype: str = ""
+    truncated: bool = False  # body cut at settings.max_bytes
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def datetime(self) -> datetime | None:
+        return timestamp_to_datetime(self.timestamp)
+
+    @property
+    def is_redirect(self) -> bool:
+        return 300 <= self.status < 400
+
+    @property
+    def archive_url(self) -> str:
+        return public_archive_url(self.timestamp, self.url)
+
+    @property
+    def raw_url(self) -> str:
+        return public_archive_url(self.timestamp, self.url, "id_")
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+def _check_replay_error(status: int, headers: Mapping[str, str], text: str, url: str) -> None:
+    """Raise for the Wayback Machine's own answers that mean 'no memento here' (not archived responses)."""
+    headers = CIMultiDict(headers)
+    runtime = headers.get("X-Archive-Wayback-Runtime-Error", "")
+    if any(marker in runtime or marker in text[:4000] for marker in _BLOCKED_MARKERS):
+        raise BlockedSiteError(f"{url}: {runtime or 'blocked'}")
+    if status == 200 and EXCLUDED_TEXT in text:
+        # A *soft* error: HTTP 200 (test_get_memento_raises_blocked_error.yaml).
+        raise BlockedSiteError(f"{url}: excluded from the Wayback Machine")
+    if status == 404 or any(marker in runtime for marker in _NOT_ARCHIVED_MARKERS):
+        raise NoMementoError(f"{url}: the Wayback Machine has not archived that URL")
+    if status == 403:
+        raise BlockedSiteError(f"{url}: HTTP 403 from the Wayback Machine")
+    if status != 200:
+        # Not archived content (no Memento-Datetime) and not one of the known answers: do not guess.
+        raise ArchiveError(f"{url}: unexpected HTTP {status} from the Wayback Machine: {runtime or text[:200]}")
+
+
+# ----------------------------------------------------------------------------------------- availability
+
+
+@dataclass(frozen=True)
+class AvailabilityHint:
+    """The availability API's `closest` snapshot. A hint only: that API misses archived pages intermittently."""
+
+    original: str
+    timestamp: str
+    status: str  # a string in the API ("200")
+    available: bool
+    snapshot_url: str  # as sent (http://web.archive.org/web/...)
+
+    @property
+    def statuscode(self) -> str:
+        return self.status
+
+    @property
+    def datetime(self) -> datetime | None:
+        return timestamp_to_datetime(self.timestamp)
+
+    @property
+    def archive_url(self) -> str:
+        return public_archive_url(self.timestamp, self.original)
+
+
+def parse_availability(text: str | bytes, url: str = "") -> AvailabilityHint | None:
+    """Availability JSON → hint, or None for `{"archived_snapshots": {}}` (and for anything unreadable)."""
+    try:
+        data = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    closest = (data.get("archived_snapshots") or {}).get("closest") if isinstance(data, dict) else None
+    if not isinstance(closest, dict) or not closest.get("available", True) or not closest.get("timestamp"):
+        return None
+    snapshot = str(closest.get("url") or "")
+    located = parse_archive_location(snapshot)
+    original = located[2] if located else (url or str(data.get("url") or ""))
+    return AvailabilityHint(original=original, timestamp=str(closest["timestamp"]),
+                            status=str(closest.get("status", "")), available=bool(closest.get("available", True)),
+                            snapshot_url=snapshot)
+
+
+# ------------------------------------------------------------------------------------------ rate limits
+
+
+class RateLimiter:
+    """Async token bucket shared by every task using one endpoint.
+
+    `rate` tokens a second, at most `burst` saved up (1 = evenly spaced requests, which is what IA asks for).
+    The lock makes waiters queue in order, so concurrency never turns into a burst. `pause(s)` stops the
+    endpoint for everyone, which is what a 429 calls for (IA sends no Retry-After; ~60 s is the advice).
+    """
+
+    def __init__(self, rate: float, *, burst: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> None:
+        self.rate = float(rate)
+        self.capacity = max(1.0, float(burst))
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = self.capacity
+        self._updated = clock()
+        self._paused_until = float("-inf")
+        self._lock = asyncio.Lock()
+
+    def pause(self, seconds: float) -> None:
+        now = self._clock()
+        self._paused_until = max(self._paused_until, now + seconds)
+        # Nothing saved up may be spent the moment the pause ends.
+        self._tokens = min(self._tokens, 0.0)
+        self._updated = max(self._updated, now)
+
+    @property
+    def paused_until(self) -> float:
+        return self._paused_until
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            while True:
+                now = self._clock()
+                if now < self._paused_until:
+                    await self._sleep(self._paused_until - now)
+                    continue
+                if self.rate <= 0:  # unlimited (pauses still apply)
+                    return
+                if now > self._updated:
+                    self._tokens = min(self.capacity, self._tokens + (now - self._updated) * self.rate)
+                    self._updated = now
+                # The tolerance keeps float dust (0.99999999999909 tokens) from asking for a sleep too
+                # short to move a clock at all, which would spin forever.
+                if self._tokens >= 1.0 - 1e-9:
+                    self._tokens = max(0.0, self._tokens - 1.0)
+                    return
+                await self._sleep(max((1.0 - self._tokens) / self.rate, 1e-6))
+
+
+# ---------------------------------------------------------------------------------------------- client
+
+
+@dataclass
+class _Response:
+    status: int
+    headers: CIMultiDict
+    body: bytes
+    truncated: bool
+    url: str
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    @property
+    def is_memento(self) -> bool:
+        return "Memento-Datetime" in self.headers
+
+
+class _RetryableStatus(Exception):
+    def __init__(self, response: _Response) -> None:
+        super().__init__(f"HTTP {response.status} from {response.url}")
+        self.response = response
+
+
+class _RateLimited(_RetryableStatus):
+    pass
+
+
+_TRANSPORT_ERRORS = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError)
+
+
+async def _read_capped(response: aiohttp.ClientResponse, cap: int) -> tuple[bytes, bool]:
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in response.content.iter_chunked(64 * 1024):
+        room = cap - total
+        if len(chunk) >= room:
+            chunks.append(chunk[:room])
+            return b"".join(chunks), len(chunk) > room or not response.content.at_eof()
+        chunks.append(chunk)
+        total += len(chunk)
+    return b"".join(chunks), False
+
+
+class WaybackClient:
+    """The Wayback Machine client: one limiter per endpoint, retries, typed answers.
+
+    Endpoints come from `settings` so a local archive (linkkeeper.testing.SimulatedArchive) can stand in; the
+    URLs handed back are always the public https://web.archive.org/web/ form. Retries: exponential backoff
+    with jitter for 5xx and connection errors, never for 4xx, never for archived responses (Memento-Datetime:
+    a captured 503 is content, not an outage). A 429 pauses that endpoint for `rate_limit_pause` seconds for
+    every task, then the request is retried. `clock`/`sleep` are injectable so tests run on fake time.
+    """
+
+    CDX_BODY_CAP = 50_000_000  # CDX pages are text indexes: no small cap, but never unbounded
+
+    def __init__(self, session: aiohttp.ClientSession, settings: Settings | None = None, *,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                 limiters: Mapping[str, RateLimiter] | None = None,
+                 max_attempts: int = 4, rate_limit_pause: float = 60.0,
+                 backoff_initial: float = 1.0, max_redirects: int = 5) -> None:
+        self.session = session
+        self.settings = settings or Settings()
+        self.clock = clock
+        self.sleep = sleep
+        rates = {"cdx": self.settings.cdx_rate, "replay": self.settings.replay_rate,
+                 "availability": self.settings.availability_rate}
+        self.limiters: dict[str, RateLimiter] = {
+            name: (limiters or {}).get(name) or RateLimiter(rate, clock=clock, sleep=sleep)
+            for name, rate in rates.items()
+        }
+        self.requests: Counter[str] = Counter()
+        self.max_attempts = max_attempts
+        self.rate_limit_pause = rate_limit_pause
+        self.backoff_initial = backoff_initial
+        self.backoff_max = max(backoff_initial, self.settings.retry_wait_max)
+        self.max_redirects = max_redirects
+        self._headers = {"User-Agent": self.settings.full_user_agent}
+        self._timeout = aiohttp.ClientTimeout(total=self.settings.total_timeout,
+                                              sock_connect=self.settings.connect_timeout,
+                                              sock_read=self.settings.read_timeout)
+
+    # ---- transport
+
+    def _wait(self, retry_state: tenacity.RetryCallState) -> float:
+        exc = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(exc, _RateLimited):
+            return 0.0  # the endpoint pause (in the limiter) is the wait, shared by every task
+        return tenacity.wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max,
+                                                jitter=self.backoff_initial)(retry_state)
+
+    async def _get(self, endpoint: str, url: str, params: Sequence[tuple[str, str]] | None = None,
+                   cap: int | None = None) -> _Response:
+        limiter = self.limiters[endpoint]
+        cap = cap or self.CDX_BODY_CAP
+
+        async def attempt() -> _Response:
+            await limiter.acquire()
+            self.requests[endpoint] += 1
+            async with self.session.get(url, params=params, headers=self._headers, allow_redirects=False,
+                                        timeout=self._timeout) as raw:
+                body, truncated = await _read_capped(raw, cap)
+                response = _Response(raw.status, CIMultiDict(raw.headers), body, truncated, str(raw.url))
+            if response.is_memento:
+                return response  # an archived response, whatever its status
+            if response.status == 429:
+                limiter.pause(self.rate_limit_pause)
+                raise _RateLimited(response)
+            if response.status >= 500:
+                raise _RetryableStatus(response)
+            return response
+
+        retrying = tenacity.AsyncRetrying(
+            stop=tenacity.stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            retry=tenacity.retry_if_exception_type((_RetryableStatus, *_TRANSPORT_ERRORS)),
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            return await retrying(attempt)
+        except _RateLimited as exc:
+            raise RateLimitedError(f"{endpoint}: still rate limited after {self.max_attempts} attempts "
+                                   f"({exc.response.url})") from None
+        except _RetryableStatus as exc:
+            raise ArchiveUnavailableError(f"{endpoint}: HTTP {exc.response.status} after {self.max_attempts} "
+                                          f"attempts ({exc.response.url})") from None
+        except _TRANSPORT_ERRORS as exc:
+            raise ArchiveUnavailableError(f"{endpoint}: {type(exc).__name__}: {exc} after {self.max_attempts} "
+                                          f"attempts ({url})") from exc
+
+    # ---- CDX
+
+    async def search(self, url: str, *, match_type: str | None = None,
+                     from_: datetime | date | str | None = None, to: datetime | date | str | None = None,
+                     filters: Sequence[str] | str = (), collapse: Sequence[str] | str | None = None,
+                     limit: int | None = None, closest: datetime | str | None = None,
+                     fields: Sequence[str] | None = None, resume: bool = False,
+                     skip_malformed: bool = True, max_pages: int = 100) -> list[CdxRecord]:
+        """CDX search (output=json). Follows resume keys when `resume=True` (one request per page).
+
+        Duplicate rows are dropped (across pages too); rows whose `original` is not a URL are dropped unless
+        `skip_malformed=False`. Raises BlockedSiteError for excluded sites, ArchiveQueryError for a query
+        the server would reject.
+        """
+        filters = [filters] if isinstance(filters, str) else list(filters)
+        collapses = [] if collapse is None else [collapse] if isinstance(collapse, str) else list(collapse)
+        # Validate with waybackpy's own CDX syntax checks rather than re-inventing them (they raise
+        # waybackpy's WaybackError; ours is an ArchiveQueryError, so callers see one family).
+        try:
+            _waybackpy_cdx.check_filters(filters)
+            _waybackpy_cdx.check_collapses(collapses)
+            _waybackpy_cdx.check_match_type(match_type, url)
+        except _WaybackpyError as exc:
+            raise ArchiveQueryError(str(exc)) from None
+        for item in filters:
+            # waybackpy checks with re.search; the server needs the whole `[!]field:regex` shape.
+            if not re.fullmatch(r"!?(urlkey|timestamp|original|mimetype|statuscode|digest|length):.*", item):
+                raise ArchiveQueryError(f"filter {item!r} is not [!]field:regex")
+        params: list[tuple[str, str]] = [("url", url), ("output", "json")]
+        if match_type:
+            params.append(("matchType", match_type))
+        if from_ is not None:
+            params.append(("from", format_timestamp(from_)))
+        if to is not None:
+            params.append(("to", format_timestamp(to)))
+        params += [("filter", f) for f in filters]
+        params += [("collapse", c) for c in collapses]
+        if limit is not None:
+            params.append(("limit", str(int(limit))))
+        if closest is not None:
+            params += [("closest", format_timestamp(closest)), ("sort", "closest")]
+        if fields:
+            params.append(("fl", ",".join(fields)))
+        if resume:
+            params.append(("showResumeKey", "true"))
+
+        records: list[CdxRecord] = []
+        seen: set[CdxRecord] = set()
+        resume_key: str | None = None
+        for _page in range(max_pages):
+            query = params + ([("resumeKey", resume_key)] if resume_key else [])
+            page = await self._cdx_page(url, query, fields or DEFAULT_FIELDS)
+            merged = CdxPage()
+            _dedupe(page.records, merged, seen)
+            records += [r for r in merged.records if not (skip_malformed and r.is_malformed)]
+            # The key is opaque (e.g. `com%2Ccnn%29%2F+2001041400593%3A`): sent back exactly as received.
+            # A page may be empty yet carry a key (the server stops scanning at internal limits), so only a
+            # missing or repeated key ends the walk.
+            previous, resume_key = resume_key, (page.resume_key if resume else None)
+            if not resume_key or resume_key == previous:
+                break
+        return records
+
+    async def _cdx_page(self, url: str, params: Sequence[tuple[str, str]], fields: Sequence[str]) -> CdxPage:
+        response = await self._get("cdx", self.settings.wayback_cdx_url, params)
+        text = response.text
+        runtime = response.headers.get("X-Archive-Wayback-Runtime-Error", "")
+        # Recorded: HTTP 403, the exception named in a header and as the whole body. Rows never start with
+        # "org.archive", so a body that does is an error whatever the status.
+        error_text = text[:4000] if response.status >= 400 or text.startswith("org.archive") else ""
+        if response.status == 403 or any(m in error_text or m in runtime for m in _BLOCKED_MARKERS):
+            raise BlockedSiteError(f"{url}: {runtime or text.strip()[:200] or 'HTTP 403'}")
+        if response.status >= 400:
+            raise ArchiveError(f"CDX search for {url}: HTTP {response.status}: {text.strip()[:200]}")
+        return parse_cdx(text, fields)
+
+    async def closest_good_capture(self, url: str, when: datetime) -> CdxRecord | None:
+        """The 200 capture closest to `when` (ties: the one at or before), from ONE CDX request.
+
+        `closest=<ts>&sort=closest` is the CDX server's closest-timestamp mode (documented by the open-source
+        CDX servers for exact-match queries); limit=25 keeps the answer small. The choice itself is made
+        locally by `pick_closest_good`, so redirects, error pages and revisits are never returned even if the
+        server's filter or order let them through.
+        """
+        records = await self.search(url, filters=["statuscode:200"], closest=when, limit=25)
+        return pick_closest_good(records, when)
+
+    # ---- replay
+
+    def _replay_url(self, timestamp: str, url: str, raw: bool) -> str:
+        base = self.settings.wayback_replay_url.rstrip("/") + "/"
+        return f"{base}{timestamp}{'id_' if raw else ''}/{url.split('#', 1)[0]}"
+
+    async def get_memento(self, url: str, timestamp: datetime | str, raw: bool = True) -> Memento:
+        """Fetch the memento of `url` at (or nearest to) `timestamp`.
+
+        The Wayback Machine's own 302s to another capture are followed (at most `max_redirects`, relative
+        Locations too), always through the configured replay endpoint. A captured redirect is returned as a
+        Memento with its 3xx status and `redirect_location`, not followed (see `memento_chain`).
+        Raises NoMementoError (never archived), BlockedSiteError (excluded), MementoRedirectLoopError.
+        """
+        requested_ts = format_timestamp(timestamp)
+        current_url, current_ts = url, requested_ts
+        seen: set[tuple[str, str]] = set()
+        for _hop in range(self.max_redirects + 1):
+            seen.add((current_ts, current_url))
+            response = await self._get("replay", self._replay_url(current_ts, current_url, raw),
+                                       cap=self.settings.max_bytes)
+            target = wayback_redirect_target(response.status, response.headers)
+            if target is not None:
+                if target in seen:
+                    raise MementoRedirectLoopError(f"{url}: Wayback redirects loop at {target[0]} {target[1]}")
+                current_ts, current_url = target
+                continue
+            return self._memento(response, current_url, current_ts, url, requested_ts, raw)
+        raise ArchiveError(f"{url}: more than {self.max_redirects} Wayback redirects")
+
+    def _memento(self, response: _Response, url: str, timestamp: str, requested_url: str,
+                 requested_ts: str, raw: bool) -> Memento:
+        headers = response.headers
+        text = response.text
+        if not response.is_memento:
+            _check_replay_error(response.status, headers, text, requested_url)
+        links = memento_links(headers.get("Link"))
+        captured = _http_date(headers.get("Memento-Datetime"))
+        status = response.status
+        redirect_location = None
+        if 300 <= status < 400:
+            location = headers.get("Location")
+            located = parse_archive_location(location)
+            redirect_location = located[2] if located else (urljoin(url, location) if location else None)
+        elif not raw and status == 200 and not response.is_memento and (match := _VIEW_MODE_REDIRECT.search(text)):
+            # View mode turns a captured redirect into a 200 page; report it as the redirect it was.
+            status = int(match.group(1))
+            href = re.search(r"""href=["']((?:https?://[^/"']+)?/web/%s[a-z_]*/[^"']+)["']""" % timestamp, text)
+            located = parse_archive_location(href.group(1)) if href else None
+            redirect_location = located[2] if located else None
+        original = links.get("original", (url, None))[0] or url
+        served_ts = captured.strftime("%Y%m%d%H%M%S") if captured else timestamp
+        return Memento(url=original, timestamp=served_ts, status=status, links=links, body=response.body,
+                       redirect_location=redirect_location, requested_url=requested_url,
+                       requested_timestamp=requested_ts, mimetype=headers.get("Content-Type", ""),
+                       truncated=response.truncated, headers=dict(headers))
+
+    async def memento_chain(self, url: str, timestamp: datetime | str, *, raw: bool = True,
+                            max_hops: int = 5) -> list[Memento]:
+        """Follow captured redirects from memento to memento; the last one is not a redirect.
+
+        Each hop asks for the target at the timestamp of the redirect's capture (what a browser in the
+        Wayback Machine would do). Raises MementoRedirectLoopError when a capture repeats (recorded in
+        test_get_memento_raises_for_mementos_that_redirect_in_a_loop.yaml) or the chain is longer than
+        `max_hops`.
+        """
+        chain: list[Memento] = []
+        seen: set[tuple[str, str]] = set()
+        current_url, current_ts = url, format_timestamp(timestamp)
+        for _hop in range(max_hops + 1):
+            memento = await self.get_memento(current_url, current_ts, raw=raw)
+            key = (memento.timestamp, memento.url)
+            if key in seen:
+                raise MementoRedirectLoopError(f"{url}: captured redirects loop back to {memento.archive_url}")
+            seen.add(key)
+            chain.append(memento)
+            if not memento.is_redirect or not memento.redirect_location:
+                return chain
+            current_url, current_ts = memento.redirect_location, memento.timestamp
+        raise MementoRedirectLoopError(f"{url}: more than {max_hops} captured redirects")
+
+    # ---- availability
+
+    async def availability(self, url: str, timestamp: datetime | str | None = None) -> AvailabilityHint | None:
+        """The availability API's closest snapshot, or None. A hint at most (it misses archived pages)."""
+        params = [("url", url)]
+        if timestamp is not None:
+            params.append(("timestamp", format_timestamp(timestamp)))
+        response = await self._get("availability", self.settings.wayback_availability_url, params)
+        if response.status >= 400:
+            raise ArchiveError(f"availability for {url}: HTTP {response.status}")
+        return parse_availability(response.text, url)

@@ -1,0 +1,562 @@
+"""Test doubles for linkkeeper: local servers that stand in for the outside world.
+
+Sections:
+- GENERIC SERVER HELPERS: `serve(app)` (async context manager → base URL on 127.0.0.1, ephemeral port) and
+  `BackgroundServer(app)` (own event loop in a thread, for CLI demos). Used by every simulator below.
+- ARCHIVE: `SimulatedArchive`, a Wayback Machine (CDX, replay, availability) shaped after the real responses
+  recorded in ../shared/real/wayback; point a client at it with `settings_for(base_url)`.
+- (The simulated web is added below the ARCHIVE section by its own author.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import email.utils
+import hashlib
+import json
+import re
+import threading
+import time
+from collections import Counter, deque
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import AsyncIterator, Callable
+from urllib.parse import quote, urljoin, urlsplit
+
+from aiohttp import web
+
+
+# ════════════════════════════════════════════ GENERIC SERVER HELPERS ═════════════════════════════════════════
+
+
+@asynccontextmanager
+async def serve(app: web.Application, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[str]:
+    """Run `app` on host (127.0.0.1) and an ephemeral port for the duration of the block.
+
+    `async with serve(app) as base_url:` → base_url like "http://127.0.0.1:54321" (no trailing slash).
+    """
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        bound_port = runner.addresses[0][1]
+        yield f"http://{host}:{bound_port}"
+    finally:
+        await runner.cleanup()
+
+
+class BackgroundServer:
+    """Serve `app` from its own event loop in a daemon thread (for a CLI demo or synchronous tests).
+
+    `base_url = server.start()` … `server.stop()`; also usable as a `with` block.
+    """
+
+    def __init__(self, app: web.Application, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self.host = host
+        self.port = port
+        self.base_url: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, timeout: float = 10.0) -> str:
+        if self._thread is not None:
+            raise RuntimeError("BackgroundServer already started")
+        ready = threading.Event()
+        failure: list[BaseException] = []
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            runner = web.AppRunner(self.app, access_log=None)
+            try:
+                loop.run_until_complete(runner.setup())
+                loop.run_until_complete(web.TCPSite(runner, self.host, self.port).start())
+                self.base_url = f"http://{self.host}:{runner.addresses[0][1]}"
+            except BaseException as exc:  # report start-up failures to the starting thread
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.run_until_complete(runner.cleanup())
+                loop.close()
+
+        self._thread = threading.Thread(target=run, name="linkkeeper-background-server", daemon=True)
+        self._thread.start()
+        if not ready.wait(timeout):
+            raise RuntimeError("BackgroundServer did not start in time")
+        if failure:
+            raise failure[0]
+        assert self.base_url is not None
+        return self.base_url
+
+    def stop(self, timeout: float = 10.0) -> None:
+        if self._loop is not None and self._thread is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout)
+        self._thread = None
+        self._loop = None
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+# ════════════════════════════════════ ARCHIVE: simulated Wayback Machine ═════════════════════════════════════
+# Owned by the archive client's author (linkkeeper/archive.py). Names here are used by tests and the lead.
+
+_CDX_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
+_BLOCKED_RUNTIME_ERROR = ("org.archive.util.io.RuntimeIOException: "
+                          "org.archive.wayback.exception.AdministrativeAccessControlException: Blocked Site Error")
+_WAYBACK_PAGE = ('<!DOCTYPE html>\n<html lang="en">\n  <head>\n    <title>Wayback Machine</title>\n  </head>\n'
+                 '  <body>\n<div id="error">\n{message}\n</div>\n  </body>\n</html>\n')
+EXCLUDED_PAGE = _WAYBACK_PAGE.format(message="<h2>Sorry.</h2>\n<p>This URL has been excluded from the Wayback "
+                                             "Machine.</p>")
+NOT_ARCHIVED_PAGE = _WAYBACK_PAGE.format(message="<h2>Hrm.</h2>\n<p>The Wayback Machine has not archived that "
+                                                 "URL.</p>")
+RATE_LIMIT_PAGE = _WAYBACK_PAGE.format(message="<h2>Too Many Requests</h2>")
+
+
+def cdx_digest(body: bytes | str) -> str:
+    """The CDX `digest`: base32 of the SHA-1 of the body (as in the real index and EDGI's cdx_hash)."""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
+def surt_key(url: str) -> str:
+    """A SURT-like match key, as the real CDX server uses: scheme-, `www`-, case- and default-port-insensitive.
+
+    `https://www.Example.com:443/A/B/?y=2&x=1` → `com,example)/a/b?x=1&y=2`. Like the real urlkeys
+    (e.g. `gov,nasa)/ames/feature/go` for `https://www.nasa.gov/ames/feature/go/`), a trailing slash is dropped.
+    """
+    text = url.strip()
+    if "://" not in text:
+        text = "http://" + text
+    parts = urlsplit(text)
+    host = (parts.hostname or "").lower().rstrip(".")
+    host = re.sub(r"^www\d*\.", "", host)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    key = ",".join(reversed(host.split("."))) if host else ""
+    if port and port not in (80, 443):
+        key += f":{port}"
+    path = (parts.path or "/").lower()
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    key += ")" + path
+    if parts.query:
+        key += "?" + "&".join(sorted(parts.query.lower().split("&")))
+    return key
+
+
+def _pad_timestamp(timestamp: str) -> str:
+    # Replay and `closest` accept 1–14 digits; missing parts take their lowest value.
+    return timestamp + "00000101000000"[len(timestamp):]
+
+
+def _ts_datetime(timestamp: str) -> datetime:
+    try:
+        return datetime.strptime(_pad_timestamp(timestamp)[:14], "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _http_date(timestamp: str) -> str:
+    return email.utils.format_datetime(_ts_datetime(timestamp), usegmt=True)
+
+
+@dataclass
+class Capture:
+    """One capture in the simulated archive.
+
+    `status` is what the site answered at crawl time; 3xx captures name their target in `redirect_to`
+    (absolute or relative to `url`). `revisit=True` makes a `warc/revisit` row (statuscode "-") whose replay
+    serves the earlier capture with the same digest — give it the same body, or the same `digest`.
+    """
+
+    url: str
+    timestamp: str
+    status: int = 200
+    mimetype: str = "text/html"
+    body: bytes | str = b""
+    redirect_to: str | None = None
+    digest: str | None = None
+    revisit: bool = False
+
+    def __post_init__(self) -> None:
+        if isinstance(self.body, str):
+            self.body = self.body.encode("utf-8")
+        if not re.fullmatch(r"\d{14}", self.timestamp or ""):
+            raise ValueError(f"capture timestamp {self.timestamp!r} is not 14 digits")
+        if self.digest is None:
+            self.digest = cdx_digest(self.body)
+
+    @property
+    def key(self) -> str:
+        return surt_key(self.url)
+
+    @property
+    def redirect_target(self) -> str | None:
+        return urljoin(self.url, self.redirect_to) if self.redirect_to else None
+
+    def cdx_row(self) -> dict[str, str]:
+        return {
+            "urlkey": self.key,
+            "timestamp": self.timestamp,
+            "original": self.url,
+            "mimetype": "warc/revisit" if self.revisit else self.mimetype,
+            "statuscode": "-" if self.revisit else str(self.status),
+            "digest": self.digest or "",
+            "length": str(len(self.body)),
+        }
+
+
+def _strip_scheme_www(url: str) -> str:
+    text = re.sub(r"^[a-z][a-z0-9+.-]*://", "", url.strip().lower())
+    return re.sub(r"^www\d*\.", "", text)
+
+
+class SimulatedArchive:
+    """A local Wayback Machine: CDX search, replay (`/web/<ts>[id_]/<url>`) and the availability API.
+
+    Behaviour copied from real recorded responses (see linkkeeper/archive.py's module notes): JSON rows are
+    all strings with a header row; revisits are `warc/revisit` / `-`; a replay without a capture at the
+    timestamp is a 302 to the nearest capture with `X-Archive-Redirect-Reason`; a captured redirect replays
+    as that redirect in `id_` mode (a "Got an HTTP 301 response at crawl time" page in view mode); excluded
+    sites get a CDX 403 and a replay **200** "excluded" page; 429s carry no Retry-After.
+
+    Optional per-minute limits (`cdx_per_minute`, …) answer 429 past the limit and count
+    `limit_violations`; `clock` is injectable so a test can share fake time with the client.
+    """
+
+    def __init__(self, *, cdx_per_minute: int | None = None, replay_per_minute: int | None = None,
+                 availability_per_minute: int | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.captures: list[Capture] = []
+        self.limits = {"cdx": cdx_per_minute, "replay": replay_per_minute, "availability": availability_per_minute}
+        self.clock = clock
+        self.requests: Counter[str] = Counter()
+        self.limit_violations = 0
+        self.violations: Counter[str] = Counter()
+        self.request_log: list[tuple[str, float, str]] = []  # (endpoint, clock(), path and query)
+        self._excluded: list[str] = []
+        self._availability_blind: list[str] = []
+        self._windows: dict[str, deque[float]] = {name: deque() for name in self.limits}
+        self._failures: dict[str, deque[int]] = {name: deque() for name in self.limits}
+
+    # ---- content
+
+    def add(self, capture: Capture | str, timestamp: str | None = None, **fields: object) -> Capture:
+        """Add a capture: `add(Capture(...))` or `add(url, timestamp, status=..., body=...)`."""
+        if not isinstance(capture, Capture):
+            capture = Capture(capture, str(timestamp), **fields)  # type: ignore[arg-type]
+        self.captures.append(capture)
+        return capture
+
+    def excluded(self, url_prefix: str) -> None:
+        """Exclude every URL starting with `url_prefix` (scheme and `www.` ignored), like a blocked site."""
+        self._excluded.append(_strip_scheme_www(url_prefix))
+
+    def is_excluded(self, url: str) -> bool:
+        bare = _strip_scheme_www(url)
+        return any(bare.startswith(prefix) for prefix in self._excluded)
+
+    def availability_blind(self, url_prefix: str) -> None:
+        """Make the availability API answer empty for archived URLs under this prefix (as the real one does)."""
+        self._availability_blind.append(_strip_scheme_www(url_prefix))
+
+    def fail_next(self, endpoint: str, *statuses: int) -> None:
+        """The next requests to `endpoint` ("cdx", "replay", "availability") get these statuses, in order."""
+        self._failures[endpoint].extend(statuses)
+
+    def captures_of(self, url: str) -> list[Capture]:
+        key = surt_key(url)
+        return sorted((c for c in self.captures if c.key == key), key=lambda c: c.timestamp)
+
+    # ---- server
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/cdx/search/cdx", self._cdx)
+        app.router.add_get("/wayback/available", self._availability)
+        app.router.add_get("/web/{tail:.*}", self._replay)
+        return app
+
+    def _gate(self, endpoint: str, request: web.Request) -> web.Response | None:
+        now = self.clock()
+        self.requests[endpoint] += 1
+        self.request_log.append((endpoint, now, request.path_qs))
+        if self._failures[endpoint]:
+            status = self._failures[endpoint].popleft()
+            return web.Response(status=status, text=f"simulated HTTP {status}\n", content_type="text/plain")
+        limit = self.limits[endpoint]
+        if limit:
+            window = self._windows[endpoint]
+            while window and window[0] <= now - 60.0:
+                window.popleft()
+            if len(window) >= limit:
+                self.limit_violations += 1
+                self.violations[endpoint] += 1
+                # The real service sends no Retry-After.
+                return web.Response(status=429, text=RATE_LIMIT_PAGE, content_type="text/html")
+            window.append(now)
+        return None
+
+    # ---- CDX
+
+    async def _cdx(self, request: web.Request) -> web.Response:
+        if (refused := self._gate("cdx", request)) is not None:
+            return refused
+        query = request.query
+        url = query.get("url", "")
+        if not url:
+            return web.Response(status=400, text="url param is required\n", content_type="text/plain")
+        match_type = query.get("matchType") or "exact"
+        if url.startswith("*."):
+            url, match_type = url[2:], "domain"
+        if url.endswith("*"):
+            url, match_type = url.rstrip("*"), "prefix"
+        if match_type not in ("exact", "prefix", "host", "domain"):
+            return web.Response(status=400, text=f"bad matchType {match_type}\n", content_type="text/plain")
+        if self.is_excluded(url):
+            return web.Response(status=403, text=_BLOCKED_RUNTIME_ERROR + "\n", content_type="text/plain",
+                                charset="UTF-8", headers={"X-Archive-Wayback-Runtime-Error": _BLOCKED_RUNTIME_ERROR})
+        wanted = surt_key(url)
+        wanted_host = wanted.split(")", 1)[0]
+
+        def matches(key: str) -> bool:
+            if match_type == "exact":
+                return key == wanted
+            if match_type == "prefix":
+                return key.startswith(wanted)
+            host = key.split(")", 1)[0]
+            if match_type == "host":
+                return host == wanted_host
+            return host == wanted_host or host.startswith(wanted_host + ",")  # SURT: subdomains extend the key
+
+        captures = sorted((c for c in self.captures if matches(c.key)), key=lambda c: (c.key, c.timestamp))
+        rows = [c.cdx_row() for c in captures]
+        if (start := query.get("from")):
+            rows = [r for r in rows if r["timestamp"][:len(start)] >= start]
+        if (end := query.get("to")):
+            rows = [r for r in rows if r["timestamp"][:len(end)] <= end]
+        for spec in query.getall("filter", []):
+            negate = spec.startswith("!")
+            name, _, pattern = spec.lstrip("!").partition(":")
+            if name not in _CDX_FIELDS:
+                return web.Response(status=400, text=f"bad filter field {name}\n", content_type="text/plain")
+            try:
+                regex = re.compile(pattern)
+            except re.error:
+                return web.Response(status=400, text=f"bad filter regex {pattern}\n", content_type="text/plain")
+            # The whole field must match (`statuscode:2` matches nothing), as on the real server.
+            rows = [r for r in rows if bool(regex.fullmatch(r[name])) != negate]
+        if (closest := query.get("closest")) and query.get("sort") == "closest":
+            target = _ts_datetime(closest)
+            rows.sort(key=lambda r: (abs((_ts_datetime(r["timestamp"]) - target).total_seconds()), r["timestamp"]))
+        for spec in query.getall("collapse", []):
+            name, _, size = spec.partition(":")
+            if name not in _CDX_FIELDS:
+                return web.Response(status=400, text=f"bad collapse field {name}\n", content_type="text/plain")
+            width = int(size) if size.isdigit() else None
+            collapsed, previous = [], None
+            for row in rows:  # adjacent duplicates only
+                value = row[name][:width] if width else row[name]
+                if value != previous:
+                    collapsed.append(row)
+                previous = value
+            rows = collapsed
+        offset = 0
+        if (resume_key := query.get("resumeKey")):
+            _, _, position = resume_key.rpartition("!")
+            offset = int(position) if position.isdigit() else len(rows)
+        limit = int(query["limit"]) if query.get("limit", "").lstrip("-").isdigit() else None
+        next_key = None
+        if limit is not None and limit < 0:
+            page = rows[limit:]
+        elif limit is not None:
+            page = rows[offset:offset + limit]
+            if offset + limit < len(rows) and page:
+                last = page[-1]
+                # Opaque to clients, like the real keys (`com%2Ccnn%29%2F+2001041400593%3A`).
+                next_key = f"{quote(last['urlkey'], safe='')}+{last['timestamp']}!{offset + limit}"
+        else:
+            page = rows[offset:]
+        if query.get("showResumeKey", "").lower() != "true":
+            next_key = None
+        fields = [f for f in query.get("fl", "").split(",") if f] or list(_CDX_FIELDS)
+        if any(f not in _CDX_FIELDS for f in fields):
+            return web.Response(status=400, text="bad fl\n", content_type="text/plain")
+        if query.get("output") == "json":
+            if not page and not next_key:
+                return web.json_response([])
+            out: list[list[str]] = [fields] + [[r[f] for f in fields] for r in page]
+            if next_key:
+                out += [[], [next_key]]
+            return web.Response(text=json.dumps(out), content_type="application/json")
+        text = "".join(" ".join(r[f] for f in fields) + "\n" for r in page)
+        if next_key:
+            text += "\n" + next_key + "\n"
+        return web.Response(text=text, content_type="text/plain", charset="UTF-8")
+
+    # ---- replay
+
+    def _link_header(self, base: str, capture: Capture, captures: list[Capture]) -> str:
+        def memento(c: Capture, rel: str) -> str:
+            return f'<{base}/web/{c.timestamp}/{c.url}>; rel="{rel}"; datetime="{_http_date(c.timestamp)}"'
+
+        index = captures.index(capture)
+        parts = [f'<{capture.url}>; rel="original"',
+                 f'<{base}/web/timemap/link/{capture.url}>; rel="timemap"; type="application/link-format"',
+                 f'<{base}/web/{capture.url}>; rel="timegate"',
+                 memento(captures[0], "first memento")]
+        if index > 0:
+            parts.append(memento(captures[index - 1], "prev memento"))
+        parts.append(memento(capture, "memento"))
+        if index < len(captures) - 1:
+            parts.append(memento(captures[index + 1], "next memento"))
+        parts.append(memento(captures[-1], "last memento"))
+        return ", ".join(parts)
+
+    def _resolve_revisit(self, capture: Capture) -> Capture | None:
+        earlier = [c for c in self.captures if not c.revisit and c.digest == capture.digest
+                   and c.timestamp <= capture.timestamp]
+        same_url = [c for c in earlier if c.key == capture.key]
+        pool = same_url or earlier
+        return max(pool, key=lambda c: c.timestamp) if pool else None
+
+    async def _replay(self, request: web.Request) -> web.Response:
+        if (refused := self._gate("replay", request)) is not None:
+            return refused
+        base = f"{request.scheme}://{request.host}"
+        # raw_path keeps the archived URL (with its own query string) exactly as sent.
+        tail = request.raw_path.split("/web/", 1)[1] if "/web/" in request.raw_path else ""
+        match = re.match(r"(\d{1,14})([a-z]{2}_)?/(.*)$", tail, re.DOTALL)
+        if match:
+            timestamp, mode, target = match.group(1), match.group(2) or "", match.group(3)
+        elif tail and not tail.startswith("timemap/"):
+            timestamp, mode, target = "99991231235959", "", tail  # TimeGate form /web/<url>: the latest
+        else:
+            return web.Response(status=404, text=NOT_ARCHIVED_PAGE, content_type="text/html")
+        target = re.sub(r"^(https?):/(?!/)", r"\1://", target)
+        if self.is_excluded(target):
+            return web.Response(status=200, text=EXCLUDED_PAGE, content_type="text/html")
+        captures = self.captures_of(target)
+        if not captures:
+            return web.Response(status=404, text=NOT_ARCHIVED_PAGE, content_type="text/html")
+        wanted = _pad_timestamp(timestamp)
+        exact = next((c for c in captures if c.timestamp == wanted), None)
+        if exact is None:
+            when = _ts_datetime(wanted)
+            nearest = min(captures, key=lambda c: (abs((_ts_datetime(c.timestamp) - when).total_seconds()),
+                                                    c.timestamp))
+            return web.Response(status=302, body=b"", content_type="text/plain", charset="utf-8", headers={
+                "Location": f"{base}/web/{nearest.timestamp}{mode}/{nearest.url}",
+                "X-Archive-Redirect-Reason": f"found capture at {nearest.timestamp}",
+            })
+        served = exact
+        if exact.revisit:
+            served = self._resolve_revisit(exact)
+            if served is None:
+                return web.Response(status=404, text=NOT_ARCHIVED_PAGE, content_type="text/html")
+        headers = {"Memento-Datetime": _http_date(exact.timestamp),
+                   "Link": self._link_header(base, exact, captures),
+                   "X-Archive-Src": "simulated-archive.warc.gz"}
+        target_url = served.redirect_target
+        if 300 <= served.status < 400 and target_url:
+            if not mode:
+                # View mode: the captured redirect becomes a 200 page without Memento-Datetime (as recorded).
+                page = (f'<p class="code shift red">Got an HTTP {served.status} response at crawl time</p>\n'
+                        f'<p class="impatient"><a href="/web/{exact.timestamp}/{target_url}">Impatient?</a></p>\n')
+                return web.Response(status=200, text=page, content_type="text/html",
+                                    headers={"X-Archive-Src": headers["X-Archive-Src"]})
+            headers["Location"] = f"{base}/web/{exact.timestamp}{mode}/{target_url}"
+        return web.Response(status=served.status, body=served.body, headers={
+            **headers, "Content-Type": served.mimetype or "application/octet-stream"})
+
+    # ---- availability
+
+    async def _availability(self, request: web.Request) -> web.Response:
+        if (refused := self._gate("availability", request)) is not None:
+            return refused
+        url = request.query.get("url", "")
+        timestamp = request.query.get("timestamp")
+        answer: dict[str, object] = {"url": url, "archived_snapshots": {}}
+        if timestamp:
+            answer["timestamp"] = timestamp
+        bare = _strip_scheme_www(url)
+        blind = any(bare.startswith(p) for p in self._availability_blind)
+        captures = [c for c in self.captures_of(url) if not c.revisit] if url else []
+        if captures and not blind and not self.is_excluded(url):
+            if timestamp:
+                when = _ts_datetime(timestamp)
+                chosen = min(captures, key=lambda c: (abs((_ts_datetime(c.timestamp) - when).total_seconds()),
+                                                       c.timestamp))
+            else:
+                chosen = captures[-1]
+            answer["archived_snapshots"] = {"closest": {
+                "status": str(chosen.status),  # a string, as in the real API
+                "available": True,
+                "url": f"http://web.archive.org/web/{chosen.timestamp}/{chosen.url}",  # http, as the real API
+                "timestamp": chosen.timestamp,
+            }}
+        return web.json_response(answer)
+
+
+class FakeClock:
+    """Fake monotonic time: `clock()` reads it, `await clock.sleep(s)` advances it at once.
+
+    Give the same instance to `WaybackClient(clock=..., sleep=...)` and `SimulatedArchive(clock=...)` so rate
+    limits and 60-second pauses are exercised without waiting. Caveat: a sleeping task moves time on at once,
+    even while another task's request is still in flight, so a server stamping arrivals with the same clock
+    may see requests bunched closer than they were sent. Assert spacing on send times (wrap the limiter's
+    `acquire`), and leave a simulator limit some slack when many tasks run concurrently.
+    """
+
+    def __init__(self, start: float = 1_000.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        if seconds > 0:
+            self.now += seconds
+        await asyncio.sleep(0)  # still let other tasks (and the servers) run
+
+
+def settings_for(base_url: str) -> dict[str, str]:
+    """Settings overrides pointing the Wayback client at a simulator served at `base_url`."""
+    base = base_url.rstrip("/")
+    return {
+        "wayback_cdx_url": f"{base}/cdx/search/cdx",
+        "wayback_availability_url": f"{base}/wayback/available",
+        "wayback_replay_url": f"{base}/web/",
+    }
+
+
+async def start_archive(archive: SimulatedArchive, host: str = "127.0.0.1",
+                        port: int = 0) -> tuple[str, web.AppRunner]:
+    """Start `archive` without a `with` block; the caller ends it with `await runner.cleanup()`."""
+    runner = web.AppRunner(archive.app(), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return f"http://{host}:{runner.addresses[0][1]}", runner
+
+
+# ═══════════════════════════════════════════════ END ARCHIVE ═════════════════════════════════════════════════
