@@ -8,7 +8,7 @@ import pytest
 from aiohttp import web as aioweb
 
 from linkkeeper.settings import ConnectTo, Settings
-from linkkeeper.simweb import SimulatedWeb
+from linkkeeper.testing import SimulatedWeb
 
 REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
 

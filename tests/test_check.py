@@ -8,7 +8,7 @@ from linkkeeper import store
 from linkkeeper.check import check_urls, interleave_by_host, probe
 from linkkeeper.http import make_session
 from linkkeeper.settings import ConnectTo
-from linkkeeper.simweb import Page, closed_port
+from linkkeeper.testing import Page, closed_port
 
 ARTICLE = "<html><title>Story</title><p>Text</p></html>"
 

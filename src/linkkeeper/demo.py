@@ -205,7 +205,7 @@ def _ts(when: datetime) -> str:
 
 def build_world(posts: list[SamplePost] = SAMPLE_POSTS):
     """(SimulatedWeb, SimulatedArchive, dead_hosts) holding every sample article's fate and captures."""
-    from linkkeeper.simweb import Page, SimulatedWeb, article_html
+    from linkkeeper.testing import Page, SimulatedWeb, article_html
     from linkkeeper.testing import Capture, SimulatedArchive
 
     web, archive = SimulatedWeb(), SimulatedArchive()
@@ -258,7 +258,7 @@ def run_demo(out_dir: Path, db_path: Path | None = None, echo: Callable[[str], N
     from linkkeeper.repair import propose_repairs
     from linkkeeper.report import write_reports
     from linkkeeper.settings import ConnectTo, Settings
-    from linkkeeper.simweb import closed_port
+    from linkkeeper.testing import closed_port
     from linkkeeper.testing import BackgroundServer, settings_for
 
     say = echo or (lambda _line: None)

@@ -1,0 +1,110 @@
+"""The whole job end to end on loopback: the demo's sample blog against the simulated web and archive."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from linkkeeper import store
+from linkkeeper.demo import SAMPLE_POSTS, run_demo, sample_export_path, sample_export_text
+from linkkeeper.sources.blogger import read_export
+
+ARCHIVE_LINK = re.compile(r"^https://web\.archive\.org/web/(\d{14})/(.+)$")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    lines: list[str] = []
+    summary = run_demo(out, echo=lines.append)
+    return out, summary, lines
+
+
+def test_bundled_export_matches_the_sample_posts():
+    assert sample_export_path().read_text(encoding="utf-8") == sample_export_text()
+
+
+def test_demo_leaves_reports_and_a_patched_export(demo):
+    out, summary, lines = demo
+    for name in ("report.html", "report.json", "report.csv", "patched-export.xml", "demo.db"):
+        assert (out / name).stat().st_size > 0
+    assert summary["posts"] == 30 and summary["nullified"] == 6
+    assert any(line.startswith("patched export:") for line in lines)
+
+
+def test_demo_verdicts_match_the_fates(demo):
+    out, summary, _ = demo
+    db = store.open_db(out / "demo.db")
+    verdict_of = {r["url"]: r["verdict"] for r in db["url_status"].rows}
+    expected = {"alive": "alive", "head405": "alive", "moved": "redirected", "dead404": "dead", "gone410": "dead",
+                "refused": "dead", "nocapture": "dead", "badcaptures": "dead", "blocked": "blocked",
+                "error503": "unknown"}
+    for post in SAMPLE_POSTS:
+        if post.fate != "nullified":
+            assert verdict_of[post.url] == expected[post.fate], post.title
+
+
+def test_patched_export_differs_only_in_repaired_hrefs(demo):
+    out, summary, _ = demo
+    original = sample_export_path().read_bytes()
+    patched = (out / "patched-export.xml").read_bytes()
+    assert patched != original
+    db = store.open_db(out / "demo.db")
+    approved = list(db.query("SELECT url, replacement FROM repairs WHERE state = 'approved'"))
+    assert len(approved) == summary["hrefs_replaced"] == 10
+    restored = patched
+    for row in approved:
+        assert ARCHIVE_LINK.match(row["replacement"])
+        new, old = f'href="{row["replacement"]}"'.encode(), f'href="{row["url"]}"'.encode()
+        assert restored.count(new) == 1
+        restored = restored.replace(new, old)
+    assert restored == original
+
+
+def test_repairs_choose_the_closest_good_capture(demo):
+    out, _, _ = demo
+    db = store.open_db(out / "demo.db")
+    by_url = {r["url"]: r for r in db["repairs"].rows}
+    for post in SAMPLE_POSTS:
+        if post.fate in ("dead404", "gone410", "refused"):
+            repair = by_url[post.url]
+            assert repair["state"] == "approved" and repair["confidence"] >= 0.9
+            # The good capture is a day after the post; the revisit 6 hours later and the 404 must lose.
+            assert repair["distance_days"] == pytest.approx(1.0, abs=0.01)
+            assert json.loads(repair["evidence"])["capture"]["statuscode"] == "200"
+        if post.fate == "badcaptures":
+            repair = by_url[post.url]
+            # A 301 and a 404 capture are closer; the good capture is three days older and its text differs.
+            assert repair["distance_days"] == pytest.approx(3.0, abs=0.01)
+            assert repair["state"] == "proposed" and repair["confidence"] < 0.9
+        if post.fate == "nocapture":
+            assert by_url[post.url]["state"] == "unavailable" and by_url[post.url]["replacement"] is None
+
+
+def test_patched_export_reads_back_with_the_replacements(demo):
+    out, _, _ = demo
+    posts = {p.id: p for p in read_export(out / "patched-export.xml")}
+    db = store.open_db(out / "demo.db")
+    for row in db.query("SELECT post_id, replacement FROM repairs WHERE state = 'approved'"):
+        assert f'href="{row["replacement"]}"' in posts[row["post_id"]].html
+
+
+def test_report_json_follows_the_schema(demo):
+    out, _, _ = demo
+    report = json.loads((out / "report.json").read_text())
+    assert report["schema"] == 1 and len(report["links"]) == 30
+    nullified = [l for l in report["links"] if l["verdict"] == "nullified"]
+    assert len(nullified) == 6 and all(l["evidence"]["nullified_reason"] for l in nullified)
+    dead = [l for l in report["links"] if l["verdict"] == "dead"]
+    assert all(l["repair"] is not None for l in dead)
+    assert {"post", "link", "verdict", "evidence", "repair"} <= set(report["links"][0])
+
+
+def test_report_csv_and_html_escape_what_they_show(demo):
+    out, _, _ = demo
+    html_text = (out / "report.html").read_text()
+    assert "<script src" not in html_text and "http-equiv" not in html_text  # single file, no external assets
+    assert "Omnibus crime bill passes second reading" in html_text
+    assert (out / "report.csv").read_text().splitlines()[0].startswith("post_id,post_url,post_title")
