@@ -142,3 +142,13 @@ async def test_check_urls_stores_each_check(simweb, tmp_path):
     assert db["checks"].count == 2
     row = next(db["checks"].rows_where("url = ?", ["http://news.example.com/gone"]))
     assert row["status"] == 404 and row["elapsed_ms"] >= 0 and row["checked_at"]
+
+
+async def test_every_attempt_is_recorded(simweb, tmp_path):
+    simweb.add("http://flaky.example.com/s", Page(body=ARTICLE, fail_times=2, fail_status=502))
+    db = store.open_db(tmp_path / "t.db")
+    await check_urls(db, ["http://flaky.example.com/s"], simweb.settings(retries=2))
+    rows = list(db.query("SELECT status, verdict, attempts FROM checks ORDER BY id"))
+    assert rows == [{"status": 502, "verdict": "unknown", "attempts": 1},
+                    {"status": 200, "verdict": "alive", "attempts": 2}]
+    assert next(db["url_status"].rows)["verdict"] == "alive"

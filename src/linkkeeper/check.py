@@ -44,11 +44,19 @@ class Evidence:
     verdict: str = "unknown"
     attempts: int = 1
     retry_after: float | None = None
+    # Earlier attempts of the same check (transient failures that were retried), oldest first.
+    earlier: list["Evidence"] = field(default_factory=list)
 
     def record(self) -> dict:
         row = asdict(self)
         row.pop("retry_after")
+        row.pop("earlier")
         return row
+
+    def records(self) -> list[dict]:
+        """Every attempt as a row of the checks table: the retried ones, then this one."""
+        rows = [dict(ev.record(), attempts=i + 1) for i, ev in enumerate(self.earlier)]
+        return rows + [self.record()]
 
 
 class _Transient(Exception):
@@ -177,6 +185,7 @@ async def probe(session: aiohttp.ClientSession, url: str, settings: Settings,
     while the outcome is transient."""
     attempts = 0
     last: Evidence | None = None
+    earlier: list[Evidence] = []
 
     def wait(retry_state) -> float:
         backoff = wait_exponential_jitter(multiplier=0.5, max=settings.retry_wait_max, jitter=0.5)(retry_state)
@@ -189,6 +198,8 @@ async def probe(session: aiohttp.ClientSession, url: str, settings: Settings,
                                            reraise=True):
             with attempt:
                 attempts += 1
+                if last is not None:
+                    earlier.append(last)
                 last = await probe_once(session, url, settings)
                 if is_transient(last):
                     raise _Transient(last)
@@ -196,6 +207,7 @@ async def probe(session: aiohttp.ClientSession, url: str, settings: Settings,
         pass
     assert last is not None
     last.attempts = attempts
+    last.earlier = earlier
     return last
 
 
@@ -237,7 +249,7 @@ async def check_urls(db, urls: Iterable[str], settings: Settings,
                 position += 1
                 async with hosts(urlsplit(url).hostname or ""):
                     ev = await probe(session, url, settings)
-                store.record_check(db, ev.record())
+                store.record_check(db, ev.records())
                 summary.checked += 1
                 summary.verdicts[ev.verdict] += 1
                 if on_result:

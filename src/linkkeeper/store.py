@@ -197,11 +197,13 @@ def _date_clause(date_from: str | None, date_to: str | None, params: list) -> li
     return clauses
 
 
-def record_check(db, check: dict[str, Any]) -> int:
-    """Store one check and the URL's current verdict together."""
-    row = dict(check, redirect_chain=json.dumps(check.get("redirect_chain") or []))
+def record_check(db, attempts: list[dict[str, Any]]) -> int:
+    """Store one check - every attempt of it, the last one deciding - and the URL's current verdict, together."""
+    rows = [dict(a, redirect_chain=json.dumps(a.get("redirect_chain") or [])) for a in attempts]
+    check = attempts[-1]
     with transaction(db):
-        check_id = db["checks"].insert(row).last_pk
+        for row in rows:
+            check_id = db["checks"].insert(row).last_pk
         prev = db.execute("SELECT consecutive_failures FROM url_status WHERE url = ?", [check["url"]]).fetchone()
         failing = check["verdict"] in ("dead", "unknown")
         failures = ((prev[0] or 0) + 1 if prev else 1) if failing else 0
