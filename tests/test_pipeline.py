@@ -38,7 +38,7 @@ def test_demo_verdicts_match_the_fates(demo):
     out, summary, _ = demo
     db = store.open_db(out / "demo.db")
     verdict_of = {r["url"]: r["verdict"] for r in db["url_status"].rows}
-    expected = {"alive": "alive", "head405": "alive", "moved": "redirected", "dead404": "dead", "gone410": "dead",
+    expected = {"alive": "alive", "head405": "alive", "moved": "moved", "dead404": "dead", "gone410": "dead",
                 "refused": "dead", "nocapture": "dead", "badcaptures": "dead", "blocked": "blocked",
                 "error503": "unknown"}
     for post in SAMPLE_POSTS:

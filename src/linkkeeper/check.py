@@ -1,36 +1,51 @@
-"""Checking: one probe of one URL -> evidence with a verdict, and the asyncio worker that probes many URLs
-on one session under a global and a per-host limit, storing every check as it completes.
-
-Verdicts here are the plain cases: alive, redirected, dead (404, 410, DNS failure, connection refused),
-blocked (401, 403, 451), unknown (timeouts, 5xx, 429 once retries are spent), refused (the address guard).
+"""Checking: one probe of one URL -> evidence (status, redirect chain, page title and text, error class) and
+its evidence class; the soft-404 sibling probe and the content-drift test; and the asyncio worker that
+checks many URLs on one session, polite per host, storing each check with the verdict the policy in
+verdict.py decides.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import re
+import string
 import time
 from collections import defaultdict, deque
+from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterable
-from urllib.parse import urljoin, urlsplit
+from datetime import datetime, timezone
+from typing import AsyncIterator, Callable, Iterable
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from linkkeeper import store
+from linkkeeper import store, verdict
 from linkkeeper.http import AddressRefused, HostLimiter, literal_refusal, make_session
+from linkkeeper.links import html_to_text
 from linkkeeper.settings import Settings
+from linkkeeper.similarity import containment, post_lead_text, shingles
 
-DEAD_STATUSES = {404, 410}
-BLOCKED_STATUSES = {401, 403, 451}
-TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504, 509, 520, 521, 522, 523, 524}
+TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504, 509, 520, 521, 522, 523, 524}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+PERMANENT_REDIRECTS = {301, 308}
+# HEAD answers that say nothing about the page: ask again with GET.
+HEAD_INCONCLUSIVE = lambda status: not (200 <= status < 300)  # noqa: E731
+# Statuses after which a site may just be refusing our user agent: ask once more as a browser would.
+BOT_REFUSED = {403, 406, 999}
+# Below this many words a page (or a post) has too little text to judge drift or similarity.
+MIN_WORDS = 20
+
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
+_CANONICAL = re.compile(r"""<link\b[^>]*\brel\s*=\s*["']?canonical["']?[^>]*>""", re.IGNORECASE)
+_HREF_ATTR = re.compile(r"""\bhref\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.IGNORECASE)
 
 
 @dataclass
 class Evidence:
-    """What one check of one URL saw, and the verdict it supports."""
+    """What one check of one URL saw, and what it means on its own (evidence_class)."""
 
     url: str
     checked_at: str = ""
@@ -41,22 +56,29 @@ class Evidence:
     error_class: str | None = None
     error: str | None = None
     elapsed_ms: int = 0
-    verdict: str = "unknown"
+    evidence_class: str = "transient"
+    reason: str | None = None
+    title: str | None = None
     attempts: int = 1
+    # Not stored: what the classification and the soft-404/drift tests read.
+    text: str = ""
+    raw_head: str = ""
+    canonical: str | None = None
+    truncated: bool = False
     retry_after: float | None = None
-    # Earlier attempts of the same check (transient failures that were retried), oldest first.
     earlier: list["Evidence"] = field(default_factory=list)
 
-    def record(self) -> dict:
-        row = asdict(self)
-        row.pop("retry_after")
-        row.pop("earlier")
+    _TRANSIENT_FIELDS = ("text", "raw_head", "canonical", "truncated", "retry_after", "earlier")
+
+    def record(self, url_verdict: str | None = None) -> dict:
+        row = {k: v for k, v in asdict(self).items() if k not in self._TRANSIENT_FIELDS}
+        row["verdict"] = url_verdict or self.evidence_class
         return row
 
-    def records(self) -> list[dict]:
+    def records(self, url_verdict: str) -> list[dict]:
         """Every attempt as a row of the checks table: the retried ones, then this one."""
         rows = [dict(ev.record(), attempts=i + 1) for i, ev in enumerate(self.earlier)]
-        return rows + [self.record()]
+        return rows + [self.record(url_verdict)]
 
 
 class _Transient(Exception):
@@ -71,11 +93,11 @@ def _retry_after(value: str | None, cap: float) -> float | None:
     try:
         return min(max(float(value), 0.0), cap)
     except ValueError:
-        return None  # an HTTP date; the exponential backoff stands in for it
+        return None  # an HTTP date: the exponential backoff stands in for it
 
 
 def classify_error(exc: BaseException) -> tuple[str, str]:
-    """(verdict, error_class) for an exception raised while connecting or reading."""
+    """(evidence class, error class) for an exception raised while connecting or reading."""
     chain = [exc]
     while chain[-1].__cause__ is not None or getattr(chain[-1], "os_error", None) is not None:
         nxt = chain[-1].__cause__ or chain[-1].os_error
@@ -87,40 +109,43 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return "dead", "dns"
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
-        return "unknown", "timeout"
+        return "transient", "timeout"
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
-        return "unknown", "tls_certificate"
+        return "transient", "tls_certificate"
     if isinstance(exc, aiohttp.ClientConnectorSSLError):
-        return "unknown", "tls"
+        return "transient", "tls"
     if isinstance(exc, aiohttp.ClientConnectorError):
         if any(isinstance(e, ConnectionRefusedError) for e in chain):
             return "dead", "connection_refused"
-        return "unknown", "connect"
-    if isinstance(exc, aiohttp.TooManyRedirects):
-        return "unknown", "too_many_redirects"
-    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, ConnectionResetError)):
-        return "unknown", "connection_reset"
+        return "transient", "connect"
+    if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, ConnectionResetError,
+                        aiohttp.ClientOSError)):
+        return "transient", "connection_reset"
     if isinstance(exc, aiohttp.InvalidURL):
         return "dead", "invalid_url"
-    return "unknown", type(exc).__name__
+    return "transient", type(exc).__name__
 
 
-def verdict_for_status(status: int, redirected: bool) -> tuple[str, str | None]:
-    if 200 <= status < 300:
-        return ("redirected" if redirected else "alive"), None
-    if status in DEAD_STATUSES:
-        return "dead", f"http_{status}"
-    if status in BLOCKED_STATUSES:
-        return "blocked", f"http_{status}"
-    if status in TRANSIENT_STATUSES or status >= 500:
-        return "unknown", f"http_{status}"
-    return "unknown", f"http_{status}"
+def _decode(body: bytes, content_type: str | None) -> str:
+    charset = None
+    if content_type and "charset=" in content_type.lower():
+        charset = content_type.lower().split("charset=", 1)[1].split(";")[0].strip().strip('"\'')
+    if not charset:
+        m = _META_CHARSET.search(body[:4096])
+        charset = m.group(1).decode("ascii", "replace") if m else None
+    for candidate in filter(None, (charset, "utf-8")):
+        try:
+            return body.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("cp1252", errors="replace")  # the usual truth behind a wrong charset label
 
 
-async def _follow(session: aiohttp.ClientSession, method: str, url: str, settings: Settings,
-                  ev: Evidence) -> int:
+async def _follow(session: aiohttp.ClientSession, method: str, url: str, settings: Settings, ev: Evidence,
+                  headers: dict[str, str] | None) -> int:
     """One request with redirects followed by hand (to record the chain and stop loops). Returns the final
-    status; for GET, reads at most max_bytes of the body so a huge or endless response cannot hold the run."""
+    status; for GET, reads at most max_bytes of the (decompressed) body, so a huge or endless response
+    cannot hold the run."""
     current = url
     seen = {url}
     ev.redirect_chain = []
@@ -129,7 +154,7 @@ async def _follow(session: aiohttp.ClientSession, method: str, url: str, setting
         refusal = literal_refusal(host, settings)
         if refusal:
             raise AddressRefused(f"{host} is a {refusal}")
-        async with session.request(method, current, allow_redirects=False) as resp:
+        async with session.request(method, current, allow_redirects=False, headers=headers) as resp:
             ev.status, ev.final_url = resp.status, current
             if resp.status in REDIRECT_STATUSES and resp.headers.get("Location"):
                 target = urljoin(current, resp.headers["Location"])
@@ -142,47 +167,103 @@ async def _follow(session: aiohttp.ClientSession, method: str, url: str, setting
                 continue
             ev.retry_after = _retry_after(resp.headers.get("Retry-After"), settings.retry_wait_max)
             if method == "GET":
-                remaining = settings.max_bytes
+                chunks, size = [], 0
                 async for chunk in resp.content.iter_chunked(65536):
-                    remaining -= len(chunk)
-                    if remaining <= 0:
+                    chunks.append(chunk)
+                    size += len(chunk)
+                    if size >= settings.max_bytes:
+                        ev.truncated = True
                         break
+                body = b"".join(chunks)[:settings.max_bytes]
+                markup = _decode(body, resp.headers.get("Content-Type"))
+                ev.raw_head = markup[:5000]
+                if "html" in (resp.content_type or "") or markup.lstrip()[:1] == "<":
+                    m = _TITLE.search(markup)
+                    ev.title = html_to_text(m.group(1))[:300] if m else None
+                    ev.text = html_to_text(markup)
+                    c = _CANONICAL.search(markup)
+                    href = _HREF_ATTR.search(c.group(0)) if c else None
+                    ev.canonical = urljoin(current, href.group(1)) if href else None
             return resp.status
     ev.error_class, ev.error = "too_many_redirects", f"more than {settings.max_redirects} redirects"
     return ev.status or 0
 
 
-async def probe_once(session: aiohttp.ClientSession, url: str, settings: Settings) -> Evidence:
-    """HEAD, then GET where HEAD is refused or inconclusive (anything but 2xx, a 404/410 included: some
-    servers answer HEAD wrongly)."""
+def classify(ev: Evidence) -> tuple[str, str | None]:
+    """The evidence class of one probe, with the reason for it."""
+    status = ev.status or 0
+    if ev.error_class in ("redirect_loop", "too_many_redirects"):
+        return "transient", ev.error
+    challenge = verdict.looks_challenge(ev.title, ev.text, ev.raw_head)
+    if status in verdict.BLOCKED_STATUSES:
+        return "blocked", challenge or f"HTTP {status}"
+    if 200 <= status < 300:
+        if challenge:
+            return "blocked", challenge
+        parked = verdict.looks_parked(ev.title, ev.text)
+        if parked:
+            return "dead", parked
+        soft = verdict.redirect_soft_404(ev.url, ev.final_url) or verdict.looks_not_found(ev.title, ev.text)
+        if soft:
+            return "soft-404", soft
+        if ev.redirect_chain:
+            first = ev.redirect_chain[0]["status"]
+            if first in PERMANENT_REDIRECTS and verdict.same_article_path(ev.url, ev.final_url or ev.url):
+                return "moved", f"permanent redirect to {ev.final_url}"
+            return "redirected", f"redirected to {ev.final_url}"
+        return "alive", None
+    if status in verdict.HARD_DEAD_STATUSES:
+        return "dead", f"HTTP {status}"
+    if challenge:
+        return "blocked", challenge
+    if status in TRANSIENT_STATUSES or status >= 500:
+        return "transient", f"HTTP {status}"
+    # Other answers (400, 405 to GET, 3xx without Location...) say something is off, not that the page is gone.
+    return "transient", f"HTTP {status}"
+
+
+async def probe_once(session: aiohttp.ClientSession, url: str, settings: Settings, *, want_body: bool = True,
+                     browser: bool = False) -> Evidence:
+    """GET (reading the body, for the soft-404 and drift tests) or, when no body is wanted, HEAD then GET
+    where HEAD is refused or inconclusive."""
     ev = Evidence(url=url, checked_at=store.utcnow())
+    headers = browser_headers(settings) if browser else None
     started = time.monotonic()
     try:
-        status = await _follow(session, "HEAD", url, settings, ev)
-        if ev.error_class is None and not (200 <= status < 300):
+        status = None
+        if not want_body:
+            status = await _follow(session, "HEAD", url, settings, ev, headers)
+        if want_body or (ev.error_class is None and HEAD_INCONCLUSIVE(status)):
             ev.method = "GET"
-            status = await _follow(session, "GET", url, settings, ev)
-        if ev.error_class in ("redirect_loop", "too_many_redirects"):
-            ev.verdict = "unknown"
-        else:
-            ev.verdict, ev.error_class = verdict_for_status(status, bool(ev.redirect_chain))
-            if ev.verdict == "redirected" and ev.redirect_chain:
-                ev.final_url = ev.final_url or ev.redirect_chain[-1]["location"]
+            await _follow(session, "GET", url, settings, ev, headers)
+        ev.evidence_class, ev.reason = classify(ev)
+        ev.error_class = ev.error_class or (f"http_{ev.status}" if ev.status and not 200 <= ev.status < 300 else None)
     except Exception as exc:  # noqa: BLE001 - every failure becomes evidence, never a crash of the run
-        ev.verdict, ev.error_class = classify_error(exc)
+        ev.evidence_class, ev.error_class = classify_error(exc)
         ev.error = f"{type(exc).__name__}: {exc}"[:500]
+        ev.reason = ev.error
     ev.elapsed_ms = int((time.monotonic() - started) * 1000)
     return ev
 
 
-def is_transient(ev: Evidence) -> bool:
-    return ev.verdict == "unknown" and ev.error_class not in ("redirect_loop", "too_many_redirects")
+def browser_headers(settings: Settings) -> dict[str, str]:
+    return {"User-Agent": settings.browser_user_agent,
+            "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            "Accept-Language": "en-CA,en;q=0.9,fr;q=0.7"}
 
 
-async def probe(session: aiohttp.ClientSession, url: str, settings: Settings,
-                sleep: Callable[[float], object] = asyncio.sleep) -> Evidence:
-    """probe_once, retried with tenacity (exponential backoff with jitter; Retry-After honoured, capped)
-    while the outcome is transient."""
+@asynccontextmanager
+async def _no_slot() -> AsyncIterator[None]:
+    yield
+
+
+async def probe(session: aiohttp.ClientSession, url: str, settings: Settings, *, want_body: bool = True,
+                sleep: Callable[[float], object] = asyncio.sleep,
+                slot: Callable[[], object] = _no_slot,
+                on_status: Callable[[Evidence], None] | None = None) -> Evidence:
+    """probe_once, retried with tenacity (exponential backoff with jitter; Retry-After honoured, capped) while
+    the outcome is transient; once more as a browser where the site seems to refuse the bot. `slot` is held
+    around each request only, so waiting between attempts frees the host and the run for others."""
     attempts = 0
     last: Evidence | None = None
     earlier: list[Evidence] = []
@@ -192,31 +273,125 @@ async def probe(session: aiohttp.ClientSession, url: str, settings: Settings,
         ev = retry_state.outcome.exception().evidence
         return max(backoff, ev.retry_after or 0.0)
 
+    async def attempt_once(browser: bool = False) -> Evidence:
+        async with slot():
+            ev = await probe_once(session, url, settings, want_body=want_body, browser=browser)
+        if on_status:
+            on_status(ev)
+        return ev
+
     try:
         async for attempt in AsyncRetrying(stop=stop_after_attempt(settings.retries + 1), wait=wait,
-                                           retry=retry_if_exception_type(_Transient), sleep=sleep,
-                                           reraise=True):
+                                           retry=retry_if_exception_type(_Transient), sleep=sleep, reraise=True):
             with attempt:
                 attempts += 1
                 if last is not None:
                     earlier.append(last)
-                last = await probe_once(session, url, settings)
-                if is_transient(last):
+                last = await attempt_once()
+                if last.evidence_class == "transient" and last.error_class not in ("redirect_loop", "too_many_redirects"):
                     raise _Transient(last)
     except _Transient:
         pass
     assert last is not None
+    if last.evidence_class == "blocked" and (last.status in BOT_REFUSED or "challenge" in (last.reason or "")):
+        earlier.append(last)
+        attempts += 1
+        last = await attempt_once(browser=True)
     last.attempts = attempts
     last.earlier = earlier
     return last
 
 
-def interleave_by_host(urls: Iterable[str]) -> list[str]:
-    """Round-robin over hosts, so the run keeps every host busy instead of queueing behind one."""
+# --- soft 404: the random-sibling probe (Bar-Yossef et al.; JingyZhu/fable's sic_transit) -------------------
+
+def url_shape(url: str) -> str:
+    """The shape of a URL's path: digits and letters generalised, so siblings share one probe per run."""
+    parts = urlsplit(url)
+    shape = re.sub(r"[0-9]+", "9", parts.path)
+    shape = re.sub(r"[A-Za-z]+", "a", shape)
+    return f"{(parts.hostname or '').lower()}{shape}{'?' if parts.query else ''}"
+
+
+def sibling_url(url: str) -> str | None:
+    """A URL on the same host shaped like this one that cannot exist: the last path segment's letters and
+    digits replaced at random, same lengths and punctuation. None for a home page."""
+    parts = urlsplit(url)
+    segments = parts.path.split("/")
+    index = max((i for i, s in enumerate(segments) if s), default=None)
+    if index is None:
+        return None
+    rng = random.Random(url)
+    stem, dot, ext = segments[index].rpartition(".") if "." in segments[index] else (segments[index], "", "")
+    if not dot:
+        stem, ext = segments[index], ""
+
+    def scramble(ch: str) -> str:
+        if ch.isdigit():
+            return rng.choice(string.digits)
+        if ch.isalpha():
+            return rng.choice(string.ascii_lowercase)
+        return ch
+
+    segments[index] = "".join(scramble(c) for c in stem) + (f".{ext}" if dot else "")
+    return urlunsplit((parts.scheme, parts.netloc, "/".join(segments), parts.query, ""))
+
+
+def text_resemblance(a: str, b: str) -> float:
+    """Jaccard similarity of two texts' shingle sets."""
+    sa, sb = shingles(a), shingles(b)
+    if not sa or not sb:
+        return 1.0 if sa == sb else 0.0
+    return len(sa & sb) / len(sa | sb)
+
+
+def sibling_verdict(real: Evidence, sibling: Evidence) -> str | None:
+    """Why the real page is a soft 404 given what a surely-missing sibling got, or None."""
+    if sibling.evidence_class in ("dead", "soft-404") or not (200 <= (sibling.status or 0) < 300):
+        return None  # the server tells missing pages apart: the real page's 200 means something
+    if real.canonical and real.canonical.rstrip("/") == (real.final_url or real.url).rstrip("/"):
+        return None
+    if sibling.final_url and real.final_url and sibling.final_url == real.final_url and real.final_url != real.url:
+        return f"a URL that cannot exist lands on the same page ({real.final_url})"
+    if real.text and sibling.text and text_resemblance(real.text, sibling.text) >= 0.95:
+        return "a URL that cannot exist gets the same page text"
+    return None
+
+
+def drift_reason(page_text: str, post_contents: list[str], threshold: float) -> str | None:
+    """Whether a live page no longer holds the text the posts citing it reproduce."""
+    if len(page_text.split()) < MIN_WORDS:
+        return None  # a script-rendered or tiny page: nothing to judge by
+    best = None
+    for content in post_contents:
+        lead = post_lead_text(content)
+        if len(lead.split()) < MIN_WORDS:
+            continue
+        score = containment(lead, page_text)
+        best = score if best is None else max(best, score)
+    if best is not None and best < threshold:
+        return f"the page holds {best:.0%} of the text the post reproduces (threshold {threshold:.0%})"
+    return None
+
+
+# --- the worker ------------------------------------------------------------------------------------------
+
+@dataclass
+class CheckSummary:
+    checked: int = 0
+    verdicts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    new_dead: int = 0
+
+
+def _group_by_host(urls: Iterable[str]) -> dict[str, deque]:
     by_host: dict[str, deque] = defaultdict(deque)
     for url in urls:
         by_host[urlsplit(url).hostname or ""].append(url)
-    queues = list(by_host.values())
+    return by_host
+
+
+def interleave_by_host(urls: Iterable[str]) -> list[str]:
+    """Round-robin over hosts: the order a run takes its URLs in, so every host stays busy."""
+    queues = list(_group_by_host(urls).values())
     random.Random(0).shuffle(queues)
     out: list[str] = []
     while queues:
@@ -226,35 +401,109 @@ def interleave_by_host(urls: Iterable[str]) -> list[str]:
     return out
 
 
-@dataclass
-class CheckSummary:
-    checked: int = 0
-    verdicts: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+async def check_urls(db, urls: Iterable[str], settings: Settings, *, confirm_now: bool = False,
+                     want_body: Callable[[str], bool] = lambda _url: True,
+                     on_result: Callable[[Evidence, dict], None] | None = None,
+                     now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+                     sleep: Callable[[float], object] = asyncio.sleep) -> CheckSummary:
+    """Check every URL and store each check with the URL's new verdict as soon as it is done, so an
+    interrupted run keeps everything finished before the interruption.
 
-
-async def check_urls(db, urls: Iterable[str], settings: Settings,
-                     on_result: Callable[[Evidence], None] | None = None) -> CheckSummary:
-    """Probe every URL once (with retries) and store each check as soon as it is done, so an interrupted run
-    keeps everything finished before the interruption."""
+    Each host gets `per_host` lanes taking its URLs in turn; a global semaphore bounds the requests in
+    flight; a lane waits out its host's interval (raised after a 429) without holding a global slot, so one
+    slow or rate-limited host never holds up the others.
+    """
     summary = CheckSummary()
-    hosts = HostLimiter(settings.per_host)
-    queue = interleave_by_host(urls)
-    position = 0
+    policy = verdict.Policy.from_settings(settings)
+    hosts = HostLimiter(settings.per_host, settings.per_host_interval, settings.max_host_interval)
+    gate = asyncio.Semaphore(max(1, settings.concurrency))
+    siblings: dict[str, asyncio.Future] = {}
+    by_host = _group_by_host(urls)
+    host_order = list(by_host)
+    random.Random(0).shuffle(host_order)
+    lanes_open = asyncio.Semaphore(max(8, settings.concurrency * 2))
 
     async with make_session(settings) as session:
-        async def worker() -> None:
-            nonlocal position
-            while position < len(queue):
-                url = queue[position]
-                position += 1
-                async with hosts(urlsplit(url).hostname or ""):
-                    ev = await probe(session, url, settings)
-                store.record_check(db, ev.records())
-                summary.checked += 1
-                summary.verdicts[ev.verdict] += 1
-                if on_result:
-                    on_result(ev)
+        def slot_for(host: str):
+            @asynccontextmanager
+            async def slot() -> AsyncIterator[None]:
+                async with hosts.slot(host):
+                    async with gate:
+                        yield
+            return slot
 
-        await asyncio.gather(*(worker() for _ in range(max(1, min(settings.concurrency, len(queue))))))
+        def on_status(host: str):
+            return lambda ev: hosts.feedback(host, ev.status)
+
+        async def probe_url(url: str, body: bool) -> Evidence:
+            host = urlsplit(url).hostname or ""
+            return await probe(session, url, settings, want_body=body, sleep=sleep, slot=slot_for(host),
+                               on_status=on_status(host))
+
+        async def sibling_of(url: str) -> Evidence | None:
+            key = url_shape(url)
+            if key not in siblings:
+                siblings[key] = asyncio.ensure_future(_probe_sibling(url))
+            return await siblings[key]
+
+        async def _probe_sibling(url: str) -> Evidence | None:
+            other = sibling_url(url)
+            return await probe_url(other, True) if other else None
+
+        async def evaluate(url: str, body: bool) -> Evidence:
+            """One probe and everything that reads it: the sibling probe, the drift test, the overrides."""
+            ev = await probe_url(url, body)
+            if ev.evidence_class in verdict.GOOD_CLASSES and body:
+                if settings.sibling_probe:
+                    sib = await sibling_of(ev.url)
+                    reason = sibling_verdict(ev, sib) if sib else None
+                    if reason:
+                        ev.evidence_class, ev.reason = "soft-404", reason
+                if ev.evidence_class in verdict.GOOD_CLASSES:
+                    drift = drift_reason(ev.text, store.lead_html_for(db, url), settings.drift_threshold)
+                    if drift:
+                        ev.evidence_class, ev.reason = "drifted", drift
+            ev.evidence_class, ev.reason = verdict.apply_overrides(url, ev.evidence_class, ev.status, ev.reason, policy)
+            return ev
+
+        async def check_one(url: str) -> None:
+            body = want_body(url)
+            ev = await evaluate(url, body)
+            confirmed = ev.reason == "domain listed in always_dead"
+            if confirm_now and ev.evidence_class in verdict.FAILING_CLASSES and not confirmed:
+                ev, confirmed = await _confirm(url, ev, body)
+            sig = verdict.signature(ev.evidence_class, ev.status, ev.error_class)
+            previous = store.url_state(db, url)
+            state = verdict.decide(ev.evidence_class, ev.reason, previous, now(), policy,
+                                   mark=store.url_mark(db, url), sig=sig, confirmed_now=confirmed,
+                                   moved_to=ev.final_url if ev.evidence_class == "moved" else None)
+            store.record_check(db, ev.records(state["verdict"]), state)
+            summary.checked += 1
+            summary.verdicts[state["verdict"]] += 1
+            if state["verdict"] in store.BROKEN_VERDICTS and (previous or {}).get("verdict") not in store.BROKEN_VERDICTS:
+                summary.new_dead += 1
+            if on_result:
+                on_result(ev, state)
+
+        async def _confirm(url: str, first: Evidence, body: bool) -> tuple[Evidence, bool]:
+            """Re-probe a failure a few times, spaced, within this run (a one-off bulk repair can't wait days)."""
+            history = [first]
+            for _ in range(settings.confirm_probes):
+                await sleep(settings.confirm_spacing)
+                again = await evaluate(url, body)
+                history.append(again)
+                if again.evidence_class not in verdict.FAILING_CLASSES:
+                    again.earlier = [*first.earlier, first, *again.earlier]
+                    return again, False
+            last = history[-1]
+            last.earlier = [e for h in history[:-1] for e in (*h.earlier, h)] + last.earlier
+            return last, True
+
+        async def lane(queue: deque) -> None:
+            async with lanes_open:
+                while queue:
+                    await check_one(queue.popleft())
+
+        await asyncio.gather(*(lane(by_host[h]) for h in host_order for _ in range(min(settings.per_host, len(by_host[h])))))
     summary.verdicts = dict(summary.verdicts)
     return summary

@@ -91,20 +91,28 @@ def ingest(obj: Context, file: str) -> None:
 @main.command()
 @with_dates
 @click.option("--all-links", is_flag=True, help="Check every outbound link, not only Original Article links.")
+@click.option("--confirm-now", is_flag=True,
+              help="Re-probe failures in this run instead of over days (a one-off bulk repair); such verdicts "
+                   "are flagged as resting on a single day's evidence.")
 @click.option("--concurrency", type=int, help="Requests in flight at once.")
 @click.option("--per-host", type=int, help="Requests in flight per host.")
 @click.option("--timeout", "total_timeout", type=float, help="Total seconds per request.")
 @click.pass_obj
-def check(obj: Context, date_from, date_to, all_links, concurrency, per_host, total_timeout) -> None:
-    """Check each post's Original Article link (every outbound link with --all-links)."""
+def check(obj: Context, date_from, date_to, all_links, confirm_now, concurrency, per_host, total_timeout) -> None:
+    """Check each post's Original Article link (every outbound link with --all-links). Exits 1 when a link
+    became dead or soft-404 in this run."""
     from linkkeeper.check import check_urls
 
     settings = obj.settings(concurrency=concurrency, per_host=per_host, total_timeout=total_timeout)
     db = obj.open_db(settings)
     urls = list(store.links_to_check(db, date_from=date_from, date_to=date_to, all_links=all_links))
-    summary = asyncio.run(check_urls(db, urls, settings))
-    click.echo(f"checked {summary.checked} URLs: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.verdicts.items())))
-    sys.exit(EXIT_BREAKAGE if summary.verdicts.get("dead") else EXIT_OK)
+    # Original Article links are read in full (soft-404 and drift tests); other links get HEAD first.
+    originals = set(store.links_to_check(db, date_from=date_from, date_to=date_to)) if all_links else None
+    summary = asyncio.run(check_urls(db, urls, settings, confirm_now=confirm_now,
+                                     want_body=(lambda u: u in originals) if originals is not None else (lambda u: True)))
+    click.echo(f"checked {summary.checked} URLs: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.verdicts.items()))
+               + f"; newly broken {summary.new_dead}")
+    sys.exit(EXIT_BREAKAGE if summary.new_dead else EXIT_OK)
 
 
 @main.command()

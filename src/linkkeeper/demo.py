@@ -276,16 +276,17 @@ def run_demo(out_dir: Path, db_path: Path | None = None, echo: Callable[[str], N
         # Dead domains first (connection refused), then every other host to the simulated web.
         rules = tuple(ConnectTo(h, "*", "127.0.0.1", dead_port) for h in sorted(refused_hosts)) + \
             (ConnectTo("*", "*", "127.0.0.1", web_port),)
+        # A one-off run: failures are confirmed by re-probing at once rather than over three days.
         settings = Settings(db=str(db_path), reports_dir=str(out_dir), connect_to=rules, retries=1,
                             retry_wait_max=0.5, total_timeout=5, cdx_rate=50, replay_rate=50,
-                            availability_rate=50).replace(**settings_for(archive_base))
+                            availability_rate=50, confirm_spacing=0.0).replace(**settings_for(archive_base))
         db = store.open_db(db_path)
         source = sample_export_path()
         ingested = ingest(db, source)
         say(f"ingested {ingested.posts} posts from {source.name}: {ingested.original_links} Original Article "
             f"links, {ingested.nullified} nullified")
         urls = list(store.links_to_check(db))
-        checked = asyncio.run(check_urls(db, urls, settings))
+        checked = asyncio.run(check_urls(db, urls, settings, confirm_now=True))
         say(f"checked {checked.checked} links: " + ", ".join(f"{k} {v}" for k, v in sorted(checked.verdicts.items())))
         repaired = asyncio.run(propose_repairs(db, settings))
         say(f"repairs: {repaired.approved} approved automatically, {repaired.proposed - repaired.approved} for "

@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import time
 from collections import defaultdict
-from typing import Any
+from contextlib import asynccontextmanager
+from typing import Any, AsyncIterator, Callable
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -99,11 +101,37 @@ def make_session(settings: Settings, **kwargs: Any) -> aiohttp.ClientSession:
 
 
 class HostLimiter:
-    """At most `per_host` requests in flight to one host, shared by every task of the run."""
+    """Politeness per host, shared by every task of the run: at most `per_host` requests in flight, at least
+    `interval` seconds between the starts of two requests, and an adaptive interval: a 429 doubles it (at
+    least 1 s, at most `max_interval`), each good answer lets it decay back towards the configured floor."""
 
-    def __init__(self, per_host: int) -> None:
+    def __init__(self, per_host: int, interval: float = 0.0, max_interval: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.per_host = max(1, per_host)
+        self.floor = max(0.0, interval)
+        self.max_interval = max_interval
+        self.clock = clock
         self._semaphores: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(self.per_host))
+        self.intervals: dict[str, float] = defaultdict(lambda: self.floor)
+        self._next_start: dict[str, float] = defaultdict(float)
 
     def __call__(self, host: str) -> asyncio.Semaphore:
         return self._semaphores[host.lower()]
+
+    @asynccontextmanager
+    async def slot(self, host: str) -> AsyncIterator[None]:
+        host = host.lower()
+        async with self._semaphores[host]:
+            wait = self._next_start[host] - self.clock()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._next_start[host] = max(self.clock(), self._next_start[host]) + self.intervals[host]
+            yield
+
+    def feedback(self, host: str, status: int | None) -> None:
+        host = host.lower()
+        if status == 429:
+            self.intervals[host] = min(self.max_interval, max(1.0, self.intervals[host] * 2))
+            self._next_start[host] = max(self._next_start[host], self.clock() + self.intervals[host])
+        elif status is not None and status < 400 and self.intervals[host] > self.floor:
+            self.intervals[host] = max(self.floor, self.intervals[host] * 0.8)

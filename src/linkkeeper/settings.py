@@ -68,6 +68,25 @@ class Settings:
     retry_wait_max: float = 30.0
     user_agent: str = "linkkeeper/0.1 (+https://github.com/linkkeeper/linkkeeper; link checker for blog archives)"
     contact: str = ""
+    # Sent instead of the bot user agent when a site refuses the bot (403, 406, 999, challenge pages).
+    browser_user_agent: str = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                               "Chrome/124.0 Safari/537.36")
+    # Seconds between two requests to one host; a 429 raises it for that host (adaptive), then it decays.
+    per_host_interval: float = 0.0
+    max_host_interval: float = 60.0
+    # Verdict policy: dead only after this many failing checks spanning this many hours (InternetArchiveBot's rule).
+    dead_after_checks: int = 3
+    dead_after_hours: float = 72.0
+    # `check --confirm-now`: re-probe a failure this many more times, this many seconds apart, in the same run.
+    confirm_probes: int = 2
+    confirm_spacing: float = 30.0
+    # Soft-404 and drift tests.
+    sibling_probe: bool = True
+    drift_threshold: float = 0.35
+    # Per-domain overrides (a domain covers its subdomains).
+    paywall_domains: tuple[str, ...] = ()
+    always_alive: tuple[str, ...] = ()
+    always_dead: tuple[str, ...] = ()
     # The blog's own hosts (links back to it count as nullified). Learnt from the export when empty.
     blog_hosts: tuple[str, ...] = ()
     # The window in which the blogging software nullified Original Article links (informational; reports).

@@ -17,8 +17,11 @@ import sqlite_utils
 
 SCHEMA_VERSION = 1
 
-# Verdicts a URL can carry in url_status; "nullified" lives on links (no URL to check).
-VERDICTS = ("alive", "redirected", "dead", "blocked", "unknown", "refused")
+# Verdicts a URL can carry in url_status (README, "Verdicts"); "nullified" lives on links (no URL to check).
+VERDICTS = ("alive", "redirected", "moved", "drifted", "suspect", "dead", "soft-404", "blocked", "unknown",
+            "refused")
+# Verdicts on which a repair is looked for: the link no longer leads to the article.
+BROKEN_VERDICTS = ("dead", "soft-404")
 # A repair is proposed (waiting for the curator), approved (by the curator or automatically above the
 # confidence threshold), rejected, or unavailable (the archive has no usable capture).
 REPAIR_STATES = ("proposed", "approved", "rejected", "unavailable")
@@ -70,16 +73,21 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         db["checks"].create(
             {"id": int, "url": str, "checked_at": str, "method": str, "status": int, "final_url": str,
              "redirect_chain": str, "error_class": str, "error": str, "elapsed_ms": int, "verdict": str,
-             "attempts": int},
+             "evidence_class": str, "reason": str, "title": str, "attempts": int},
             pk="id",
         )
         db["checks"].create_index(["url", "checked_at"])
     if "url_status" not in db.table_names():
         db["url_status"].create(
-            {"url": str, "verdict": str, "status": int, "final_url": str, "error_class": str,
-             "last_checked": str, "check_id": int, "consecutive_failures": int},
+            {"url": str, "verdict": str, "evidence_class": str, "reason": str, "status": int, "final_url": str,
+             "moved_to": str, "error_class": str, "last_checked": str, "check_id": int,
+             "consecutive_failures": int, "first_failure_at": str, "single_day": int},
             pk="url",
         )
+    if "url_marks" not in db.table_names():
+        # A curator's "not dead" mark: it holds while the failure looks the same (signature) and lapses
+        # when the failure changes.
+        db["url_marks"].create({"url": str, "mark": str, "signature": str, "note": str, "created_at": str}, pk="url")
     if "repairs" not in db.table_names():
         db["repairs"].create(
             {"id": int, "link_id": str, "post_id": str, "url": str, "reason": str, "replacement": str,
@@ -197,22 +205,42 @@ def _date_clause(date_from: str | None, date_to: str | None, params: list) -> li
     return clauses
 
 
-def record_check(db, attempts: list[dict[str, Any]]) -> int:
-    """Store one check - every attempt of it, the last one deciding - and the URL's current verdict, together."""
+def url_state(db, url: str) -> dict | None:
+    """The URL's current verdict row (url_status), or None before its first check."""
+    rows = list(db["url_status"].rows_where("url = ?", [url], limit=1))
+    return rows[0] if rows else None
+
+
+def url_mark(db, url: str) -> dict | None:
+    rows = list(db["url_marks"].rows_where("url = ?", [url], limit=1))
+    return rows[0] if rows else None
+
+
+def set_url_mark(db, url: str, mark: str, signature: str, note: str | None = None) -> None:
+    with transaction(db):
+        db["url_marks"].upsert({"url": url, "mark": mark, "signature": signature, "note": note,
+                                "created_at": utcnow()}, pk="url")
+
+
+def record_check(db, attempts: list[dict[str, Any]], state: dict[str, Any]) -> int:
+    """Store one check - every attempt of it, the last one deciding - and the URL's new state (decided by
+    verdict.decide), together."""
     rows = [dict(a, redirect_chain=json.dumps(a.get("redirect_chain") or [])) for a in attempts]
     check = attempts[-1]
     with transaction(db):
         for row in rows:
             check_id = db["checks"].insert(row).last_pk
-        prev = db.execute("SELECT consecutive_failures FROM url_status WHERE url = ?", [check["url"]]).fetchone()
-        failing = check["verdict"] in ("dead", "unknown")
-        failures = ((prev[0] or 0) + 1 if prev else 1) if failing else 0
-        db["url_status"].upsert({
-            "url": check["url"], "verdict": check["verdict"], "status": check.get("status"),
-            "final_url": check.get("final_url"), "error_class": check.get("error_class"),
-            "last_checked": check["checked_at"], "check_id": check_id, "consecutive_failures": failures,
-        }, pk="url")
+        db["url_status"].upsert(dict(state, url=check["url"], last_checked=check["checked_at"], check_id=check_id,
+                                     status=check.get("status"), final_url=check.get("final_url"),
+                                     error_class=check.get("error_class")), pk="url")
     return check_id
+
+
+def lead_html_for(db, url: str) -> list[str]:
+    """The content of the posts whose Original Article link is this URL (for the content-drift test)."""
+    return [r[0] for r in db.execute(
+        "SELECT p.content FROM links l JOIN posts p ON p.id = l.post_id "
+        "WHERE l.url_normalized = ? AND l.role = 'original' LIMIT 5", [url])]
 
 
 # --- repairs ---------------------------------------------------------------------------------------------
@@ -223,7 +251,7 @@ def links_needing_repair(db, *, date_from: str | None = None, date_to: str | Non
     stage wrote it into known_url."""
     params: list = []
     where = ["l.role = 'original'", "r.id IS NULL",
-             "((s.verdict = 'dead') OR (l.nullified_reason IS NOT NULL AND l.known_url IS NOT NULL))"]
+             "((s.verdict IN ('dead', 'soft-404')) OR (l.nullified_reason IS NOT NULL AND l.known_url IS NOT NULL))"]
     where += _date_clause(date_from, date_to, params)
     sql = f"""
         SELECT l.id AS link_id, l.post_id, COALESCE(l.known_url, l.url) AS url, l.url_normalized,
