@@ -113,3 +113,16 @@ async def test_dead_decision_over_simulated_days_through_the_checker(simweb, tmp
     page.status, page.body = 200, article_html("Back", ["It is back."])
     await check_urls(db, [url], s, now=lambda: T0 + timedelta(days=5))
     assert store.url_state(db, url)["verdict"] == "alive" and store.url_state(db, url)["consecutive_failures"] == 0
+
+
+@pytest.mark.parametrize("title, text", [
+    ("Story number 404", "Story number 404 Paragraph one of story 404 with its own words."),
+    ("Route 404 reopens after floods", "The highway known as Route 404 reopened today."),
+])
+def test_a_number_404_is_not_a_soft_404(title, text):
+    assert looks_not_found(title, text) is None
+
+
+@pytest.mark.parametrize("title", ["404", "404 - Oops", "Error 404 | News", "HTTP 404", "404: page gone"])
+def test_error_shaped_404_titles_are_soft_404(title):
+    assert looks_not_found(title, "short") is not None

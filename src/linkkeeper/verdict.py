@@ -36,8 +36,9 @@ _NOT_FOUND = re.compile(
     r"|pagina\s+non\s+trovata|p[áa]gina\s+n[ãa]o\s+encontrada|pagina\s+niet\s+gevonden",
     re.IGNORECASE,
 )
-# A bare "404" says "not found" only on a short page ("404", "Error 404", "404 - Oops").
-_BARE_404 = re.compile(r"\b404\b")
+# "404" says "not found" only in a title shaped like an error ("404", "404 - Oops", "Error 404", "HTTP 404"):
+# "Story number 404" or a path segment /404/ says nothing.
+_BARE_404 = re.compile(r"^\W*404\s*(?:$|[-–—:|!.])|\b(?:error|http|status)\s*(?:code\s*)?404\b", re.IGNORECASE)
 SHORT_PAGE_WORDS = 400
 
 _PARKED = re.compile(
@@ -63,7 +64,7 @@ def looks_not_found(title: str | None, text: str | None) -> str | None:
         return f"title says not found: {title[:80]!r}"
     if text and short:
         # Only a short page, and only its opening, counts: a long article can mention "404" in passing.
-        m = _NOT_FOUND.search(text[:600]) or _BARE_404.search(text[:200])
+        m = _NOT_FOUND.search(text[:600])
         if m:
             return f"page says not found: {m.group(0)!r}"
     return None
