@@ -1,0 +1,305 @@
+"""The public Blogger feed of a blog (`/feeds/posts/default`), read page by page into the same Post records
+sources/blogger.py reads from an export file, so ingest stores both alike (the post ids are the same too:
+`tag:blogger.com,1999:blog-<BLOGID>.post-<POSTID>`).
+
+Two representations: Atom (the default) and JSON (`alt=json`: every text value under "$t", counts as
+strings). Pages are asked for with `start-index` (1-based) and `max-results`.
+
+Blogger ignores `updated-min` unless `orderby=updated` (Blogger Data API reference, query parameters), so an
+incremental read asks for `orderby=updated`. A full read asks for `orderby=published`: an edit made while the
+feed is being read moves the post to the front of an updated-ordered listing and can push another post across
+a page boundary unseen, and a full read is the one that decides which posts were deleted.
+
+The feed shows what readers see: drafts, scheduled and deleted posts are absent, and a blog whose feed is set
+to "short" publishes summaries only, which is refused here (the trailer with the Original Article link is
+gone from a summary, so every post would look as if it had lost its link).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import AsyncIterator, Callable
+from urllib.parse import urlencode, urlsplit
+
+import aiohttp
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from linkkeeper.links import html_to_text
+from linkkeeper.sources.blogger import LABEL_SCHEME
+from linkkeeper.sources.common import Post
+
+FEED_PATH = "/feeds/posts/default"
+FORMAT = "blogger-feed"
+# Blogger's own default page size, and the most it hands out per request.
+DEFAULT_PAGE_SIZE = 25
+MAX_PAGE_SIZE = 500
+# A page of 500 full posts is a few megabytes; anything far beyond that is not a Blogger feed.
+MAX_PAGE_BYTES = 64 * 1024 * 1024
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+OPENSEARCH = "{http://a9.com/-/spec/opensearchrss/1.0/}"
+_BLOG_ID = re.compile(r"blog-(\d+)")
+_DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
+RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
+
+
+class FeedError(Exception):
+    """The feed could not be read. `transient` errors (network, 5xx, 429) may pass by the next run; the
+    others (no Blogger feed there, a private blog, summaries only, an answer that is not a feed) need a person."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
+
+@dataclass
+class FeedPage:
+    """One answer of the feed: its posts, and what the feed says about the blog."""
+
+    url: str
+    start_index: int
+    posts: list[Post] = field(default_factory=list)
+    total_results: int | None = None
+    title: str | None = None
+    blog_url: str | None = None
+    blog_id: str | None = None
+    has_next: bool = False
+
+
+def is_address(source: str) -> bool:
+    return source.lower().startswith(("http://", "https://"))
+
+
+def feed_base(address: str) -> str:
+    """scheme://host[:port] of a blog address; the feed always lives at the root of the blog's host."""
+    parts = urlsplit(address.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise FeedError(f"{address!r} is not a blog address (http:// or https://)")
+    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+
+
+def feed_id(address: str) -> str:
+    """The feed's identity in `sources.path`: one row per blog, whatever page of it was named."""
+    return feed_base(address) + FEED_PATH
+
+
+def page_url(address: str, *, start_index: int = 1, max_results: int = DEFAULT_PAGE_SIZE, fmt: str = "atom",
+             updated_min: str | None = None) -> str:
+    query: dict[str, str | int] = {}
+    if fmt == "json":
+        query["alt"] = "json"
+    if updated_min:
+        query.update({"orderby": "updated", "updated-min": updated_min})
+    else:
+        query["orderby"] = "published"
+    query.update({"start-index": start_index, "max-results": max_results})
+    return feed_id(address) + "?" + urlencode(query)
+
+
+# --- parsing -----------------------------------------------------------------------------------------------
+
+def _t(node) -> str | None:
+    """A JSON feed value: {"$t": "..."} (or a bare string); None when absent."""
+    if isinstance(node, dict):
+        node = node.get("$t")
+    if node is None:
+        return None
+    value = str(node).strip()
+    return value or None
+
+
+def _int(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _summaries_only(url: str) -> FeedError:
+    return FeedError(f"{url}: the blog's feed publishes summaries only; set Settings > Site feed > "
+                     f"Allow blog feed to Full (the Original Article links are not in a summary)")
+
+
+def _title(text: str | None, kind: str | None) -> str | None:
+    if text and kind in ("html", "xhtml"):
+        return html_to_text(text) or None
+    return text
+
+
+def parse_json(data: bytes, url: str, start_index: int = 1) -> FeedPage:
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+        feed = doc["feed"]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise FeedError(f"{url}: not a Blogger JSON feed ({type(exc).__name__}: {exc})") from None
+    page = FeedPage(url, start_index, title=_t(feed.get("title")),
+                    total_results=_int(_t(feed.get("openSearch$totalResults"))))
+    page.blog_id = _blog_id(_t(feed.get("id")))
+    for link in feed.get("link") or []:
+        if link.get("rel") == "alternate" and link.get("type", "text/html") == "text/html":
+            page.blog_url = link.get("href")
+        if link.get("rel") == "next":
+            page.has_next = True
+    for entry in feed.get("entry") or []:
+        content = entry.get("content")
+        if content is None:
+            if entry.get("summary") is not None:
+                raise _summaries_only(url)
+            content = {"$t": ""}
+        alternate = next((link.get("href") for link in entry.get("link") or []
+                          if link.get("rel") == "alternate" and link.get("type", "text/html") == "text/html"), None)
+        title = entry.get("title") or {}
+        page.posts.append(Post(
+            id="".join((_t(entry.get("id")) or "").split()),
+            url=alternate,
+            title=_title(_t(title), title.get("type") if isinstance(title, dict) else None),
+            published=_t(entry.get("published")),
+            updated=_t(entry.get("updated")),
+            labels=[c["term"] for c in entry.get("category") or []
+                    if c.get("scheme", LABEL_SCHEME) == LABEL_SCHEME and c.get("term")],
+            html=(content.get("$t") or "") if isinstance(content, dict) else str(content),
+            line=0,  # no file: the feed has no lines to point at
+        ))
+    _check_ids(page)
+    return page
+
+
+def parse_atom(data: bytes, url: str, start_index: int = 1) -> FeedPage:
+    # A Blogger feed never declares a DTD; refusing one keeps entity expansion out of the parser entirely.
+    if _DOCTYPE.search(data[:4096]):
+        raise FeedError(f"{url}: the feed declares a DTD; refused")
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        raise FeedError(f"{url}: not a Blogger Atom feed ({exc})") from None
+    if root.tag != f"{ATOM}feed":
+        raise FeedError(f"{url}: not a Blogger Atom feed (root element {root.tag!r})")
+    feed_title = root.find(f"{ATOM}title")
+    page = FeedPage(url, start_index,
+                    title=_title(_text(feed_title), feed_title.get("type") if feed_title is not None else None),
+                    total_results=_int(_text(root.find(f"{OPENSEARCH}totalResults"))))
+    page.blog_id = _blog_id(_text(root.find(f"{ATOM}id")))
+    for link in root.findall(f"{ATOM}link"):
+        if link.get("rel") == "alternate" and link.get("type", "text/html") == "text/html":
+            page.blog_url = link.get("href")
+        if link.get("rel") == "next":
+            page.has_next = True
+    for entry in root.findall(f"{ATOM}entry"):
+        content = entry.find(f"{ATOM}content")
+        if content is None:
+            if entry.find(f"{ATOM}summary") is not None:
+                raise _summaries_only(url)
+            markup = ""
+        elif content.get("type") == "xhtml":
+            markup = "".join(ET.tostring(child, encoding="unicode") for child in content)
+        else:
+            markup = content.text or ""
+        alternate = next((link.get("href") for link in entry.findall(f"{ATOM}link")
+                          if link.get("rel") == "alternate" and link.get("type", "text/html") == "text/html"), None)
+        title = entry.find(f"{ATOM}title")
+        page.posts.append(Post(
+            id="".join((_text(entry.find(f"{ATOM}id")) or "").split()),
+            url=alternate,
+            title=_title(_text(title), title.get("type") if title is not None else None),
+            published=_text(entry.find(f"{ATOM}published")),
+            updated=_text(entry.find(f"{ATOM}updated")),
+            labels=[c.get("term") for c in entry.findall(f"{ATOM}category")
+                    if c.get("scheme", LABEL_SCHEME) == LABEL_SCHEME and c.get("term")],
+            html=markup,
+            line=0,
+        ))
+    _check_ids(page)
+    return page
+
+
+def _text(node) -> str | None:
+    if node is None or node.text is None:
+        return None
+    return node.text.strip() or None
+
+
+def _blog_id(feed_id_text: str | None) -> str | None:
+    m = _BLOG_ID.search(feed_id_text or "")
+    return m.group(1) if m else None
+
+
+def _check_ids(page: FeedPage) -> None:
+    for post in page.posts:
+        if not post.id:
+            raise FeedError(f"{page.url}: an entry has no id")
+
+
+# --- reading -----------------------------------------------------------------------------------------------
+
+class _Retry(Exception):
+    def __init__(self, error: FeedError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+async def fetch_page(session: aiohttp.ClientSession, url: str, *, fmt: str = "atom", start_index: int = 1,
+                     max_redirects: int = 10) -> FeedPage:
+    """One page of the feed. Raises FeedError (transient for network trouble, 5xx and 429)."""
+    accept = "application/json" if fmt == "json" else "application/atom+xml, application/xml;q=0.9"
+    try:
+        async with session.get(url, headers={"Accept": accept}, max_redirects=max_redirects) as resp:
+            if resp.status != 200:
+                transient = resp.status in RETRY_STATUSES or resp.status >= 500
+                hint = {404: " (no Blogger feed at this address, or the blog's feed is turned off)",
+                        401: " (a private blog)", 403: " (a private blog, or the feed is turned off)"}.get(resp.status, "")
+                raise FeedError(f"{url}: HTTP {resp.status}{hint}", transient=transient)
+            chunks, size = [], 0
+            async for chunk in resp.content.iter_chunked(1 << 16):
+                size += len(chunk)
+                if size > MAX_PAGE_BYTES:
+                    raise FeedError(f"{url}: a feed page larger than {MAX_PAGE_BYTES} bytes; refused")
+                chunks.append(chunk)
+    except FeedError:
+        raise
+    except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        raise FeedError(f"{url}: {type(exc).__name__}: {exc}", transient=True) from None
+    data = b"".join(chunks)
+    return parse_json(data, url, start_index) if fmt == "json" else parse_atom(data, url, start_index)
+
+
+async def read_pages(session: aiohttp.ClientSession, address: str, *, fmt: str = "atom",
+                     page_size: int = DEFAULT_PAGE_SIZE, updated_min: str | None = None, retries: int = 2,
+                     retry_wait_max: float = 30.0, max_redirects: int = 10,
+                     sleep: Callable[[float], object] = asyncio.sleep) -> AsyncIterator[FeedPage]:
+    """Every page of the blog's feed (every post updated at or after `updated_min`, when given), in order.
+
+    The next start-index counts the entries actually received, so a server that hands out fewer than asked
+    skips nothing; the read ends at the first empty page, or at a short page with no rel="next" link.
+    Transient failures are retried with exponential backoff and jitter.
+    """
+    if fmt not in ("atom", "json"):
+        raise ValueError(f"unknown feed format {fmt!r}")
+    size = max(1, min(MAX_PAGE_SIZE, page_size))
+    start = 1
+    while True:
+        url = page_url(address, start_index=start, max_results=size, fmt=fmt, updated_min=updated_min)
+        page = None
+        try:
+            async for attempt in AsyncRetrying(stop=stop_after_attempt(retries + 1), reraise=True, sleep=sleep,
+                                               wait=wait_exponential_jitter(initial=1, max=retry_wait_max, jitter=1),
+                                               retry=retry_if_exception(lambda e: isinstance(e, _Retry))):
+                with attempt:
+                    try:
+                        page = await fetch_page(session, url, fmt=fmt, start_index=start, max_redirects=max_redirects)
+                    except FeedError as exc:
+                        if exc.transient:
+                            raise _Retry(exc) from None
+                        raise
+        except _Retry as exc:
+            raise exc.error from None
+        assert page is not None
+        if not page.posts:
+            return
+        yield page
+        start += len(page.posts)
+        if len(page.posts) < size and not page.has_next:
+            return
