@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -72,8 +73,16 @@ def test_repairs_choose_the_closest_good_capture(demo):
             repair = by_url[post.url]
             assert repair["state"] == "approved" and repair["confidence"] >= 0.9
             # The good capture is a day after the post; the revisit 6 hours later and the 404 must lose.
-            assert repair["distance_days"] == pytest.approx(1.0, abs=0.01)
+            posted = datetime.fromisoformat(post.published).astimezone(timezone.utc)
+            assert repair["capture_timestamp"] == (posted + timedelta(days=1)).strftime("%Y%m%d%H%M%S")
             assert json.loads(repair["evidence"])["capture"]["statuscode"] == "200"
+            # Distance is from the target: the post's date, or the article's own where its URL carries an
+            # earlier one (post 11 links a 2012/07/10 article posted on 07-19).
+            target = datetime.fromisoformat(repair["target_date"].replace("Z", "+00:00"))
+            expected = 1.0 if "/2012/07/10/" not in post.url else 9.73
+            assert repair["distance_days"] == pytest.approx(expected, abs=0.01)
+            assert repair["distance_days"] == pytest.approx(
+                abs((posted + timedelta(days=1) - target).total_seconds()) / 86400, abs=0.01)
         if post.fate == "badcaptures":
             repair = by_url[post.url]
             # A 301 and a 404 capture are closer; the good capture is three days older and its text differs.
