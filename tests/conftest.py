@@ -35,3 +35,57 @@ async def simweb(aiohttp_server):
     web.settings = settings
     web.server = server
     return web
+
+
+# ═══════════════════════════════════ THE CURATOR'S DESK: a review session to test ═══════════════════════════════════
+
+HOSTILE_TITLE = "<script>window.__pwned = 1; alert('pwned')</script> Budget \"bill\" & co"
+
+
+@pytest.fixture(scope="session")
+def review_demo(tmp_path_factory):
+    """The demo with every proposal left for review (built once)."""
+    from linkkeeper.demo import run_demo
+
+    out = tmp_path_factory.mktemp("review-demo")
+    run_demo(out, echo=None, auto_approve_confidence=1.01)
+    return out / "demo.db"
+
+
+@pytest.fixture
+def review_db(review_demo, tmp_path):
+    """A copy of the review demo where the first repair's post has a hostile title and three proposals have
+    middling confidences, so bulk approval has something to leave behind."""
+    import sqlite3
+
+    path = tmp_path / "review.db"
+    src, dst = sqlite3.connect(review_demo), sqlite3.connect(path)
+    src.backup(dst)  # carries what is still in the WAL
+    src.close()
+    ids = [r[0] for r in dst.execute("SELECT id FROM repairs WHERE state = 'proposed' AND confidence >= 0.9 ORDER BY id")]
+    dst.execute("UPDATE posts SET title = ? WHERE id = (SELECT post_id FROM repairs WHERE id = ?)", [HOSTILE_TITLE, ids[0]])
+    for repair_id, confidence in zip(ids[-3:], (0.85, 0.7, 0.55)):
+        dst.execute("UPDATE repairs SET confidence = ? WHERE id = ?", [confidence, repair_id])
+    dst.commit()
+    dst.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def sim_archive():
+    """The demo's simulated Wayback Machine on 127.0.0.1 (capture texts for the review page)."""
+    from linkkeeper.demo import build_world
+    from linkkeeper.testing import BackgroundServer
+
+    _web, archive, _refused = build_world()
+    with BackgroundServer(archive.app()) as base:
+        yield base
+
+
+@pytest.fixture
+def review_settings(review_db, sim_archive):
+    from linkkeeper.testing import settings_for
+
+    return Settings(db=str(review_db), total_timeout=5, retries=0).replace(**settings_for(sim_archive))
+
+# ═════════════════════════════════ END THE CURATOR'S DESK ═════════════════════════════════

@@ -249,8 +249,10 @@ def build_world(posts: list[SamplePost] = SAMPLE_POSTS):
     return web, archive, refused_hosts
 
 
-def run_demo(out_dir: Path, db_path: Path | None = None, echo: Callable[[str], None] | None = print) -> dict:
-    """Ingest the sample export, serve the simulated world on loopback, check, repair, report, export."""
+def run_demo(out_dir: Path, db_path: Path | None = None, echo: Callable[[str], None] | None = print, *,
+             auto_approve_confidence: float | None = None) -> dict:
+    """Ingest the sample export, serve the simulated world on loopback, check, repair, report, export.
+    `auto_approve_confidence` above 1 leaves every proposal for the curator (a review session to try)."""
     from linkkeeper import store
     from linkkeeper.check import check_urls
     from linkkeeper.export import export_patched
@@ -280,6 +282,8 @@ def run_demo(out_dir: Path, db_path: Path | None = None, echo: Callable[[str], N
         settings = Settings(db=str(db_path), reports_dir=str(out_dir), connect_to=rules, retries=1,
                             retry_wait_max=0.5, total_timeout=5, cdx_rate=50, replay_rate=50,
                             availability_rate=50, confirm_spacing=0.0).replace(**settings_for(archive_base))
+        if auto_approve_confidence is not None:
+            settings = settings.replace(auto_approve_confidence=auto_approve_confidence)
         db = store.open_db(db_path)
         source = sample_export_path()
         ingested = ingest(db, source)

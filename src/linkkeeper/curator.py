@@ -1,0 +1,396 @@
+"""The curator's decisions on repairs: approve, reject, edit the replacement, mark a link "not dead", bulk
+approve, undo; the impact ranking of the review queue; the post-versus-capture excerpt review shows; and the
+decisions CSV (export and validated import). Every decision lands in the `decisions` table through
+store.record_decisions, whichever door it came in by (command line, review page, import).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import urlsplit
+
+from linkkeeper import store
+from linkkeeper.links import normalize_url
+
+# --- impact -----------------------------------------------------------------------------------------------
+# Impact orders the review queue: the decisions that put the most right for readers come first.
+#     impact = confidence x (1 + min(days failing, 365) / 365)
+# Confidence is how sure the match is (a sure proposal is a quick, safe approval). Days failing is how long
+# readers have been meeting the broken link: since the URL's first failing check in its current run of
+# failures, or for a nullified link since the post was published. The age bonus is capped at one year, so it
+# at most doubles a proposal's weight and never lets an old doubtful match outrank a sure one by much.
+IMPACT_AGE_CAP_DAYS = 365.0
+
+
+def _parse_when(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def days_failing(failing_since: str | None, now: datetime | None = None) -> float:
+    since = _parse_when(failing_since)
+    if since is None:
+        return 0.0
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (now - since).total_seconds() / 86400)
+
+
+def impact(confidence: float | None, days: float) -> float:
+    return round((confidence or 0.0) * (1 + min(max(days, 0.0), IMPACT_AGE_CAP_DAYS) / IMPACT_AGE_CAP_DAYS), 4)
+
+
+def review_queue(db, now: datetime | None = None) -> list[dict]:
+    """Proposed repairs, highest impact first (ties: higher confidence, then older repair id)."""
+    rows = store.pending_repairs(db)
+    for row in rows:
+        row["days_failing"] = days_failing(row["failing_since"], now)
+        row["impact"] = impact(row["confidence"], row["days_failing"])
+    rows.sort(key=lambda r: (-r["impact"], -(r["confidence"] or 0.0), r["id"]))
+    return rows
+
+
+# --- replacements -----------------------------------------------------------------------------------------
+
+_ARCHIVE_HOSTS = ("web.archive.org", "wayback.archive.org")
+_ARCHIVE_PATH = re.compile(r"^/web/(\d{14})(?:[a-z]{2}_)?/(.+)$", re.DOTALL)
+_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f<>\"\\^`{|}]")
+MAX_URL_LENGTH = 2048
+
+
+class ReplacementError(ValueError):
+    """A replacement URL the curator typed that cannot go into the blog."""
+
+
+@dataclass(frozen=True)
+class Replacement:
+    url: str
+    capture_timestamp: str | None  # for a Wayback Machine capture; None for a live URL
+
+
+def validate_replacement(value: str, dead_url: str | None = None) -> Replacement:
+    """An http(s) URL: either a Wayback Machine capture (`https://web.archive.org/web/<14 digits>/<url>`,
+    normalised to that public form) or a live URL. Refuses the link's own dead URL."""
+    url = (value or "").strip()
+    if not url:
+        raise ReplacementError("the replacement is empty")
+    if len(url) > MAX_URL_LENGTH:
+        raise ReplacementError(f"the replacement is longer than {MAX_URL_LENGTH} characters")
+    if _UNSAFE.search(url):
+        raise ReplacementError("the replacement contains spaces, quotes or control characters")
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise ReplacementError("the replacement must be an http:// or https:// URL")
+    try:
+        host, _port = parts.hostname, parts.port
+    except ValueError:
+        raise ReplacementError("the replacement has an invalid port") from None
+    if not host or "." not in host.strip("[]") and host != "localhost":
+        raise ReplacementError("the replacement has no host name")
+    if parts.username or parts.password:
+        raise ReplacementError("the replacement must not carry a user name or password")
+    if host.lower() in _ARCHIVE_HOSTS:
+        path = url[url.index(parts.netloc) + len(parts.netloc):]
+        match = _ARCHIVE_PATH.match(path)
+        if not match:
+            raise ReplacementError("a Wayback Machine link must look like https://web.archive.org/web/<14-digit "
+                                   "timestamp>/<original URL>")
+        timestamp, original = match.groups()
+        try:
+            when = datetime.strptime(timestamp, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
+        except ValueError:
+            raise ReplacementError(f"{timestamp} is not a date and time (YYYYMMDDhhmmss)") from None
+        if when.year < 1996 or when > datetime.now(timezone.utc):
+            raise ReplacementError(f"{timestamp} is outside the Wayback Machine's years")
+        original = re.sub(r"^(https?):/(?!/)", r"\1://", original)
+        if not original.lower().startswith(("http://", "https://")):
+            original = "http://" + original
+        return Replacement(f"https://web.archive.org/web/{timestamp}/{original}", timestamp)
+    if dead_url and normalize_url(url) == normalize_url(dead_url):
+        raise ReplacementError("the replacement is the link's own (dead) URL")
+    return Replacement(url, None)
+
+
+# --- decisions --------------------------------------------------------------------------------------------
+
+def decide(db, ids: Iterable[int], action: str, *, note: str | None = None, origin: str = "cli") -> list[dict]:
+    """Approve or reject repairs by id, as one batch."""
+    if action not in ("approve", "reject"):
+        raise ValueError(f"unknown action {action!r}")
+    return store.record_decisions(db, [{"repair_id": int(i), "action": action} for i in ids],
+                                  origin=origin, note=note)
+
+
+def edit(db, repair_id: int, value: str, *, approve: bool = False, note: str | None = None,
+         origin: str = "review") -> list[dict]:
+    """Give a repair another replacement (validated); with approve, approve it in the same batch, so one undo
+    reverts both."""
+    repair = _one(db, repair_id)
+    replacement = validate_replacement(value, repair["url"])
+    items: list[dict[str, Any]] = [{"repair_id": repair_id, "action": "edit", "replacement": replacement.url,
+                                    "capture_timestamp": replacement.capture_timestamp}]
+    if approve:
+        items.append({"repair_id": repair_id, "action": "approve"})
+    return store.record_decisions(db, items, origin=origin, note=note)
+
+
+def mark_not_dead(db, ids: Iterable[int], *, note: str | None = None, origin: str = "review") -> list[dict]:
+    """The curator says the link works: its repair is rejected and its URL marked, and the mark holds (the
+    checker reports the URL alive) for as long as its failure looks the same (verdict.signature)."""
+    from linkkeeper.verdict import signature
+
+    items = []
+    for repair_id in ids:
+        repair = _one(db, repair_id)
+        state = store.url_state(db, repair["url_normalized"]) if repair["url_normalized"] else None
+        if state is None:
+            raise ValueError(f"repair {repair_id}: its link was never checked, so there is no failure to mark")
+        items.append({"repair_id": int(repair_id), "action": "not-dead",
+                      "signature": signature(state.get("evidence_class") or state["verdict"], state.get("status"),
+                                             state.get("error_class"))})
+    return store.record_decisions(db, items, origin=origin, note=note)
+
+
+def bulk_approve(db, min_confidence: float, *, note: str | None = None, origin: str = "review") -> list[dict]:
+    """Approve every proposed repair at or above a confidence, as one batch (one undo reverts it)."""
+    if not 0.0 <= min_confidence <= 1.0:
+        raise ValueError("the confidence threshold must be between 0 and 1")
+    ids = [r["id"] for r in store.pending_repairs(db, min_confidence=min_confidence)]
+    if not ids:
+        return []
+    note = note or f"bulk approve: confidence at or above {min_confidence:g}"
+    return store.record_decisions(db, [{"repair_id": i, "action": "approve"} for i in ids], origin=origin, note=note)
+
+
+def undo(db) -> list[dict]:
+    return store.undo_last_batch(db)
+
+
+def _one(db, repair_id: int) -> dict:
+    row = store.repair_row(db, int(repair_id))
+    if row is None:
+        raise KeyError(f"no repair with id {repair_id}")
+    return row
+
+
+# --- the match that earned the confidence -----------------------------------------------------------------
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _matched_words(text: str, other: set[str], k: int) -> tuple[list[re.Match], list[bool]]:
+    tokens = list(_WORD.finditer(text))
+    lowered = [t.group(0).lower() for t in tokens]
+    marked = [False] * len(tokens)
+    for i in range(len(tokens) - k + 1):
+        if " ".join(lowered[i:i + k]) in other:
+            for j in range(i, i + k):
+                marked[j] = True
+    return tokens, marked
+
+
+def _grams(text: str, k: int) -> set[str]:
+    words = [w.lower() for w in _WORD.findall(text)]
+    return {" ".join(words[i:i + k]) for i in range(len(words) - k + 1)}
+
+
+def _render(text: str, tokens: list[re.Match], marked: list[bool], start: int, end: int) -> str:
+    """Escaped text[start:end] with the shared runs of words in <mark>."""
+    out, pos, open_, last_end = [], start, False, start
+    for token, hit in zip(tokens, marked):
+        if token.start() < start or token.end() > end:
+            continue
+        if hit and not open_:
+            out += [html.escape(text[pos:token.start()]), "<mark>"]
+            pos, open_ = token.start(), True
+        elif not hit and open_:
+            out += [html.escape(text[pos:last_end]), "</mark>"]
+            pos, open_ = last_end, False
+        last_end = token.end()
+    if open_:
+        out += [html.escape(text[pos:last_end]), "</mark>"]
+        pos = last_end
+    out.append(html.escape(text[pos:end]))
+    return "".join(out)
+
+
+def match_excerpt(post_text: str, capture_text: str, *, k: int = 4, context_words: int = 40,
+                  max_chars: int = 2400) -> dict:
+    """The post's reproduced text and the stretch of the capture that holds it, each escaped for HTML with
+    the runs of words they share marked: the evidence behind a repair's confidence, for a human to judge."""
+    post_grams, capture_grams = _grams(post_text, k), _grams(capture_text, k)
+    shared = post_grams & capture_grams
+    p_tokens, p_marked = _matched_words(post_text, shared, k)
+    c_tokens, c_marked = _matched_words(capture_text, shared, k)
+    hits = [i for i, m in enumerate(c_marked) if m]
+    if hits:
+        first = max(0, hits[0] - context_words)
+        last = min(len(c_tokens) - 1, hits[-1] + context_words)
+    else:
+        first, last = 0, min(len(c_tokens), 2 * context_words) - 1
+    start = c_tokens[first].start() if c_tokens else 0
+    end = c_tokens[last].end() if c_tokens and last >= 0 else 0
+    end = min(end, start + max_chars)
+    post_end = min(len(post_text), max_chars)
+    return {
+        "post_html": _render(post_text, p_tokens, p_marked, 0, post_end) + ("…" if post_end < len(post_text) else ""),
+        "capture_html": ("…" if start > 0 else "") + _render(capture_text, c_tokens, c_marked, start, end)
+                        + ("…" if end < len(capture_text) else ""),
+        "shared_share": round(len(shared) / len(post_grams), 3) if post_grams else 0.0,
+    }
+
+
+# --- decisions CSV ----------------------------------------------------------------------------------------
+
+DECISION_COLUMNS = ["id", "batch", "decided_at", "repair_id", "link_id", "url", "action", "previous_state",
+                    "new_state", "previous_replacement", "new_replacement", "note", "origin", "undone_at"]
+# What an import needs: which repair (by link_id, stable across databases, or repair_id) and what to do.
+IMPORT_REQUIRED = {"action"}
+
+
+def _csv_safe(value):
+    from linkkeeper.report import csv_safe
+    return csv_safe(value)
+
+
+def _csv_plain(value: str) -> str:
+    """Undo report.csv_safe's quote, so an exported note or URL imports as it was."""
+    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
+
+
+def export_decisions(db, path: str | Path) -> int:
+    """Every decision, oldest first, including undone ones (undone_at says when)."""
+    from linkkeeper.report import _atomic_write
+
+    count = 0
+
+    def write(fh) -> None:
+        nonlocal count
+        writer = csv.writer(fh)
+        writer.writerow(DECISION_COLUMNS)
+        for row in store.decision_rows(db):
+            writer.writerow([_csv_safe(row.get(c)) for c in DECISION_COLUMNS])
+            count += 1
+
+    _atomic_write(Path(path), write)
+    return count
+
+
+class DecisionImportError(ValueError):
+    def __init__(self, path: str, errors: list[tuple[int, str]]) -> None:
+        self.path, self.errors = str(path), errors
+        super().__init__("\n".join(f"{path}:{line}: {message}" for line, message in errors))
+
+
+@dataclass
+class ImportResult:
+    applied: int = 0
+    unchanged: int = 0
+    skipped_undone: int = 0
+    decisions: list[dict] = field(default_factory=list)
+
+
+def import_decisions(db, path: str | Path, *, note: str | None = None) -> ImportResult:
+    """Apply the decisions of a CSV (the export's columns; needed: action, and link_id or repair_id; edit
+    needs new_replacement). Every row is validated first and nothing is applied unless all are good; errors
+    name their line. Undone rows are skipped, rows that would change nothing are counted as unchanged, and
+    the rest are applied in file order as one batch (one undo reverts the import)."""
+    path = Path(path)
+    errors: list[tuple[int, str]] = []
+    items: list[dict[str, Any]] = []
+    result = ImportResult()
+    try:
+        fh = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise DecisionImportError(str(path), [(0, f"cannot read: {exc.strerror}")]) from None
+    # Simulated state, so a file that approves and then rejects the same repair is judged in order.
+    state: dict[int, tuple[str, str | None]] = {}
+    with fh:
+        reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        missing = IMPORT_REQUIRED - set(header)
+        if missing or not ({"link_id", "repair_id"} & set(header)):
+            need = sorted(missing) + ([] if {"link_id", "repair_id"} & set(header) else ["link_id or repair_id"])
+            raise DecisionImportError(str(path), [(1, "missing column(s): " + ", ".join(need))])
+        try:
+            for row in reader:
+                line = reader.line_num
+                if None in row:
+                    errors.append((line, "more cells than the header has columns"))
+                    continue
+                cells = {k: _csv_plain((v or "").strip()) for k, v in row.items() if k}
+                item, problem = _import_item(db, cells, state)
+                if problem:
+                    errors.append((line, problem))
+                elif item is None:
+                    if cells.get("undone_at"):
+                        result.skipped_undone += 1
+                    else:
+                        result.unchanged += 1
+                else:
+                    items.append(item)
+        except csv.Error as exc:
+            errors.append((reader.line_num, f"not valid CSV: {exc}"))
+    if errors:
+        raise DecisionImportError(str(path), errors)
+    if items:
+        result.decisions = store.record_decisions(db, items, origin="import", note=note)
+        result.applied = len(result.decisions)
+    return result
+
+
+def _import_item(db, cells: dict[str, str], state: dict[int, tuple[str, str | None]]) -> tuple[dict | None, str | None]:
+    if cells.get("undone_at"):
+        return None, None
+    action = cells.get("action", "")
+    if action not in store.DECISION_ACTIONS:
+        return None, f"action {action!r} is not one of {', '.join(store.DECISION_ACTIONS)}"
+    # link_id names the same link in any database built from the export; repair_id only in this one.
+    if cells.get("link_id"):
+        repair_id = store.repair_for_link(db, cells["link_id"])
+        if repair_id is None:
+            return None, f"no repair for link {cells['link_id']!r}"
+    elif cells.get("repair_id"):
+        if not cells["repair_id"].isdigit():
+            return None, f"repair_id {cells['repair_id']!r} is not a number"
+        repair_id = int(cells["repair_id"])
+        if store.repair_row(db, repair_id) is None:
+            return None, f"no repair with id {repair_id}"
+    else:
+        repair_id = None
+    if repair_id is None:
+        return None, "neither link_id nor repair_id is given"
+    repair = store.repair_row(db, repair_id)
+    current_state, current_replacement = state.get(repair_id, (repair["state"], repair["replacement"]))
+    item: dict[str, Any] = {"repair_id": repair_id, "action": action, "note": cells.get("note") or None}
+    if action == "edit":
+        try:
+            replacement = validate_replacement(cells.get("new_replacement", ""), repair["url"])
+        except ReplacementError as exc:
+            return None, str(exc)
+        if replacement.url == current_replacement:
+            return None, None
+        item.update(replacement=replacement.url, capture_timestamp=replacement.capture_timestamp)
+        state[repair_id] = ("proposed" if current_state == "unavailable" else current_state, replacement.url)
+        return item, None
+    if action == "not-dead":
+        return None, "not-dead cannot be imported: it rests on how the link fails here and now; mark it in review"
+    new_state = "approved" if action == "approve" else "rejected"
+    if new_state == "approved" and not current_replacement:
+        return None, f"repair {repair_id} has no replacement to approve"
+    if new_state == current_state:
+        return None, None
+    state[repair_id] = (new_state, current_replacement)
+    return item, None

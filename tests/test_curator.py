@@ -1,0 +1,335 @@
+"""The curator's decisions: recording, undo, "not dead" marks, the impact ranking, replacement validation,
+the decisions CSV, and the command line that reaches them."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sqlite3
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from click.testing import CliRunner
+
+from linkkeeper import curator, store
+from linkkeeper.cli import main
+from linkkeeper.demo import run_demo
+from linkkeeper.verdict import signature
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    """The demo with every proposal left for review (auto-approve above 1)."""
+    out = tmp_path_factory.mktemp("curator-demo")
+    summary = run_demo(out, echo=None, auto_approve_confidence=1.01)
+    return out / "demo.db", summary
+
+
+def copy_db(source, target):
+    # The backup API carries what is still in the WAL; copying the file would not.
+    src, dst = sqlite3.connect(source), sqlite3.connect(target)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return target
+
+
+@pytest.fixture
+def db_path(demo_db, tmp_path):
+    return copy_db(demo_db[0], tmp_path / "curator.db")
+
+
+@pytest.fixture
+def db(db_path):
+    return store.open_db(db_path)
+
+
+def repair(db, repair_id):
+    return store.repair_row(db, repair_id)
+
+
+def proposed(db):
+    return [r[0] for r in db.execute("SELECT id FROM repairs WHERE state = 'proposed' ORDER BY id")]
+
+
+def high_and_low(db):
+    ids = proposed(db)
+    high = [i for i in ids if repair(db, i)["replacement"] and
+            db.execute("SELECT confidence FROM repairs WHERE id = ?", [i]).fetchone()[0] >= 0.9]
+    low = [i for i in ids if i not in high]
+    return high, low
+
+
+def unavailable_id(db):
+    return db.execute("SELECT id FROM repairs WHERE state = 'unavailable'").fetchone()[0]
+
+
+def test_the_demo_leaves_a_review_session(db, demo_db):
+    _, summary = demo_db
+    high, low = high_and_low(db)
+    assert summary["repairs_approved"] == 0 and len(high) >= 5 and len(low) >= 1
+
+
+def test_approve_is_recorded_with_what_it_replaced_and_undo_restores_it(db):
+    target = proposed(db)[0]
+    before = repair(db, target)
+    assert store.decide_repairs(db, [target], "approved", "looks right") == 1
+    after = repair(db, target)
+    assert after["state"] == "approved" and after["note"] == "looks right"
+    (row,) = store.decision_rows(db)
+    assert (row["action"], row["previous_state"], row["new_state"], row["origin"]) == ("approve", "proposed", "approved", "cli")
+    assert row["repair_id"] == target and row["link_id"] == before["link_id"] and row["undone_at"] is None
+    undone = curator.undo(db)
+    assert [d["id"] for d in undone] == [row["id"]]
+    restored = repair(db, target)
+    assert {k: restored[k] for k in ("state", "replacement", "decided_at", "note")} == \
+        {k: before[k] for k in ("state", "replacement", "decided_at", "note")}
+    assert next(store.decision_rows(db))["undone_at"] is not None
+    assert curator.undo(db) == []
+
+
+def test_undo_goes_back_one_batch_at_a_time(db):
+    first, second = proposed(db)[:2]
+    curator.decide(db, [first], "approve")
+    curator.decide(db, [second], "reject")
+    curator.undo(db)
+    assert repair(db, second)["state"] == "proposed" and repair(db, first)["state"] == "approved"
+    curator.undo(db)
+    assert repair(db, first)["state"] == "proposed"
+
+
+def test_a_refused_decision_changes_nothing(db):
+    good = proposed(db)[0]
+    with pytest.raises(ValueError, match="no replacement to approve"):
+        curator.decide(db, [good, unavailable_id(db)], "approve")
+    assert repair(db, good)["state"] == "proposed"
+    assert list(store.decision_rows(db)) == []
+    with pytest.raises(KeyError):
+        curator.decide(db, [99999], "reject")
+
+
+def test_bulk_approve_takes_only_the_confident_and_one_undo_reverts_it(db):
+    high, low = high_and_low(db)
+    done = curator.bulk_approve(db, 0.9)
+    assert sorted(d["repair_id"] for d in done) == high
+    assert len({d["batch"] for d in done}) == 1
+    assert all(repair(db, i)["state"] == "approved" for i in high)
+    assert all(repair(db, i)["state"] == "proposed" for i in low)
+    curator.undo(db)
+    assert proposed(db) == sorted(high + low)
+    with pytest.raises(ValueError):
+        curator.bulk_approve(db, 1.5)
+
+
+def test_edit_and_approve_is_one_batch(db):
+    target = proposed(db)[0]
+    before = repair(db, target)
+    curator.edit(db, target, "http://web.archive.org/web/20111005000000id_/http://www.example.com/story.html",
+                 approve=True, note="a later capture reads better")
+    after = repair(db, target)
+    assert after["replacement"] == "https://web.archive.org/web/20111005000000/http://www.example.com/story.html"
+    assert after["capture_timestamp"] == "20111005000000" and after["state"] == "approved"
+    curator.undo(db)
+    restored = repair(db, target)
+    assert (restored["replacement"], restored["capture_timestamp"], restored["state"]) == \
+        (before["replacement"], before["capture_timestamp"], "proposed")
+
+
+def test_a_hand_found_replacement_reopens_an_unavailable_repair(db):
+    target = unavailable_id(db)
+    curator.edit(db, target, "https://www.theglobeandmail.com/news/moved-here/article1/")
+    after = repair(db, target)
+    assert after["state"] == "proposed" and after["capture_timestamp"] is None
+
+
+@pytest.mark.parametrize("value, message", [
+    ("javascript:alert(1)", "http:// or https://"),
+    ("ftp://example.com/a", "http:// or https://"),
+    ("https:///nohost", "no host"),
+    ("https://exa mple.com/", "spaces"),
+    ('https://example.com/"onmouseover=x', "quotes"),
+    ("https://user:pw@example.com/", "user name"),
+    ("https://web.archive.org/web/2011/http://example.com/", "14-digit"),
+    ("https://web.archive.org/web/20111341000000/http://example.com/", "not a date"),
+    ("https://web.archive.org/web/29990101000000/http://example.com/", "outside"),
+    ("", "empty"),
+])
+def test_replacements_are_validated(value, message):
+    with pytest.raises(curator.ReplacementError, match=message):
+        curator.validate_replacement(value)
+
+
+def test_the_dead_url_itself_is_no_replacement():
+    with pytest.raises(curator.ReplacementError, match="own"):
+        curator.validate_replacement("HTTP://WWW.CBC.CA/news/a.html", "http://www.cbc.ca/news/a.html")
+    assert curator.validate_replacement("https://www.cbc.ca/news/a.html", None).capture_timestamp is None
+
+
+def test_not_dead_marks_the_url_with_its_failure_and_undo_removes_the_mark(db):
+    target = proposed(db)[0]
+    row = repair(db, target)
+    state = store.url_state(db, row["url_normalized"])
+    curator.mark_not_dead(db, [target], note="opens in a browser")
+    mark = store.url_mark(db, row["url_normalized"])
+    assert mark["mark"] == "not-dead" and mark["note"] == "opens in a browser"
+    assert mark["signature"] == signature(state["evidence_class"], state["status"], state["error_class"])
+    assert repair(db, target)["state"] == "rejected"
+    curator.undo(db)
+    assert store.url_mark(db, row["url_normalized"]) is None and repair(db, target)["state"] == "proposed"
+
+
+def test_undo_refuses_when_the_repair_changed_since(db):
+    target = proposed(db)[0]
+    curator.decide(db, [target], "approve")
+    db.execute("UPDATE repairs SET replacement = 'https://example.org/other' WHERE id = ?", [target])
+    with pytest.raises(store.UndoConflict):
+        curator.undo(db)
+    assert repair(db, target)["state"] == "approved"
+
+
+def test_impact_weighs_confidence_by_how_long_the_link_has_failed():
+    assert curator.impact(1.0, 0) == 1.0
+    assert curator.impact(0.8, 365) == pytest.approx(1.6)
+    assert curator.impact(0.8, 5000) == pytest.approx(1.6)  # capped at a year
+    assert curator.impact(None, 100) == 0.0
+
+
+def test_the_queue_puts_the_highest_impact_first(db):
+    high, low = high_and_low(db)
+    now = datetime.now(timezone.utc)
+    old = (now - timedelta(days=400)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # A fairly sure match for a link broken for over a year outranks sure matches broken since today.
+    favourite = high[-1]
+    db.execute("UPDATE repairs SET confidence = 0.8 WHERE id = ?", [favourite])
+    url = repair(db, favourite)["url_normalized"]
+    db.execute("UPDATE url_status SET first_failure_at = ? WHERE url = ?", [old, url])
+    queue = curator.review_queue(db, now=now)
+    assert queue[0]["id"] == favourite and queue[0]["impact"] == pytest.approx(1.6)
+    assert [r["id"] for r in queue[-len(low):]] == low
+    impacts = [r["impact"] for r in queue]
+    assert impacts == sorted(impacts, reverse=True)
+
+
+def test_match_excerpt_marks_the_shared_words_and_escapes_the_rest():
+    post = "The committee met on Tuesday and voted to close the <script>lab</script> for good."
+    capture = "Menu Home. The committee met on Tuesday and voted to close the <script>lab</script> for good. Share"
+    result = curator.match_excerpt(post, capture)
+    assert "<mark>The committee met on Tuesday" in result["capture_html"]
+    assert "<script>" not in result["capture_html"] + result["post_html"]
+    assert "&lt;script&gt;" in result["capture_html"]
+    assert result["shared_share"] == 1.0
+    assert "<mark>" not in curator.match_excerpt(post, "nothing alike at all here")["capture_html"]
+
+
+# --- the decisions CSV --------------------------------------------------------------------------------------
+
+def test_decisions_export_then_import_into_another_database(db, demo_db, tmp_path):
+    high, low = high_and_low(db)
+    curator.decide(db, high[:2], "approve", note="=HYPERLINK(\"http://evil\")")
+    curator.decide(db, [low[0]], "reject")
+    curator.decide(db, [high[2]], "reject")
+    curator.undo(db)  # the last reject is undone: the import must not replay it
+    path = tmp_path / "decisions.csv"
+    assert curator.export_decisions(db, path) == 4
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert rows[0]["note"].startswith("'=")  # a spreadsheet must not run it
+    assert rows[-1]["undone_at"]
+
+    other = store.open_db(copy_db(demo_db[0], tmp_path / "other.db"))
+    result = curator.import_decisions(other, path)
+    assert (result.applied, result.skipped_undone) == (3, 1)
+    assert [repair(other, i)["state"] for i in (*high[:2], low[0], high[2])] == ["approved", "approved", "rejected", "proposed"]
+    assert repair(other, high[0])["note"] == "=HYPERLINK(\"http://evil\")"
+    assert {d["origin"] for d in store.decision_rows(other)} == {"import"}
+    again = curator.import_decisions(other, path)
+    assert (again.applied, again.unchanged) == (0, 3)
+
+
+def test_a_bad_import_names_every_bad_line_and_applies_nothing(db, tmp_path):
+    first = proposed(db)[0]
+    link = repair(db, first)["link_id"]
+    path = tmp_path / "bad.csv"
+    path.write_text(
+        "link_id,repair_id,action,new_replacement,note\n"
+        f"{link},,approve,,fine\n"
+        f"{link},,promote,,\n"
+        "nope,,approve,,\n"
+        f",{unavailable_id(db)},approve,,\n"
+        f"{link},,edit,javascript:alert(1),\n"
+        ",abc,reject,,\n"
+        ",,reject,,\n", encoding="utf-8")
+    with pytest.raises(curator.DecisionImportError) as caught:
+        curator.import_decisions(db, path)
+    lines = [line for line, _ in caught.value.errors]
+    assert lines == [3, 4, 5, 6, 7, 8]
+    assert "promote" in caught.value.errors[0][1] and "no replacement" in caught.value.errors[2][1]
+    assert repair(db, first)["state"] == "proposed" and list(store.decision_rows(db)) == []
+
+
+def test_an_import_without_the_needed_columns_is_refused(db, tmp_path):
+    path = tmp_path / "cols.csv"
+    path.write_text("note,state\nx,approved\n", encoding="utf-8")
+    with pytest.raises(curator.DecisionImportError, match="1: missing column"):
+        curator.import_decisions(db, path)
+
+
+# --- the command line ---------------------------------------------------------------------------------------
+
+@pytest.fixture
+def run(db_path, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(main, ["--db", str(db_path), *args], catch_exceptions=False)
+
+    return invoke
+
+
+def test_cli_approve_and_reject_are_recorded_decisions(run, db_path):
+    db = store.open_db(db_path)
+    high, low = high_and_low(db)
+    assert run("approve", str(high[0]), str(high[1]), "--note", "checked").exit_code == 0
+    assert run("reject", str(low[0])).exit_code == 0
+    rows = list(store.decision_rows(db))
+    assert [(r["repair_id"], r["action"], r["origin"]) for r in rows] == \
+        [(high[0], "approve", "cli"), (high[1], "approve", "cli"), (low[0], "reject", "cli")]
+    assert rows[0]["batch"] == rows[1]["batch"] != rows[2]["batch"]
+    result = run("decisions", "undo")
+    assert result.exit_code == 0 and f"reject of repair {low[0]}" in result.output
+    assert repair(db, low[0])["state"] == "proposed"
+
+
+def test_cli_decisions_export_and_a_bad_import(run, db_path, tmp_path):
+    db = store.open_db(db_path)
+    run("approve", str(proposed(db)[0]))
+    out = tmp_path / "d.csv"
+    result = run("decisions", "export", str(out))
+    assert result.exit_code == 0 and "1 decisions" in result.output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("link_id,action\nxyz,approve\n", encoding="utf-8")
+    result = run("decisions", "import", str(bad))
+    assert result.exit_code == 2
+    assert f"{bad}:2: no repair for link 'xyz'" in result.output and "nothing was imported" in result.output
+
+
+def age(db, hours: int = 1) -> None:
+    """Move the demo's history back, so nothing of it shares a second with what the test does next."""
+    shift = f"'-{hours} hours'"
+    for table, column in (("checks", "checked_at"), ("url_status", "last_checked"), ("repairs", "created_at")):
+        db.execute(f"UPDATE {table} SET {column} = strftime('%Y-%m-%dT%H:%M:%SZ', {column}, {shift})")
+
+
+def test_cli_report_since(run, db_path, tmp_path):
+    db = store.open_db(db_path)
+    age(db)
+    result = run("report", "--out", str(tmp_path / "r0"), "--since", "yesterday")
+    assert result.exit_code == 2 and "not 'last'" in result.output
+    assert run("report", "--out", str(tmp_path / "r1")).exit_code == 0
+    target = proposed(db)[0]
+    run("approve", str(target))
+    result = run("report", "--out", str(tmp_path / "r2"), "--since", "last")
+    assert result.exit_code == 0, result.output
+    listed = json.loads((tmp_path / "r2" / "report.json").read_text())["links"]
+    assert [l["repair"]["id"] for l in listed] == [target]
+    assert (tmp_path / "r2" / "report.md").exists()
