@@ -103,3 +103,12 @@ def test_bad_settings_exit_2(tmp_path, monkeypatch):
     (tmp_path / "linkkeeper.toml").write_text("per_host = 'x'\n")
     result = CliRunner().invoke(main, ["status"])
     assert result.exit_code == 2 and "linkkeeper.toml" in result.output
+
+
+def test_an_unexpected_failure_exits_3(tmp_path):
+    import subprocess
+    import sys
+    # A database in a folder that does not exist: SQLite cannot open it - not a usage error, a failed run.
+    proc = subprocess.run([sys.executable, "-m", "linkkeeper", "--db", str(tmp_path / "missing" / "x.db"), "status"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 3 and "the run failed" in proc.stderr

@@ -1,3 +1,3 @@
-from linkkeeper.cli import main
+from linkkeeper.cli import entry
 
-main()
+entry()

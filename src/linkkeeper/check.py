@@ -7,6 +7,7 @@ verdict.py decides.
 from __future__ import annotations
 
 import asyncio
+import codecs
 import random
 import re
 import string
@@ -37,8 +38,10 @@ BOT_REFUSED = {403, 406, 999}
 # Below this many words a page (or a post) has too little text to judge drift or similarity.
 MIN_WORDS = 20
 
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
-_CANONICAL = re.compile(r"""<link\b[^>]*\brel\s*=\s*["']?canonical["']?[^>]*>""", re.IGNORECASE)
+_TITLE_OPEN = re.compile(r"<title[^>]*>", re.IGNORECASE)
+_TITLE_CLOSE = re.compile(r"</title\s*>", re.IGNORECASE)
+_LINK_OPEN = re.compile(r"<link\b", re.IGNORECASE)
+_REL_CANONICAL = re.compile(r"""\brel\s*=\s*["']?canonical["']?""", re.IGNORECASE)
 _HREF_ATTR = re.compile(r"""\bhref\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.IGNORECASE)
 
@@ -65,10 +68,11 @@ class Evidence:
     raw_head: str = ""
     canonical: str | None = None
     truncated: bool = False
+    cut: str | None = None  # why the body was not read to its end (max_bytes, total_timeout)
     retry_after: float | None = None
     earlier: list["Evidence"] = field(default_factory=list)
 
-    _TRANSIENT_FIELDS = ("text", "raw_head", "canonical", "truncated", "retry_after", "earlier")
+    _TRANSIENT_FIELDS = ("text", "raw_head", "canonical", "truncated", "cut", "retry_after", "earlier")
 
     def record(self, url_verdict: str | None = None) -> dict:
         row = {k: v for k, v in asdict(self).items() if k not in self._TRANSIENT_FIELDS}
@@ -79,6 +83,14 @@ class Evidence:
         """Every attempt as a row of the checks table: the retried ones, then this one."""
         rows = [dict(ev.record(), attempts=i + 1) for i, ev in enumerate(self.earlier)]
         return rows + [self.record(url_verdict)]
+
+
+class RefusedRedirect(Exception):
+    """A redirect to something other than a web page (file:, ftp:, data:, javascript: ...): never followed."""
+
+
+# aiohttp's parser errors for a status line or header past max_line_size / max_field_size / max_headers.
+_HEADER_LIMIT = re.compile(r"too long|too many headers|Got more than \d+ bytes", re.IGNORECASE)
 
 
 class _Transient(Exception):
@@ -96,16 +108,33 @@ def _retry_after(value: str | None, cap: float) -> float | None:
         return None  # an HTTP date: the exponential backoff stands in for it
 
 
-def classify_error(exc: BaseException) -> tuple[str, str]:
-    """(evidence class, error class) for an exception raised while connecting or reading."""
+def _chain(exc: BaseException) -> list[BaseException]:
     chain = [exc]
     while chain[-1].__cause__ is not None or getattr(chain[-1], "os_error", None) is not None:
         nxt = chain[-1].__cause__ or chain[-1].os_error
         if nxt in chain:
             break
         chain.append(nxt)
+    return chain
+
+
+def error_text(exc: BaseException) -> str:
+    """What to record about a failure: the guard's own words when it refused (aiohttp's wrapper only says
+    it could not connect), else the exception as raised."""
+    refused = next((e for e in _chain(exc) if isinstance(e, AddressRefused)), None)
+    shown = refused or exc
+    return f"{type(shown).__name__}: {shown}"[:500]
+
+
+def classify_error(exc: BaseException) -> tuple[str, str]:
+    """(evidence class, error class) for an exception raised while connecting or reading."""
+    chain = _chain(exc)
     if any(isinstance(e, AddressRefused) for e in chain):
         return "refused", "address_refused"
+    if isinstance(exc, RefusedRedirect):
+        return "refused", "redirect_scheme"
+    if isinstance(exc, aiohttp.ClientResponseError) and _HEADER_LIMIT.search(str(exc)):
+        return "transient", "oversized_headers"
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return "dead", "dns"
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
@@ -126,6 +155,10 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
     return "transient", type(exc).__name__
 
 
+# Text codecs Python has that no web page is written in; a page naming one gets the usual fallbacks.
+_NOT_PAGE_CODECS = {"idna", "punycode", "unicode-escape", "raw-unicode-escape", "utf-7", "undefined"}
+
+
 def _decode(body: bytes, content_type: str | None) -> str:
     charset = None
     if content_type and "charset=" in content_type.lower():
@@ -135,26 +168,93 @@ def _decode(body: bytes, content_type: str | None) -> str:
         charset = m.group(1).decode("ascii", "replace") if m else None
     for candidate in filter(None, (charset, "utf-8")):
         try:
+            codec = codecs.lookup(candidate)
+            # Bytes-to-bytes codecs (zlib, base64, rot13 ...) are no charset, whatever a page declares.
+            if not getattr(codec, "_is_text_encoding", True) or codec.name in _NOT_PAGE_CODECS:
+                continue
             return body.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
+        except (LookupError, UnicodeError, ValueError):
             continue
     return body.decode("cp1252", errors="replace")  # the usual truth behind a wrong charset label
 
 
+def _title(markup: str) -> str | None:
+    """The first <title>'s text, as `<title[^>]*>(.*?)</title\\s*>` would find it, without its quadratic
+    worst case (a page of unclosed <title> tags rescanned to the end from each one)."""
+    opening = _TITLE_OPEN.search(markup[:markup.rfind(">") + 1])
+    if not opening:
+        return None
+    closing = _TITLE_CLOSE.search(markup, opening.end())
+    return markup[opening.end():closing.start()] if closing else None
+
+
+def _canonical(markup: str, base: str) -> str | None:
+    """The href of the first <link rel=canonical>, each <link> tag looked at once."""
+    pos = 0
+    while m := _LINK_OPEN.search(markup, pos):
+        end = markup.find(">", m.end())
+        if end < 0:
+            return None
+        tag = markup[m.start():end + 1]
+        if _REL_CANONICAL.search(tag):
+            href = _HREF_ATTR.search(tag)
+            return urljoin(base, href.group(1)) if href else None
+        pos = end + 1
+    return None
+
+
+async def _read_body(resp: aiohttp.ClientResponse, settings: Settings, deadline: float, ev: Evidence) -> bytes:
+    """At most max_bytes of the body, counted after decompression (aiohttp hands over decompressed chunks,
+    decompressing no more than the reader asks for), and only until the URL's time is up: a decompression
+    bomb, an endless or a slowly dripping body is cut, noted in ev.cut, and judged on what was read."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in resp.content.iter_chunked(65536):
+            room = settings.max_bytes - size
+            chunks.append(chunk[:room])
+            size += min(len(chunk), room)
+            if size >= settings.max_bytes and (len(chunk) > room or not resp.content.at_eof()):
+                ev.cut = f"body cut at {settings.max_bytes} bytes (max_bytes, counted after decompression)"
+                break
+    except asyncio.TimeoutError:
+        if time.monotonic() < deadline - 0.01:
+            raise  # a stalled read (read_timeout), not the URL's time running out: a timeout as any other
+        ev.cut = f"body cut after {settings.total_timeout:g} s (total_timeout) at {size} bytes"
+    ev.truncated = ev.cut is not None
+    return b"".join(chunks)
+
+
 async def _follow(session: aiohttp.ClientSession, method: str, url: str, settings: Settings, ev: Evidence,
-                  headers: dict[str, str] | None) -> int:
+                  headers: dict[str, str] | None, deadline: float | None = None) -> int:
     """One request with redirects followed by hand (to record the chain and stop loops). Returns the final
     status; for GET, reads at most max_bytes of the (decompressed) body, so a huge or endless response
-    cannot hold the run."""
+    cannot hold the run. Every hop is judged by the address guard (here for IP literals, to say so without a
+    request; in the session's connector for every connection) and shares the URL's time, `deadline`."""
+    deadline = deadline if deadline is not None else time.monotonic() + settings.total_timeout
     current = url
     seen = {url}
     ev.redirect_chain = []
     for _ in range(settings.max_redirects + 1):
-        host = urlsplit(current).hostname or ""
+        try:
+            parts = urlsplit(current)
+            host = parts.hostname or ""
+        except ValueError:
+            raise aiohttp.InvalidURL(current) from None
+        if parts.scheme.lower() not in ("http", "https"):
+            kind = f"{parts.scheme}:" if parts.scheme else "schemeless"
+            raise RefusedRedirect(f"{'redirect to a' if ev.redirect_chain else 'a'} {kind} URL refused "
+                                  f"({current[:200]})")
         refusal = literal_refusal(host, settings)
         if refusal:
             raise AddressRefused(f"{host} is a {refusal}")
-        async with session.request(method, current, allow_redirects=False, headers=headers) as resp:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise asyncio.TimeoutError(f"more than {settings.total_timeout:g} s (total_timeout) for this URL")
+        timeout = aiohttp.ClientTimeout(total=remaining, sock_connect=settings.connect_timeout,
+                                        sock_read=settings.read_timeout)
+        async with session.request(method, current, allow_redirects=False, headers=headers,
+                                   timeout=timeout) as resp:
             ev.status, ev.final_url = resp.status, current
             if resp.status in REDIRECT_STATUSES and resp.headers.get("Location"):
                 target = urljoin(current, resp.headers["Location"])
@@ -167,23 +267,14 @@ async def _follow(session: aiohttp.ClientSession, method: str, url: str, setting
                 continue
             ev.retry_after = _retry_after(resp.headers.get("Retry-After"), settings.retry_wait_max)
             if method == "GET":
-                chunks, size = [], 0
-                async for chunk in resp.content.iter_chunked(65536):
-                    chunks.append(chunk)
-                    size += len(chunk)
-                    if size >= settings.max_bytes:
-                        ev.truncated = True
-                        break
-                body = b"".join(chunks)[:settings.max_bytes]
+                body = await _read_body(resp, settings, deadline, ev)
                 markup = _decode(body, resp.headers.get("Content-Type"))
                 ev.raw_head = markup[:5000]
                 if "html" in (resp.content_type or "") or markup.lstrip()[:1] == "<":
-                    m = _TITLE.search(markup)
-                    ev.title = html_to_text(m.group(1))[:300] if m else None
+                    title = _title(markup)
+                    ev.title = html_to_text(title)[:300] if title is not None else None
                     ev.text = html_to_text(markup)
-                    c = _CANONICAL.search(markup)
-                    href = _HREF_ATTR.search(c.group(0)) if c else None
-                    ev.canonical = urljoin(current, href.group(1)) if href else None
+                    ev.canonical = _canonical(markup, current)
             return resp.status
     ev.error_class, ev.error = "too_many_redirects", f"more than {settings.max_redirects} redirects"
     return ev.status or 0
@@ -229,18 +320,23 @@ async def probe_once(session: aiohttp.ClientSession, url: str, settings: Setting
     ev = Evidence(url=url, checked_at=store.utcnow())
     headers = browser_headers(settings) if browser else None
     started = time.monotonic()
+    # total_timeout bounds the whole probe: HEAD and GET, every redirect hop, the body.
+    deadline = started + settings.total_timeout
     try:
         status = None
         if not want_body:
-            status = await _follow(session, "HEAD", url, settings, ev, headers)
+            status = await _follow(session, "HEAD", url, settings, ev, headers, deadline)
         if want_body or (ev.error_class is None and HEAD_INCONCLUSIVE(status)):
             ev.method = "GET"
-            await _follow(session, "GET", url, settings, ev, headers)
+            await _follow(session, "GET", url, settings, ev, headers, deadline)
         ev.evidence_class, ev.reason = classify(ev)
         ev.error_class = ev.error_class or (f"http_{ev.status}" if ev.status and not 200 <= ev.status < 300 else None)
+        if ev.cut:
+            ev.reason = f"{ev.reason}; {ev.cut}" if ev.reason else ev.cut
+            ev.error = ev.error or ev.cut
     except Exception as exc:  # noqa: BLE001 - every failure becomes evidence, never a crash of the run
         ev.evidence_class, ev.error_class = classify_error(exc)
-        ev.error = f"{type(exc).__name__}: {exc}"[:500]
+        ev.error = error_text(exc)
         ev.reason = ev.error
     ev.elapsed_ms = int((time.monotonic() - started) * 1000)
     return ev
@@ -423,7 +519,8 @@ async def check_urls(db, urls: Iterable[str], settings: Settings, *, confirm_now
     random.Random(0).shuffle(host_order)
     lanes_open = asyncio.Semaphore(max(8, settings.concurrency * 2))
 
-    async with make_session(settings) as session:
+    # Links come from strangers: the checker's session trusts no endpoint past the address guard.
+    async with make_session(settings, trust_archive=False) as session:
         def slot_for(host: str):
             @asynccontextmanager
             async def slot() -> AsyncIterator[None]:

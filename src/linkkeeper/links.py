@@ -6,18 +6,26 @@ from __future__ import annotations
 
 import html
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
 ORIGINAL_ANCHOR_TEXT = "original article"
 
-# A start tag `<a ...>`, attributes possibly quoted with either quote and containing `>`.
+# A start tag `<a ...>`, attributes possibly quoted with either quote and containing `>`. The definition of
+# an anchor's start tag; _a_start_tags finds exactly its matches without its worst case (the tests compare).
 _A_START = re.compile(r"""<a(?=[\s>/])(?:[^>"']|"[^"]*"|'[^']*')*>""", re.IGNORECASE)
 _A_END = re.compile(r"</a\s*>", re.IGNORECASE)
 _HREF = re.compile(r"""(?<![\w-])href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
 _BLOCK_BREAK = re.compile(r"<\s*(?:br|/?p|/?div|/?li|/?h[1-6]|/?blockquote|/?tr)(?:\s[^>]*)?/?\s*>", re.IGNORECASE)
-_SCRIPT_STYLE = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_SCRIPT_STYLE_OPEN = re.compile(r"<(script|style)\b", re.IGNORECASE)
+_SCRIPT_STYLE_CLOSE = {"script": re.compile(r"</script\s*>", re.IGNORECASE),
+                       "style": re.compile(r"</style\s*>", re.IGNORECASE)}
+_SCRIPT_OPEN = re.compile(r"<(script)\b", re.IGNORECASE)
+_STYLE_OPEN = re.compile(r"<(style)\b", re.IGNORECASE)
+_A_OPEN = re.compile(r"<a(?=[\s>/])", re.IGNORECASE)
+_TAG_SPECIAL = re.compile(r"[>\"']")
 _SPACE = re.compile(r"\s+")
 _FIELD_LINE = re.compile(r"^\s*(source|author)\s*[:：]\s*(.*?)\s*$", re.IGNORECASE)
 
@@ -38,36 +46,118 @@ class Anchor:
     quote: str
 
 
+def _a_start_tags(markup: str) -> list[tuple[int, int]]:
+    """The spans `_A_START.finditer(markup)` yields, found in O(n log n).
+
+    The regex itself retries from every `<a ` and, when no `>` closes the tag, scans to the end each time: a
+    post of 300 000 unclosed `<a ` tags would take hours. Its match is deterministic, though: from a position
+    outside quotes, the next `>`, `"` or `'` decides (a `>` ends the tag, a quote jumps past its partner, and
+    an unpartnered quote or the end of the text fails it), so each such position's outcome is computed once.
+    """
+    specials = [m.start() for m in _TAG_SPECIAL.finditer(markup)]
+    partners = {q: [p for p in specials if markup[p] == q] for q in "\"'"}
+    outcome: dict[int, int] = {}  # position of a special character -> the '>' ending the tag, or -1
+
+    def tag_end(pos: int) -> int:
+        path, result = [], -1
+        while True:
+            i = bisect_left(specials, pos)
+            if i == len(specials):
+                break
+            t = specials[i]
+            if t in outcome:
+                result = outcome[t]
+                break
+            path.append(t)
+            if markup[t] == ">":
+                result = t
+                break
+            same = partners[markup[t]]
+            j = bisect_right(same, t)
+            if j == len(same):
+                break
+            pos = same[j] + 1
+        for t in path:
+            outcome[t] = result
+        return result
+
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in _A_OPEN.finditer(markup):
+        if m.start() < pos:
+            continue
+        end = tag_end(m.end())
+        if end >= 0:
+            spans.append((m.start(), end + 1))
+            pos = end + 1
+    return spans
+
+
 def scan_anchors(markup: str) -> list[Anchor]:
-    """Every `<a>` start tag in document order, with its href (entity-decoded) and visible text."""
+    """Every `<a>` start tag in document order, with its href (entity-decoded) and visible text.
+
+    Linear-ish in the size of the markup whatever it holds (see _a_start_tags)."""
     anchors = []
-    for index, start in enumerate(_A_START.finditer(markup)):
-        tag = start.group(0)
+    starts = _a_start_tags(markup)
+    closes = [m.start() for m in _A_END.finditer(markup)]
+    for index, (tag_start, tag_end) in enumerate(starts):
+        tag = markup[tag_start:tag_end]
         href = href_span = None
         quote = '"'
         m = _HREF.search(tag)
         if m:
             group = next(g for g in (1, 2, 3) if m.group(g) is not None)
             href = html.unescape(m.group(group))
-            href_span = (start.start() + m.start(group), start.start() + m.end(group))
+            href_span = (tag_start + m.start(group), tag_start + m.end(group))
             quote = {1: '"', 2: "'", 3: ""}[group]
-        end = _A_END.search(markup, start.end())
-        next_start = _A_START.search(markup, start.end())
-        stop = end.start() if end else len(markup)
-        if next_start and next_start.start() < stop:
-            stop = next_start.start()
-        anchors.append(Anchor(index, href, html_to_text(markup[start.end():stop]), (start.start(), start.end()), href_span, quote))
+        i = bisect_left(closes, tag_end)
+        stop = closes[i] if i < len(closes) else len(markup)
+        if index + 1 < len(starts) and starts[index + 1][0] < stop:
+            stop = starts[index + 1][0]
+        anchors.append(Anchor(index, href, html_to_text(markup[tag_end:stop]), (tag_start, tag_end), href_span, quote))
     return anchors
+
+
+def _drop_script_style(markup: str, replacement: str = " ") -> str:
+    """`<script>...</script>` and `<style>...</style>` replaced, as `<(script|style)\\b.*?</\\1\\s*>` would,
+    in linear time: once a kind has no closing tag left, its later openings are not looked at again."""
+    out: list[str] = []
+    pos = search_from = 0
+    opening = _SCRIPT_STYLE_OPEN
+    while True:
+        m = opening.search(markup, search_from)
+        if not m:
+            break
+        kind = m.group(1).lower()
+        close = _SCRIPT_STYLE_CLOSE[kind].search(markup, m.end())
+        if close is None:
+            if opening is not _SCRIPT_STYLE_OPEN:
+                break
+            opening = _STYLE_OPEN if kind == "script" else _SCRIPT_OPEN
+            search_from = m.start() + 1
+            continue
+        out += [markup[pos:m.start()], replacement]
+        pos = search_from = close.end()
+    out.append(markup[pos:])
+    return "".join(out)
+
+
+def _sub_tags(pattern: re.Pattern, replacement: str, markup: str) -> str:
+    """pattern.sub for a tag pattern that ends at a '>' and has no other '>' in it. A '<' with no '>' after it
+    makes such a regex scan to the end from every later '<' (quadratic); past the last '>' there is no match
+    to find, so that tail is left out of the search."""
+    last = markup.rfind(">")
+    return pattern.sub(replacement, markup[:last + 1]) + markup[last + 1:]
 
 
 def html_to_text(markup: str) -> str:
     """Visible text of an HTML fragment on one line, whitespace collapsed."""
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", _SCRIPT_STYLE.sub(" ", markup)))).strip()
+    return _SPACE.sub(" ", html.unescape(_sub_tags(_TAG, " ", _drop_script_style(markup)))).strip()
 
 
 def html_to_lines(markup: str) -> list[str]:
     """Visible text split where the HTML breaks lines (br, p, div, ...); empty lines dropped."""
-    broken = _BLOCK_BREAK.sub("\n", _SCRIPT_STYLE.sub(" ", markup))
+    broken = _sub_tags(_BLOCK_BREAK, "\n", _drop_script_style(markup))
     lines = (html_to_text(part) for part in broken.split("\n"))
     return [line for line in lines if line]
 
@@ -143,7 +233,11 @@ def nullified_reason(href: str | None, blog_hosts: set[str] | frozenset[str] = f
         return "javascript: href"
     if lowered.startswith("#"):
         return "fragment-only href"
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises for a port that is no number, or out of range
+    except ValueError as exc:
+        return f"malformed href ({exc})"
     if parts.scheme and parts.scheme.lower() not in ("http", "https"):
         return f"{parts.scheme}: href"
     if not parts.scheme and not value.startswith("//"):
@@ -173,27 +267,47 @@ def same_blog(host: str, blog_hosts: set[str] | frozenset[str]) -> bool:
 # --- URLs ---------------------------------------------------------------------------------------------
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_TAB_NEWLINE = re.compile(r"[\t\r\n]")
+_C0_AND_SPACE = "".join(map(chr, range(0x21))) + " \x85\xa0\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005" \
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000\x1c\x1d\x1e\x1f\x0b\x0c"
 
 
 def normalize_url(url: str) -> str:
     """A canonical spelling for de-duplicating checks: lower-case scheme and host, IDN to punycode, default
-    port dropped, empty path as "/", fragment removed. Path and query are kept as written (servers differ)."""
-    parts = urlsplit(url.strip())
+    port dropped, empty path as "/", fragment removed. Path and query are kept as written (servers differ).
+
+    Never raises: a URL urlsplit cannot read (bad brackets, a port that is no number) only loses its
+    fragment. Idempotent: normalising twice gives what normalising once gave."""
+    # What urlsplit would drop anyway (tabs and newlines anywhere, the fragment), and whitespace at the ends
+    # that dropping it uncovers, goes first: parsing the result again must read the same parts.
+    url = _TAB_NEWLINE.sub("", url).split("#", 1)[0].strip(_C0_AND_SPACE)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
     scheme = parts.scheme.lower()
     host = parts.hostname or ""
     try:
-        host = host.encode("idna").decode("ascii") if host and not host.isascii() else host.lower()
+        host = (host.encode("idna").decode("ascii") if host and not host.isascii() else host).lower()
     except UnicodeError:
         host = host.lower()
     if ":" in host:
         host = f"[{host}]"
     netloc = host
-    if parts.port and _DEFAULT_PORTS.get(scheme) != parts.port:
-        netloc = f"{host}:{parts.port}"
+    if port and _DEFAULT_PORTS.get(scheme) != port:
+        netloc = f"{host}:{port}"
     if parts.username:
         auth = parts.username + (f":{parts.password}" if parts.password else "")
         netloc = f"{auth}@{netloc}"
-    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+    path = parts.path or "/"
+    if not netloc and path.startswith("//"):
+        # urlunsplit would write "scheme://path", which reads back with the path's first segment as the host.
+        out = f"{scheme + ':' if scheme else ''}//{path}{'?' + parts.query if parts.query else ''}"
+    else:
+        out = urlunsplit((scheme, netloc, path, parts.query, ""))
+    # An empty query dropped from the end can uncover whitespace the next reading would strip.
+    return out.strip(_C0_AND_SPACE)
 
 
 def host_of(url: str) -> str:

@@ -64,6 +64,9 @@ class Settings:
     total_timeout: float = 30.0
     max_redirects: int = 10
     max_bytes: int = 1_000_000
+    # Response headers: the longest status line or header field (bytes), and how many header fields.
+    max_header_size: int = 8190
+    max_headers: int = 128
     retries: int = 2
     retry_wait_max: float = 30.0
     user_agent: str = "linkkeeper/0.1 (+https://github.com/linkkeeper/linkkeeper; link checker for blog archives)"
@@ -102,6 +105,38 @@ class Settings:
     availability_rate: float = 0.2
     # Repairs: proposals at or above this confidence are approved without a curator.
     auto_approve_confidence: float = 0.9
+    # --- archive lookups, verification and preservation (snapshot.py, repair.py, preserve.py) ---
+    # Captures fetched to verify one link before giving up (each is a replay request).
+    verify_budget: int = 3
+    # A capture whose text holds less than this share of what the post reproduces yields to the next one.
+    min_text_similarity: float = 0.5
+    # Days an "archive has nothing" answer stays cached (found captures are kept for good).
+    archive_negative_ttl_days: float = 7.0
+    # Memento TimeGates or aggregators asked when the Wayback Machine has nothing, e.g.
+    # "http://timetravel.mementoweb.org/api/json/" (TS/URL is appended) or a TimeGate prefix (URL appended).
+    memento_timegates: tuple[str, ...] = ()
+    wayback_save_url: str = "https://web.archive.org/save"
+    # Save Page Now keys (environment: LINKKEEPER_SPN_ACCESS_KEY, LINKKEEPER_SPN_SECRET); empty = anonymous.
+    spn_access_key: str = field(default="", repr=False)
+    spn_secret: str = field(default="", repr=False)
+    # --- end archive lookups ---
+    # --- recovery of nullified links (recover.py) ---
+    # Outlet name -> domains and URL shapes, merged over the shipped data/outlets.toml ("" = shipped only).
+    outlets_file: str = ""
+    # How many days before a post its article may have been published (the blog sometimes posts late).
+    recover_lookback_days: int = 7
+    # --- end recovery ---
+    # --- the nightly run (pipeline.py) ---
+    # A link with a settled verdict (alive, dead, blocked...) is checked again after this many days; suspect
+    # and unknown links follow the confirmation schedule, dead_after_hours / (dead_after_checks - 1).
+    recheck_alive_days: float = 7.0
+    # Checks per run at most (0: no cap), oldest due first, so a run fits its window.
+    max_checks: int = 0
+    # A feed run reads the whole feed (and notes deleted posts) when the last full read is this old.
+    full_every_days: float = 7.0
+    # Posts per feed request (Blogger's default is 25, its maximum 500).
+    feed_page_size: int = 25
+    # --- end nightly run ---
     # Network: curl-style HOST:PORT:ADDRESS:PORT rules, and addresses the address guard lets through.
     connect_to: tuple[ConnectTo, ...] = ()
     allow_addresses: tuple[str, ...] = ()

@@ -3,10 +3,12 @@
 Sections:
 - GENERIC SERVER HELPERS: `serve(app)` (async context manager → base URL on 127.0.0.1, ephemeral port) and
   `BackgroundServer(app)` (own event loop in a thread, for CLI demos). Used by every simulator below.
-- ARCHIVE: `SimulatedArchive`, a Wayback Machine (CDX, replay, availability) shaped after the real responses
-  recorded in ../shared/real/wayback; point a client at it with `settings_for(base_url)`.
+- ARCHIVE: `SimulatedArchive`, a Wayback Machine (CDX, replay, availability, Save Page Now) shaped after the
+  real responses recorded in ../shared/real/wayback; point a client at it with `settings_for(base_url)`.
+  `SimulatedTimeTravel`: another archive behind a Memento aggregator (TimeTravel JSON API, a TimeGate).
 - WEB: `SimulatedWeb`, every outlet on one server dispatching on the Host header, so realistic URLs
   (http://www.guardian.co.uk/...) reach it through connect_to rules; a `Page` per URL holds its fate.
+- FEED: `SimulatedBlogFeed`, a blog's public feed (Atom and alt=json, paged, updated-min) for the nightly run.
 """
 
 from __future__ import annotations
@@ -23,11 +25,14 @@ import time
 from collections import Counter, deque
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, timezone
 from typing import AsyncIterator, Callable
 from urllib.parse import quote, urljoin, urlsplit
 
 from aiohttp import web
+
+from linkkeeper.archive import surt_key as _surt_key
 
 
 # ════════════════════════════════════════════ GENERIC SERVER HELPERS ═════════════════════════════════════════
@@ -136,32 +141,8 @@ def cdx_digest(body: bytes | str) -> str:
     return base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
 
 
-def surt_key(url: str) -> str:
-    """A SURT-like match key, as the real CDX server uses: scheme-, `www`-, case- and default-port-insensitive.
-
-    `https://www.Example.com:443/A/B/?y=2&x=1` → `com,example)/a/b?x=1&y=2`. Like the real urlkeys
-    (e.g. `gov,nasa)/ames/feature/go` for `https://www.nasa.gov/ames/feature/go/`), a trailing slash is dropped.
-    """
-    text = url.strip()
-    if "://" not in text:
-        text = "http://" + text
-    parts = urlsplit(text)
-    host = (parts.hostname or "").lower().rstrip(".")
-    host = re.sub(r"^www\d*\.", "", host)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    key = ",".join(reversed(host.split("."))) if host else ""
-    if port and port not in (80, 443):
-        key += f":{port}"
-    path = (parts.path or "/").lower()
-    if len(path) > 1:
-        path = path.rstrip("/") or "/"
-    key += ")" + path
-    if parts.query:
-        key += "?" + "&".join(sorted(parts.query.lower().split("&")))
-    return key
+# The simulator keys captures exactly as the client matches CDX rows (one definition, in archive.py).
+surt_key = _surt_key
 
 
 def _pad_timestamp(timestamp: str) -> str:
@@ -206,8 +187,9 @@ class Capture:
         if self.digest is None:
             self.digest = cdx_digest(self.body)
 
-    @property
+    @cached_property
     def key(self) -> str:
+        # Computed once: the simulator matches every request against every capture.
         return surt_key(self.url)
 
     @property
@@ -245,10 +227,14 @@ class SimulatedArchive:
     """
 
     def __init__(self, *, cdx_per_minute: int | None = None, replay_per_minute: int | None = None,
-                 availability_per_minute: int | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 availability_per_minute: int | None = None, spn_per_minute: int | None = None,
+                 spn_anonymous_per_minute: int | None = None, spn_keys: tuple[str, str] | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 wall_clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self.captures: list[Capture] = []
-        self.limits = {"cdx": cdx_per_minute, "replay": replay_per_minute, "availability": availability_per_minute}
+        self.limits = {"cdx": cdx_per_minute, "replay": replay_per_minute, "availability": availability_per_minute,
+                       "spn": spn_per_minute, "spn_anonymous": spn_anonymous_per_minute, "spn_status": None}
+        self._init_spn(spn_keys, wall_clock)
         self.clock = clock
         self.requests: Counter[str] = Counter()
         self.limit_violations = 0
@@ -295,6 +281,7 @@ class SimulatedArchive:
         app.router.add_get("/cdx/search/cdx", self._cdx)
         app.router.add_get("/wayback/available", self._availability)
         app.router.add_get("/web/{tail:.*}", self._replay)
+        self._add_spn_routes(app)
         return app
 
     def _gate(self, endpoint: str, request: web.Request) -> web.Response | None:
@@ -489,6 +476,152 @@ class SimulatedArchive:
         return web.Response(status=served.status, body=served.body, headers={
             **headers, "Content-Type": served.mimetype or "application/octet-stream"})
 
+    # ---- Save Page Now (SPN2 and the anonymous form), shaped after IA's SPN2 document and the exchanges
+    # quoted in ../shared/real/wayback/observed_in_issues.json
+
+    SPN_SESSION_LIMIT = 4  # jobs in progress at once per account
+    SPN_DAILY_LIMIT = 30_000
+    SPN_ANONYMOUS_DAILY_LIMIT = 200
+    SPN_PER_URL_DAILY_LIMIT = 5
+    ANONYMOUS_LIMIT_TEXT = ('You have reached your daily not-logged-in captures limit of (200,) webpages, log in to '
+                            'archive up to (40000,) webpages per day. Please email us at "info@archive.org" if you '
+                            'would like to discuss this more.')
+
+    def _init_spn(self, keys: tuple[str, str] | None, wall_clock: Callable[[], datetime]) -> None:
+        self.spn_keys = keys  # the one access key pair SPN2 accepts (None: any `LOW a:b`)
+        self.wall_clock = wall_clock
+        self.spn_jobs: dict[str, dict] = {}
+        self.spn_submissions: Counter[tuple[str, str]] = Counter()  # (account, day) -> captures asked
+        self.spn_url_submissions: Counter[tuple[str, str]] = Counter()  # (url key, day)
+        self.saved: list[Capture] = []
+        self.anonymous_location = "content-location"  # or "link", or "none" (2025: no location at all)
+        self._save_outcomes: dict[str, deque[str]] = {}
+
+    def save_outcome(self, url: str, *outcomes: str) -> None:
+        """Script what Save Page Now does with `url`, one outcome per request (then "success"):
+        "success"; "pending:N" (N polls say pending, then success); "error:<status_ext>" (the job fails, e.g.
+        "error:not-found"); "submit:<status_ext>" (the submission itself is refused, e.g.
+        "submit:user-session-limit"). For the anonymous form an error is a 520 page naming it."""
+        self._save_outcomes.setdefault(surt_key(url), deque()).extend(outcomes)
+
+    def _next_outcome(self, url: str) -> str:
+        queue = self._save_outcomes.get(surt_key(url))
+        return queue.popleft() if queue else "success"
+
+    def _add_spn_routes(self, app: web.Application) -> None:
+        app.router.add_get("/save/status/user", self._spn_user)
+        app.router.add_get("/save/status/{job_id}", self._spn_status)
+        app.router.add_post("/save", self._spn_submit)
+        app.router.add_get("/save/{tail:.*}", self._spn_anonymous)
+
+    def _spn_account(self, request: web.Request) -> str | None:
+        auth = request.headers.get("Authorization", "")
+        if not auth.startswith("LOW ") or ":" not in auth:
+            return None
+        if self.spn_keys is not None and auth != f"LOW {self.spn_keys[0]}:{self.spn_keys[1]}":
+            return None
+        return auth[4:].split(":", 1)[0]
+
+    def _today(self) -> str:
+        return self.wall_clock().strftime("%Y%m%d")
+
+    def _capture_now(self, url: str, body: bytes | str = b"") -> Capture:
+        stamp = self.wall_clock().strftime("%Y%m%d%H%M%S")
+        while any(c.timestamp == stamp for c in self.captures_of(url)):  # two saves in one second
+            stamp = str(int(stamp) + 1)
+        capture = self.add(Capture(url, stamp, body=body or f"<html><title>{url}</title>saved</html>"))
+        self.saved.append(capture)
+        return capture
+
+    @staticmethod
+    def _spn_error(status_ext: str, message: str, **extra: object) -> web.Response:
+        return web.json_response({"status": "error", "status_ext": f"error:{status_ext}", "message": message,
+                                  **extra})
+
+    async def _spn_submit(self, request: web.Request) -> web.Response:
+        if (refused := self._gate("spn", request)) is not None:
+            return refused
+        account = self._spn_account(request)
+        if account is None:
+            return web.json_response({"message": "You need to be logged in to use Save Page Now."}, status=401)
+        url = (await request.post()).get("url", "")
+        day = self._today()
+        if self.spn_submissions[(account, day)] >= self.SPN_DAILY_LIMIT:
+            return web.json_response({"status": "error", "message": f"You have reached your daily captures limit "
+                                      f"of ({self.SPN_DAILY_LIMIT},) webpages."})
+        outcome = self._next_outcome(url)
+        if outcome.startswith("submit:"):
+            return self._spn_error(outcome[len("submit:"):], "Save Page Now refused the request.")
+        active = [j for j in self.spn_jobs.values() if j["account"] == account and j["active"]]
+        if len(active) >= self.SPN_SESSION_LIMIT:
+            return self._spn_error("user-session-limit", "You have already reached the limit of active sessions. "
+                                                         "Please try again later.")
+        if self.spn_url_submissions[(surt_key(url), day)] >= self.SPN_PER_URL_DAILY_LIMIT:
+            return self._spn_error("too-many-daily-captures",
+                                   f"This URL has been already captured {self.SPN_PER_URL_DAILY_LIMIT} times today. "
+                                   "Please try again tomorrow.")
+        self.spn_submissions[(account, day)] += 1
+        self.spn_url_submissions[(surt_key(url), day)] += 1
+        job_id = "spn2-" + hashlib.sha1(f"{url}#{len(self.spn_jobs)}".encode()).hexdigest()
+        pending = int(outcome.split(":", 1)[1]) if outcome.startswith("pending:") else 0
+        self.spn_jobs[job_id] = {"url": url, "account": account, "outcome": outcome, "pending": pending,
+                                 "active": True}
+        return web.json_response({"url": url, "job_id": job_id})
+
+    async def _spn_status(self, request: web.Request) -> web.Response:
+        if (refused := self._gate("spn_status", request)) is not None:
+            return refused
+        job_id = request.match_info["job_id"]
+        job = self.spn_jobs.get(job_id)
+        if job is None:
+            # Unknown or expired ids read as pending (observed_in_issues.json, spn2-status-expired-or-unknown-job).
+            return web.json_response({"job_id": job_id, "resources": [], "status": "pending"})
+        if job["pending"] > 0:
+            job["pending"] -= 1
+            return web.json_response({"job_id": job_id, "resources": [], "status": "pending"})
+        job["active"] = False
+        if job["outcome"].startswith("error:"):
+            return self._spn_error(job["outcome"][len("error:"):], "The capture failed.", job_id=job_id)
+        capture = job.get("capture") or self._capture_now(job["url"])
+        job["capture"] = capture
+        return web.json_response({"status": "success", "job_id": job_id, "original_url": job["url"],
+                                  "timestamp": capture.timestamp, "duration_sec": 16.04, "http_status": 200,
+                                  "counters": {"outlinks": 0, "embeds": 0}})
+
+    async def _spn_user(self, request: web.Request) -> web.Response:
+        if (refused := self._gate("spn_status", request)) is not None:
+            return refused
+        account = self._spn_account(request)
+        if account is None:
+            return web.json_response({"message": "You need to be logged in."}, status=401)
+        active = sum(1 for j in self.spn_jobs.values() if j["account"] == account and j["active"])
+        return web.json_response({"available": self.SPN_SESSION_LIMIT - active,
+                                  "daily_captures": self.spn_submissions[(account, self._today())],
+                                  "daily_captures_limit": self.SPN_DAILY_LIMIT, "processing": active})
+
+    async def _spn_anonymous(self, request: web.Request) -> web.Response:
+        if (refused := self._gate("spn_anonymous", request)) is not None:
+            return refused
+        url = request.raw_path.split("/save/", 1)[1]
+        url = re.sub(r"^(https?):/(?!/)", r"\1://", url)
+        day = self._today()
+        if self.spn_submissions[("anonymous", day)] >= self.SPN_ANONYMOUS_DAILY_LIMIT:
+            return web.Response(status=429, text=self.ANONYMOUS_LIMIT_TEXT, content_type="text/html")
+        self.spn_submissions[("anonymous", day)] += 1
+        outcome = self._next_outcome(url)
+        if outcome.startswith(("error:", "submit:")):
+            ext = outcome.split(":", 1)[1]
+            return web.Response(status=520, content_type="text/html",
+                                text=f"<html><h2>Sorry</h2><p>Job failed: error:{ext}</p></html>")
+        capture = self._capture_now(url)
+        headers = {}
+        if self.anonymous_location == "content-location":
+            headers["Content-Location"] = f"/web/{capture.timestamp}/{url}"  # relative, as recorded in 2020
+        elif self.anonymous_location == "link":
+            headers["Link"] = (f'<{url}>; rel="original", <https://web.archive.org/web/{capture.timestamp}/{url}>; '
+                               f'rel="memento"; datetime="{_http_date(capture.timestamp)}"')
+        return web.Response(status=200, body=capture.body, headers=headers, content_type="text/html")
+
     # ---- availability
 
     async def _availability(self, request: web.Request) -> web.Response:
@@ -549,6 +682,7 @@ def settings_for(base_url: str) -> dict[str, str]:
         "wayback_cdx_url": f"{base}/cdx/search/cdx",
         "wayback_availability_url": f"{base}/wayback/available",
         "wayback_replay_url": f"{base}/web/",
+        "wayback_save_url": f"{base}/save",
     }
 
 
@@ -559,6 +693,108 @@ async def start_archive(archive: SimulatedArchive, host: str = "127.0.0.1",
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return f"http://{host}:{runner.addresses[0][1]}", runner
+
+
+class SimulatedTimeTravel:
+    """Another archive and a Memento aggregator in front of it, on one server: TimeTravel's JSON API
+    (`/api/json/<ts>/<url>`: closest, prev, next, first, last; 404 when no archive holds the URL), a plain
+    RFC 7089 TimeGate (`/timegate/<url>` with Accept-Datetime: 302 to the memento), and the mementos
+    themselves (`/memento/<ts>/<url>`, with Memento-Datetime). `also_wayback` makes the aggregator list a
+    web.archive.org memento too, as the real one does."""
+
+    def __init__(self, also_wayback: bool = False) -> None:
+        self.captures: list[Capture] = []
+        self.requests: Counter[str] = Counter()
+        self.also_wayback = also_wayback
+
+    def add(self, url: str, timestamp: str, **fields: object) -> Capture:
+        capture = Capture(url, timestamp, **fields)  # type: ignore[arg-type]
+        self.captures.append(capture)
+        return capture
+
+    def _of(self, url: str) -> list[Capture]:
+        key = surt_key(url)
+        return sorted((c for c in self.captures if c.key == key), key=lambda c: c.timestamp)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/api/json/{tail:.*}", self._json)
+        app.router.add_get("/timegate/{tail:.*}", self._timegate)
+        app.router.add_get("/memento/{tail:.*}", self._memento)
+        return app
+
+    @staticmethod
+    def _iso(timestamp: str) -> str:
+        return _ts_datetime(timestamp).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def _nearest(self, captures: list[Capture], timestamp: str) -> int:
+        when = _ts_datetime(_pad_timestamp(timestamp))
+        return min(range(len(captures)), key=lambda i: (abs((_ts_datetime(captures[i].timestamp) - when)
+                                                             .total_seconds()), captures[i].timestamp))
+
+    async def _json(self, request: web.Request) -> web.Response:
+        self.requests["json"] += 1
+        base = f"{request.scheme}://{request.host}"
+        match = re.match(r"(\d{1,14})/(.*)$", request.raw_path.split("/api/json/", 1)[1], re.DOTALL)
+        if not match:
+            return web.Response(status=400, text="bad request")
+        timestamp, url = match.group(1), re.sub(r"^(https?):/(?!/)", r"\1://", match.group(2))
+        captures = self._of(url)
+        if not captures:
+            return web.Response(status=404, text="")
+        i = self._nearest(captures, timestamp)
+
+        def entry(c: Capture) -> dict:
+            return {"datetime": self._iso(c.timestamp), "uri": [f"{base}/memento/{c.timestamp}/{c.url}"]}
+
+        mementos = {"closest": entry(captures[i]), "first": entry(captures[0]), "last": entry(captures[-1])}
+        if i > 0:
+            mementos["prev"] = entry(captures[i - 1])
+        if i < len(captures) - 1:
+            mementos["next"] = entry(captures[i + 1])
+        if self.also_wayback:
+            mementos["first"]["uri"].insert(0, f"http://web.archive.org/web/{captures[0].timestamp}/{url}")
+        return web.json_response({"original_uri": url, "mementos": mementos,
+                                  "timegate_uri": f"{base}/timegate/{url}",
+                                  "timemap_uri": {"json_format": f"{base}/timemap/json/{url}",
+                                                  "link_format": f"{base}/timemap/link/{url}"}})
+
+    async def _timegate(self, request: web.Request) -> web.Response:
+        self.requests["timegate"] += 1
+        base = f"{request.scheme}://{request.host}"
+        url = re.sub(r"^(https?):/(?!/)", r"\1://", request.raw_path.split("/timegate/", 1)[1])
+        captures = self._of(url)
+        if not captures:
+            return web.Response(status=404, text="no memento")
+        accept = email.utils.parsedate_to_datetime(request.headers.get("Accept-Datetime", "")) \
+            if request.headers.get("Accept-Datetime") else datetime.now(timezone.utc)
+        i = self._nearest(captures, accept.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S"))
+
+        def link(c: Capture, rel: str) -> str:
+            return f'<{base}/memento/{c.timestamp}/{c.url}>; rel="{rel}"; datetime="{_http_date(c.timestamp)}"'
+
+        links = [f'<{url}>; rel="original"', link(captures[0], "first memento"), link(captures[i], "memento"),
+                 link(captures[-1], "last memento")]
+        if i > 0:
+            links.append(link(captures[i - 1], "prev memento"))
+        if i < len(captures) - 1:
+            links.append(link(captures[i + 1], "next memento"))
+        return web.Response(status=302, headers={
+            "Location": f"{base}/memento/{captures[i].timestamp}/{captures[i].url}", "Vary": "accept-datetime",
+            "Link": ", ".join(links)})
+
+    async def _memento(self, request: web.Request) -> web.Response:
+        self.requests["memento"] += 1
+        match = re.match(r"(\d{14})/(.*)$", request.raw_path.split("/memento/", 1)[1], re.DOTALL)
+        if not match:
+            return web.Response(status=404, text="not found")
+        timestamp, url = match.group(1), re.sub(r"^(https?):/(?!/)", r"\1://", match.group(2))
+        capture = next((c for c in self._of(url) if c.timestamp == timestamp), None)
+        if capture is None:
+            return web.Response(status=404, text="not found")
+        return web.Response(status=capture.status, body=capture.body, headers={
+            "Memento-Datetime": _http_date(capture.timestamp), "Link": f'<{capture.url}>; rel="original"',
+            "Content-Type": capture.mimetype})
 
 
 # ═══════════════════════════════════════════════ END ARCHIVE ═════════════════════════════════════════════════
@@ -669,3 +905,137 @@ def closed_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# ═══════════════════════════════════════════ FEED: a blog's public feed ═══════════════════════════════════════════
+# Owned by the nightly run's author (linkkeeper/pipeline.py, linkkeeper/sources/feed.py).
+
+
+class SimulatedBlogFeed:
+    """A Blogger blog's public feed, `/feeds/posts/default`, in Atom or (`alt=json`) JSON, shaped after the
+    real responses described in ../shared/real/blogger/README.md: paged by start-index (1-based) and
+    max-results (Blogger's default 25, at most 500), ordered newest first by `orderby` (published or updated),
+    and - like Blogger - `updated-min` is ignored unless orderby=updated. Edit, add and delete posts between
+    runs; `requests` keeps the query of every request for assertions; `fail_next(status, ...)` answers the
+    next requests with those statuses."""
+
+    def __init__(self, posts, *, blog_url: str = "https://democracyastray.blogspot.com/",
+                 blog_id: str = "6412345678901234567", title: str = "Democracy Gone Astray") -> None:
+        self.posts = {p.id: p for p in posts}
+        self.blog_url = blog_url
+        self.blog_id = blog_id
+        self.title = title
+        self.requests: list[dict[str, str]] = []
+        self._failures: deque[int] = deque()
+
+    # ---- content
+
+    def add(self, post) -> None:
+        self.posts[post.id] = post
+
+    def delete(self, post_id: str) -> None:
+        del self.posts[post_id]
+
+    def edit(self, post_id: str, *, updated: str, **changes) -> None:
+        """Change a post as its author would: every edit moves `updated`."""
+        import dataclasses
+
+        self.posts[post_id] = dataclasses.replace(self.posts[post_id], updated=updated, **changes)
+
+    def fail_next(self, *statuses: int) -> None:
+        self._failures.extend(statuses)
+
+    # ---- server
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/feeds/posts/default", self._feed)
+        return app
+
+    def _listing(self, query) -> tuple[list, int, int]:
+        order = query.get("orderby", "published")
+        key = "updated" if order == "updated" else "published"
+        posts = sorted(self.posts.values(), key=lambda p: (_feed_time(getattr(p, key)), p.id), reverse=True)
+        if order == "updated" and query.get("updated-min"):
+            floor = _feed_time(query["updated-min"])
+            posts = [p for p in posts if _feed_time(p.updated) >= floor]
+        start = max(1, int(query.get("start-index", "1")))
+        size = max(1, min(500, int(query.get("max-results", "25"))))
+        return posts, start, size
+
+    async def _feed(self, request: web.Request) -> web.Response:
+        self.requests.append(dict(request.query))
+        if self._failures:
+            status = self._failures.popleft()
+            return web.Response(status=status, text=f"simulated HTTP {status}\n", content_type="text/plain")
+        posts, start, size = self._listing(request.query)
+        page = posts[start - 1:start - 1 + size]
+        base = f"{request.scheme}://{request.host}/feeds/posts/default"
+        following = None
+        if start - 1 + size < len(posts):
+            query = dict(request.query, **{"start-index": str(start + size), "max-results": str(size)})
+            following = base + "?" + "&".join(f"{k}={quote(v, safe='')}" for k, v in query.items())
+        if request.query.get("alt") == "json":
+            return web.json_response(self._json(page, len(posts), start, size, following),
+                                     content_type="application/json")
+        return web.Response(text=self._atom(page, len(posts), start, size, following),
+                            content_type="application/atom+xml", charset="UTF-8")
+
+    def _json(self, page, total: int, start: int, size: int, following: str | None) -> dict:
+        links = [{"rel": "alternate", "type": "text/html", "href": self.blog_url}]
+        if following:
+            links.append({"rel": "next", "type": "application/atom+xml", "href": following})
+        entries = []
+        for p in page:
+            entries.append({
+                "id": {"$t": p.id}, "published": {"$t": p.published}, "updated": {"$t": p.updated},
+                "category": [{"scheme": "http://www.blogger.com/atom/ns#", "term": label} for label in p.labels],
+                "title": {"type": "text", "$t": p.title or ""}, "content": {"type": "html", "$t": p.html},
+                "link": [{"rel": "replies", "type": "text/html", "href": f"{p.url}#comment-form"},
+                         {"rel": "alternate", "type": "text/html", "href": p.url, "title": p.title or ""}],
+                "author": [{"name": {"$t": self.title}}], "thr$total": {"$t": "0"},
+            })
+        feed = {"xmlns": "http://www.w3.org/2005/Atom", "id": {"$t": f"tag:blogger.com,1999:blog-{self.blog_id}"},
+                "updated": {"$t": max((p.updated for p in self.posts.values()), default="")},
+                "title": {"type": "text", "$t": self.title}, "link": links,
+                "openSearch$totalResults": {"$t": str(total)}, "openSearch$startIndex": {"$t": str(start)},
+                "openSearch$itemsPerPage": {"$t": str(size)}}
+        if entries:
+            feed["entry"] = entries  # Blogger leaves the key out of an empty page
+        return {"version": "1.0", "encoding": "UTF-8", "feed": feed}
+
+    def _atom(self, page, total: int, start: int, size: int, following: str | None) -> str:
+        from html import escape
+
+        out = ["<?xml version='1.0' encoding='UTF-8'?>",
+               "<feed xmlns='http://www.w3.org/2005/Atom' xmlns:openSearch='http://a9.com/-/spec/opensearchrss/1.0/' "
+               "xmlns:blogger='http://schemas.google.com/blogger/2008' xmlns:thr='http://purl.org/syndication/thread/1.0'>",
+               f"<id>tag:blogger.com,1999:blog-{self.blog_id}</id>",
+               f"<updated>{escape(max((p.updated for p in self.posts.values()), default=''))}</updated>",
+               f"<title type='text'>{escape(self.title)}</title>",
+               f"<link rel='alternate' type='text/html' href='{escape(self.blog_url)}'/>"]
+        if following:
+            out.append(f"<link rel='next' type='application/atom+xml' href='{escape(following)}'/>")
+        out.append(f"<openSearch:totalResults>{total}</openSearch:totalResults>"
+                   f"<openSearch:startIndex>{start}</openSearch:startIndex>"
+                   f"<openSearch:itemsPerPage>{size}</openSearch:itemsPerPage>")
+        for p in page:
+            labels = "".join(f"<category scheme='http://www.blogger.com/atom/ns#' term='{escape(label)}'/>"
+                             for label in p.labels)
+            out.append(f"<entry><id>{escape(p.id)}</id><published>{escape(p.published)}</published>"
+                       f"<updated>{escape(p.updated)}</updated>{labels}"
+                       f"<title type='text'>{escape(p.title or '', quote=False)}</title>"
+                       f"<content type='html'>{escape(p.html, quote=False)}</content>"
+                       f"<link rel='alternate' type='text/html' href='{escape(p.url or '')}' title='{escape(p.title or '')}'/>"
+                       f"<author><name>{escape(self.title)}</name></author><thr:total>0</thr:total></entry>")
+        out.append("</feed>")
+        return "\n".join(out)
+
+
+def _feed_time(value: str | None) -> datetime:
+    if not value:
+        return datetime(1970, 1, 1, tzinfo=timezone.utc)
+    when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+# ═══════════════════════════════════════════════ END FEED ═══════════════════════════════════════════════
