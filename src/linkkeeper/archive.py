@@ -871,7 +871,7 @@ class WaybackClient:
         exc = retry_state.outcome.exception() if retry_state.outcome else None
         if isinstance(exc, _RateLimited):
             return 0.0  # the endpoint pause (in the limiter) is the wait, shared by every task
-        return tenacity.wait_exponential_jitter(initial=self.backoff_initial, max=self.backoff_max,
+        return tenacity.wait_exponential_jitter(multiplier=self.backoff_initial, max=self.backoff_max,
                                                 jitter=self.backoff_initial)(retry_state)
 
     async def _get(self, endpoint: str, url: str, params: Sequence[tuple[str, str]] | None = None,

@@ -199,6 +199,11 @@ def export(obj: Context, fmt: str | None, output: str, source_path: str | None) 
     except ExportSourceError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
+    except (KeyError, ValueError) as exc:
+        # The file and the database disagree (a post or anchor the repair names is not in the file):
+        # nothing was written, and the message says which.
+        click.echo(f"error: cannot patch the export: {exc.args[0] if exc.args else exc}", err=True)
+        sys.exit(EXIT_USAGE)
     click.echo(f"{output} ({result.format}): {result.changed} hrefs replaced in {result.posts} posts "
                f"(from {result.source})")
 
