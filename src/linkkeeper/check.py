@@ -14,7 +14,7 @@ import string
 import time
 from collections import defaultdict, deque
 from contextlib import asynccontextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from typing import AsyncIterator, Callable, Iterable
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -75,7 +75,8 @@ class Evidence:
     _TRANSIENT_FIELDS = ("text", "raw_head", "canonical", "truncated", "cut", "retry_after", "earlier")
 
     def record(self, url_verdict: str | None = None) -> dict:
-        row = {k: v for k, v in asdict(self).items() if k not in self._TRANSIENT_FIELDS}
+        # Field by field, not dataclasses.asdict: asdict deep-copies the page text and every earlier attempt.
+        row = {name: getattr(self, name) for name in _STORED_FIELDS}
         row["verdict"] = url_verdict or self.evidence_class
         return row
 
@@ -83,6 +84,9 @@ class Evidence:
         """Every attempt as a row of the checks table: the retried ones, then this one."""
         rows = [dict(ev.record(), attempts=i + 1) for i, ev in enumerate(self.earlier)]
         return rows + [self.record(url_verdict)]
+
+
+_STORED_FIELDS = tuple(f.name for f in fields(Evidence) if f.name not in Evidence._TRANSIENT_FIELDS)
 
 
 class RefusedRedirect(Exception):

@@ -12,6 +12,7 @@ name.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import ipaddress
 import re
@@ -80,15 +81,20 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
-def _allowed(ip, allow: tuple[str, ...]) -> bool:
+@functools.lru_cache(maxsize=64)
+def _networks(allow: tuple[str, ...]) -> tuple:
+    # Parsed once per allow-list: the guard runs for every connection and every redirect hop.
+    nets = []
     for entry in allow:
         try:
-            if ip.version == ipaddress.ip_network(entry, strict=False).version and \
-                    ip in ipaddress.ip_network(entry, strict=False):
-                return True
+            nets.append(ipaddress.ip_network(entry, strict=False))
         except ValueError:
             continue
-    return False
+    return tuple(nets)
+
+
+def _allowed(ip, allow: tuple[str, ...]) -> bool:
+    return any(ip.version == net.version and ip in net for net in _networks(tuple(allow)))
 
 
 def _why(ip) -> str | None:

@@ -158,6 +158,17 @@ def _upsert(db, table: str, row: dict[str, Any], pk: str = "id") -> None:
     db.execute(sql, list(row.values()))
 
 
+def _insert(db, table: str, row: dict[str, Any]) -> int:
+    """INSERT of one row through a cached statement (see _upsert); returns its rowid."""
+    columns = tuple(row)
+    key = (table, columns, None)
+    sql = _UPSERT_SQL.get(key)
+    if sql is None:
+        names = ", ".join(f'"{c}"' for c in columns)
+        sql = _UPSERT_SQL[key] = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})'
+    return db.execute(sql, list(row.values())).lastrowid
+
+
 def upsert_post(db, post: dict[str, Any], links: Iterable[dict[str, Any]]) -> bool:
     """Insert or update one post and replace its links. Returns True when the post is new or changed.
 
@@ -234,15 +245,19 @@ def _date_clause(date_from: str | None, date_to: str | None, params: list) -> li
     return clauses
 
 
+def _one(db, sql: str, params: list) -> dict | None:
+    cursor = db.execute(sql, params)
+    row = cursor.fetchone()
+    return dict(zip([d[0] for d in cursor.description], row)) if row else None
+
+
 def url_state(db, url: str) -> dict | None:
     """The URL's current verdict row (url_status), or None before its first check."""
-    rows = list(db["url_status"].rows_where("url = ?", [url], limit=1))
-    return rows[0] if rows else None
+    return _one(db, "SELECT * FROM url_status WHERE url = ?", [url])
 
 
 def url_mark(db, url: str) -> dict | None:
-    rows = list(db["url_marks"].rows_where("url = ?", [url], limit=1))
-    return rows[0] if rows else None
+    return _one(db, "SELECT * FROM url_marks WHERE url = ?", [url])
 
 
 def set_url_mark(db, url: str, mark: str, signature: str, note: str | None = None) -> None:
@@ -258,10 +273,10 @@ def record_check(db, attempts: list[dict[str, Any]], state: dict[str, Any]) -> i
     check = attempts[-1]
     with transaction(db):
         for row in rows:
-            check_id = db["checks"].insert(row).last_pk
-        db["url_status"].upsert(dict(state, url=check["url"], last_checked=check["checked_at"], check_id=check_id,
-                                     status=check.get("status"), final_url=check.get("final_url"),
-                                     error_class=check.get("error_class")), pk="url")
+            check_id = _insert(db, "checks", row)
+        _upsert(db, "url_status", dict(state, url=check["url"], last_checked=check["checked_at"], check_id=check_id,
+                                       status=check.get("status"), final_url=check.get("final_url"),
+                                       error_class=check.get("error_class")), pk="url")
     return check_id
 
 
