@@ -248,6 +248,17 @@ def archive_endpoints(settings: Settings) -> frozenset[tuple[str, int]]:
     return frozenset(pairs)
 
 
+@asynccontextmanager
+async def session_for(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncIterator[aiohttp.ClientSession]:
+    """The caller's session when it has one (a run shares one pool and one set of limits), else a new one
+    closed on exit."""
+    if session is not None:
+        yield session
+    else:
+        async with make_session(settings) as own:
+            yield own
+
+
 def make_session(settings: Settings, *, trust_archive: bool = True, **kwargs: Any) -> aiohttp.ClientSession:
     """The one session of a run: connection pool sized to the global concurrency, every connection judged by
     the address guard, response headers bounded. `trust_archive` lets the configured archive endpoints

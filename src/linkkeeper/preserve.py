@@ -25,7 +25,7 @@ from linkkeeper import store
 from linkkeeper.archive import (SPN_ANONYMOUS_PER_DAY, SPN_PER_URL_PER_DAY, SPN_SIGNED_IN_PER_DAY,
                                 SPN_URL_DAILY_LIMIT, ArchiveError, BlockedSiteError, NotSentError, SaveJob,
                                 SpnAuthError, SpnQuotaError, WaybackClient, surt_key)
-from linkkeeper.http import make_session
+from linkkeeper.http import session_for
 from linkkeeper.settings import Settings
 from linkkeeper.snapshot import LookupCache
 
@@ -177,11 +177,6 @@ async def preserve_links(db, settings: Settings, *, date_from: str | None = None
         summary.archive_requests = {k: v - before.get(k, 0) for k, v in wayback.requests.items()
                                     if v - before.get(k, 0)}
 
-    if client is not None:
-        await run(client.session)
-    elif session is not None:
-        await run(session)
-    else:
-        async with make_session(settings) as own:
-            await run(own)
+    async with session_for(settings, client.session if client is not None else session) as shared:
+        await run(shared)
     return summary

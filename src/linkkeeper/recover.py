@@ -1117,7 +1117,7 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
     """Recover the nullified Original Article links of posts in [date_from, date_to] that have no repair yet,
     each decided and stored as soon as it is done (an interrupted run resumes with the rest, and the CDX
     queries it made come from recovery_queries). `limit` stops after that many links."""
-    from linkkeeper.http import make_session
+    from linkkeeper.http import session_for
 
     summary = RecoverySummary()
     summary.in_range, summary.already_decided = store.count_nullified_links(db, date_from=date_from, date_to=date_to)
@@ -1158,11 +1158,8 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
             summary.archive_requests = {k: wayback.requests[k] - before[k] for k in wayback.requests
                                         if wayback.requests[k] - before[k]}
 
-    if session is not None:
-        await run(session)
-    else:
-        async with make_session(settings) as own:
-            await run(own)
+    async with session_for(settings, session) as shared:
+        await run(shared)
     return summary
 
 

@@ -18,7 +18,7 @@ from typing import Callable
 from linkkeeper import store, verdict
 from linkkeeper.archive import (ArchiveError, WaybackClient, format_timestamp, is_wayback_url, parse_archive_location,
                                 public_archive_url)
-from linkkeeper.http import make_session
+from linkkeeper.http import session_for
 from linkkeeper.settings import Settings
 from linkkeeper.similarity import post_lead_text
 from linkkeeper.snapshot import Finding, LookupCache, SnapshotFinder, Want, target_date, verify
@@ -195,11 +195,6 @@ async def propose_repairs(db, settings: Settings, *, date_from: str | None = Non
         summary.pauses = {k: v - paused.get(k, 0) for k, v in wayback.pauses.items() if v - paused.get(k, 0)}
         summary.cache_hits = cache.hits
 
-    if client is not None:
-        await run(client.session)
-    elif session is not None:
-        await run(session)
-    else:
-        async with make_session(settings) as own:
-            await run(own)
+    async with session_for(settings, client.session if client is not None else session) as shared:
+        await run(shared)
     return summary

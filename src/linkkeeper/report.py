@@ -344,18 +344,20 @@ def markdown_tail(listed: int) -> str:
 
 # --- HTML -------------------------------------------------------------------------------------------------
 
-def _e(value: Any) -> str:
+def escape(value: Any) -> str:
+    """Any value as HTML text or attribute value (the one escaping the report and the review page use)."""
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _link(url: str | None, text: str | None = None, cls: str = "") -> str:
+def web_link(url: str | None, text: str | None = None, cls: str = "", new_tab: bool = False) -> str:
     if not url:
         return ""
     # Only web links become clickable: a javascript: or data: URL from an export stays inert text.
     if not url.lower().startswith(("http://", "https://")):
-        return _e(text or url)
+        return escape(text or url)
     klass = f' class="{cls}"' if cls else ""
-    return f'<a href="{_e(url)}"{klass} rel="noopener noreferrer">{_e(text or url)}</a>'
+    target = ' target="_blank"' if new_tab else ""
+    return f'<a href="{escape(url)}"{klass}{target} rel="noopener noreferrer">{escape(text or url)}</a>'
 
 
 def evidence_items(row: dict) -> list[str]:
@@ -448,9 +450,9 @@ def html_head(ctx: dict) -> str:
     scope = "every outbound link" if ctx["all_links"] else "Original Article links"
     parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
              "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-             f"<title>linkkeeper report {_e(ctx['generated_at'][:10])}</title><style>{_STYLE}</style></head><body>"
-             f"<header><h1>linkkeeper report</h1><div class='muted'>Generated {_e(ctx['generated_at'])} by "
-             f"linkkeeper {_e(__version__)} · {_e(scope)} · {_e(summary['posts'])} posts</div></header><main>"]
+             f"<title>linkkeeper report {escape(ctx['generated_at'][:10])}</title><style>{_STYLE}</style></head><body>"
+             f"<header><h1>linkkeeper report</h1><div class='muted'>Generated {escape(ctx['generated_at'])} by "
+             f"linkkeeper {escape(__version__)} · {escape(scope)} · {escape(summary['posts'])} posts</div></header><main>"]
     parts.append("<section class='figures' aria-label='Summary figures'>")
     parts.append(_figure("Links", survey_.links, None if previous is None else sum(before.values())))
     for cat in CATEGORIES:
@@ -461,7 +463,7 @@ def html_head(ctx: dict) -> str:
                          None if previous is None else (previous.get("pending_review"))))
     parts.append("</section>")
     parts.append("<div class='legend'>" + "".join(
-        f"<span><i style='background:{CATEGORY_COLORS[c]}'></i>{_e(CATEGORY_LABELS[c])}</span>" for c in CATEGORIES)
+        f"<span><i style='background:{CATEGORY_COLORS[c]}'></i>{escape(CATEGORY_LABELS[c])}</span>" for c in CATEGORIES)
         + "</div>")
     parts.append("<section class='charts'>")
     parts.append("<figure><figcaption>Link health by post year</figcaption>"
@@ -471,9 +473,9 @@ def html_head(ctx: dict) -> str:
     parts.append("<figure><figcaption>Changes since the previous report</figcaption>"
                  + svg_changes(survey_, previous) + "</figure>")
     parts.append("</section>")
-    listing = (f"Links whose verdict or repair changed since {_e(ctx['since'])}" if ctx["since"] else "All links")
-    options_cat = "".join(f"<option value='{_e(c)}'>{_e(c)}</option>" for c in CATEGORIES)
-    options_rep = "".join(f"<option value='{_e(s)}'>{_e(s)}</option>" for s in store.REPAIR_STATES)
+    listing = (f"Links whose verdict or repair changed since {escape(ctx['since'])}" if ctx["since"] else "All links")
+    options_cat = "".join(f"<option value='{escape(c)}'>{escape(c)}</option>" for c in CATEGORIES)
+    options_rep = "".join(f"<option value='{escape(s)}'>{escape(s)}</option>" for s in store.REPAIR_STATES)
     parts.append(f"<h2>{listing}</h2><div class='controls'>"
                  "<input id='q' type='search' placeholder='Filter: title, URL, outlet, error…' aria-label='Filter rows'>"
                  f"<select id='fcat' aria-label='Category'><option value=''>every category</option>{options_cat}</select>"
@@ -489,8 +491,8 @@ def _figure(label: str, n: int, before: int | None, *, share: str = "", swatch: 
     sw = f"<span class='sw' style='background:{CATEGORY_COLORS[swatch]}'></span>" if swatch else ""
     delta = "" if before is None else ("no change" if n == before else f"{n - before:+d} since last report")
     detail = " · ".join(x for x in (share, delta) if x)
-    return (f"<div class='fig' data-figure='{_e(label)}'>{sw}{_e(label)}<b>{_e(n)}</b>"
-            f"<span class='d'>{_e(detail)}</span></div>")
+    return (f"<div class='fig' data-figure='{escape(label)}'>{sw}{escape(label)}<b>{escape(n)}</b>"
+            f"<span class='d'>{escape(detail)}</span></div>")
 
 
 def _title(name: str, counts: Counter) -> str:
@@ -506,7 +508,7 @@ def svg_columns(groups: list[tuple[str, Counter]], label: str) -> str:
     peak = max(sum(c.values()) for _n, c in groups) or 1
     step = plot_w / len(groups)
     bar = max(4.0, min(46.0, step * 0.7))
-    out = [f"<svg viewBox='0 0 {width} {height}' role='img' aria-label='{_e(label)}' xmlns='http://www.w3.org/2000/svg'>"]
+    out = [f"<svg viewBox='0 0 {width} {height}' role='img' aria-label='{escape(label)}' xmlns='http://www.w3.org/2000/svg'>"]
     for tick in (0, 0.5, 1):
         y = top + plot_h * (1 - tick)
         out.append(f"<line x1='{left}' x2='{width - 4}' y1='{y:.1f}' y2='{y:.1f}' stroke='#e3e7ea'/>"
@@ -514,7 +516,7 @@ def svg_columns(groups: list[tuple[str, Counter]], label: str) -> str:
     for i, (name, counts) in enumerate(groups):
         x = left + step * i + (step - bar) / 2
         y = top + plot_h
-        out.append(f"<g><title>{_e(_title(name, counts))}</title>")
+        out.append(f"<g><title>{escape(_title(name, counts))}</title>")
         for cat in CATEGORIES:
             n = counts.get(cat, 0)
             if not n:
@@ -523,7 +525,7 @@ def svg_columns(groups: list[tuple[str, Counter]], label: str) -> str:
             y -= h
             out.append(f"<rect x='{x:.1f}' y='{y:.1f}' width='{bar:.1f}' height='{h:.1f}' fill='{CATEGORY_COLORS[cat]}'/>")
         out.append(f"<text x='{x + bar / 2:.1f}' y='{y - 3:.1f}' text-anchor='middle'>{sum(counts.values())}</text>")
-        out.append(f"<text x='{x + bar / 2:.1f}' y='{height - 6}' text-anchor='middle'>{_e(name)}</text></g>")
+        out.append(f"<text x='{x + bar / 2:.1f}' y='{height - 6}' text-anchor='middle'>{escape(name)}</text></g>")
     out.append("</svg>")
     return "".join(out)
 
@@ -536,12 +538,12 @@ def svg_bars(groups: list[tuple[str, Counter]], label: str) -> str:
     height = row_h * len(groups) + 8
     peak = max(sum(c.values()) for _n, c in groups) or 1
     plot_w = width - left - right
-    out = [f"<svg viewBox='0 0 {width} {height}' role='img' aria-label='{_e(label)}' xmlns='http://www.w3.org/2000/svg'>"]
+    out = [f"<svg viewBox='0 0 {width} {height}' role='img' aria-label='{escape(label)}' xmlns='http://www.w3.org/2000/svg'>"]
     for i, (name, counts) in enumerate(groups):
         y = 4 + i * row_h
         shown = name if len(name) <= 18 else name[:17] + "…"
-        out.append(f"<g><title>{_e(_title(name, counts))}</title>"
-                   f"<text x='{left - 6}' y='{y + 13}' text-anchor='end'>{_e(shown)}</text>")
+        out.append(f"<g><title>{escape(_title(name, counts))}</title>"
+                   f"<text x='{left - 6}' y='{y + 13}' text-anchor='end'>{escape(shown)}</text>")
         x = float(left)
         for cat in CATEGORIES:
             n = counts.get(cat, 0)
@@ -572,8 +574,8 @@ def svg_changes(survey_: Survey, previous: dict | None) -> str:
         y = 4 + i * row_h
         w = max(2.0, plot_w * n / peak)
         label = f"{was} → {now}"
-        out.append(f"<g><title>{_e(label)}: {n} links</title>"
-                   f"<text x='{left - 6}' y='{y + 13}' text-anchor='end'>{_e(label)}</text>"
+        out.append(f"<g><title>{escape(label)}: {n} links</title>"
+                   f"<text x='{left - 6}' y='{y + 13}' text-anchor='end'>{escape(label)}</text>"
                    f"<rect x='{left}' y='{y + 3}' width='{w:.1f}' height='{row_h - 6}' fill='{CATEGORY_COLORS.get(now, '#777')}'/>"
                    f"<text x='{left + w + 4:.1f}' y='{y + 13}'>{n}</text></g>")
     out.append("</svg>")
@@ -584,8 +586,8 @@ def _history_html(history: list[dict]) -> str:
     if not history:
         return ""
     items = "".join(
-        f"<li>{_e((h['checked_at'] or '')[:16].replace('T', ' '))} {_e(h['method'] or '')} "
-        f"{_e(' '.join(str(x) for x in (h['status'], h['error_class']) if x))} → {_e(h['verdict'])}</li>"
+        f"<li>{escape((h['checked_at'] or '')[:16].replace('T', ' '))} {escape(h['method'] or '')} "
+        f"{escape(' '.join(str(x) for x in (h['status'], h['error_class']) if x))} → {escape(h['verdict'])}</li>"
         for h in history)
     return (f"<details><summary>check history ({len(history)}{'+' if len(history) >= HISTORY_SHOWN else ''})</summary>"
             f"<ol class='hist'>{items}</ol></details>")
@@ -599,36 +601,36 @@ def html_row(row: dict, history: list[dict]) -> str:
     if mark_active(row):
         tags.append("<span class='tag'>marked not dead</span>")
     if row.get("previous_category") and row["previous_category"] != cat:
-        tags.append(f"<span class='tag'>was {_e(row['previous_category'])}</span>")
+        tags.append(f"<span class='tag'>was {escape(row['previous_category'])}</span>")
     chain = row["redirect_chain"] or []
-    evidence = [_e(x) for x in evidence_items(row)]
+    evidence = [escape(x) for x in evidence_items(row)]
     if row["last_checked"]:
-        evidence.append(f"<span class='small'>checked {_e(row['last_checked'])}</span>")
+        evidence.append(f"<span class='small'>checked {escape(row['last_checked'])}</span>")
     if chain:
         evidence.append("redirects:<ol class='chain'>" + "".join(
-            f"<li>{_e(h.get('status'))} {_link(h.get('location')) or _e(h.get('location'))}</li>" for h in chain)
+            f"<li>{escape(h.get('status'))} {web_link(h.get('location')) or escape(h.get('location'))}</li>" for h in chain)
             + "</ol>")
     capture = ""
     if row["replacement"]:
-        capture = _link(row["replacement"], _capture_label(row["capture_timestamp"]), "capture")
+        capture = web_link(row["replacement"], _capture_label(row["capture_timestamp"]), "capture")
         if row["repair_reason"]:
-            capture += f"<div class='small'>{_e(row['repair_reason'])}</div>"
+            capture += f"<div class='small'>{escape(row['repair_reason'])}</div>"
     repair = ""
     if row["repair_id"] is not None:
-        repair = f"#{_e(row['repair_id'])} {_e(row['repair_state'])}"
+        repair = f"#{escape(row['repair_id'])} {escape(row['repair_state'])}"
         if row.get("repair_note"):
-            repair += f"<div class='small'>{_e(row['repair_note'])}</div>"
+            repair += f"<div class='small'>{escape(row['repair_note'])}</div>"
     title = row["post_title"] or "(untitled)"
     return (
-        f"<tr data-category='{_e(cat)}' data-repair='{_e(row['repair_state'] or '')}' data-link='{_e(row['link_id'])}'>"
-        f"<td data-sort='{_e(row['post_published'] or '')}'>{_e((row['post_published'] or '')[:10])}</td>"
-        f"<td>{_link(row['post_url'], title, 'post') or _e(title)}</td>"
-        f"<td>{_e(row['outlet'])}</td>"
-        f"<td class='url'>{_link(row['url'], None, 'live') or _e(row['url'])}</td>"
-        f"<td data-sort='{_e(cat)} {_e(verdict)}'><span class='badge c-{_e(cat)}'>{_e(verdict)}</span>{''.join(tags)}</td>"
+        f"<tr data-category='{escape(cat)}' data-repair='{escape(row['repair_state'] or '')}' data-link='{escape(row['link_id'])}'>"
+        f"<td data-sort='{escape(row['post_published'] or '')}'>{escape((row['post_published'] or '')[:10])}</td>"
+        f"<td>{web_link(row['post_url'], title, 'post') or escape(title)}</td>"
+        f"<td>{escape(row['outlet'])}</td>"
+        f"<td class='url'>{web_link(row['url'], None, 'live') or escape(row['url'])}</td>"
+        f"<td data-sort='{escape(cat)} {escape(verdict)}'><span class='badge c-{escape(cat)}'>{escape(verdict)}</span>{''.join(tags)}</td>"
         f"<td class='ev'>{'<br>'.join(evidence)}{_history_html(history)}</td>"
         f"<td class='url'>{capture}</td>"
-        f"<td data-sort='{_e(row['confidence'] if row['confidence'] is not None else '')}'>{_e(confidence)}</td>"
+        f"<td data-sort='{escape(row['confidence'] if row['confidence'] is not None else '')}'>{escape(confidence)}</td>"
         f"<td>{repair}</td></tr>\n")
 
 

@@ -12,7 +12,6 @@ Policy, so even a value that escaped escaping could not run.
 
 from __future__ import annotations
 
-import html
 import ipaddress
 import json
 import secrets
@@ -23,6 +22,7 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from linkkeeper import __version__, curator, store
+from linkkeeper.report import escape, web_link
 from linkkeeper.settings import Settings
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765
@@ -47,21 +47,6 @@ def is_loopback(host: str) -> bool:
     except ValueError:
         return False
 
-
-def _e(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
-
-
-def _link(url: str | None, text: str | None = None, cls: str = "") -> str:
-    if not url:
-        return ""
-    if not url.lower().startswith(("http://", "https://")):
-        return _e(text or url)
-    klass = f" class='{cls}'" if cls else ""
-    return f"<a href='{_e(url)}'{klass} target='_blank' rel='noopener noreferrer'>{_e(text or url)}</a>"
-
-
-# --- the guard --------------------------------------------------------------------------------------------
 
 class Refused(web.HTTPForbidden):
     def __init__(self, reason: str) -> None:
@@ -158,30 +143,30 @@ def render_item(row: dict) -> str:
     days = int(row["days_failing"])
     failing = f"failing for {days} day{'' if days == 1 else 's'}" if days >= 1 else "failing since today"
     return (
-        f"<li class='item' data-id='{_e(row['id'])}' data-replacement='{_e(row['replacement'] or '')}' "
-        f"data-confidence='{_e(row['confidence'])}' aria-selected='false'>"
+        f"<li class='item' data-id='{escape(row['id'])}' data-replacement='{escape(row['replacement'] or '')}' "
+        f"data-confidence='{escape(row['confidence'])}' aria-selected='false'>"
         f"<div class='top'><span class='impact' title='impact = confidence × (1 + min(days failing, 365)/365)'>"
         f"impact {row['impact']:.2f}</span><span class='conf'>confidence {row['confidence'] or 0:.2f}</span>"
-        f"<span class='title'>{_link(row['post_url'], title, 'post') or _e(title)}</span>"
-        f"<span class='meta'>{_e(row['outlet'] or '')} · {_e((row['published'] or '')[:10])} · repair #{_e(row['id'])}</span></div>"
-        f"<div class='line'><span class='label'>Dead link</span> {_link(row['url'], None, 'live') or _e(row['url'])} "
-        f"<span class='meta'>{_e(row['reason'])} · {_e(failing)}</span></div>"
+        f"<span class='title'>{web_link(row['post_url'], title, 'post', new_tab=True) or escape(title)}</span>"
+        f"<span class='meta'>{escape(row['outlet'] or '')} · {escape((row['published'] or '')[:10])} · repair #{escape(row['id'])}</span></div>"
+        f"<div class='line'><span class='label'>Dead link</span> {web_link(row['url'], None, 'live', new_tab=True) or escape(row['url'])} "
+        f"<span class='meta'>{escape(row['reason'])} · {escape(failing)}</span></div>"
         f"<div class='line'><span class='label'>Proposed</span> "
-        f"<span class='replacement'>{_link(row['replacement'], _capture_label(row['capture_timestamp']), 'capture')}</span> "
-        f"<span class='meta'>{_e(_why(row))}</span></div>"
+        f"<span class='replacement'>{web_link(row['replacement'], _capture_label(row['capture_timestamp']), 'capture', new_tab=True)}</span> "
+        f"<span class='meta'>{escape(_why(row))}</span></div>"
         "<div class='actions'>"
         "<button type='button' data-action='approve'>Approve <kbd>a</kbd></button>"
         "<button type='button' data-action='reject'>Reject <kbd>r</kbd></button>"
         "<button type='button' data-action='edit'>Edit <kbd>e</kbd></button>"
         "<button type='button' data-action='not-dead'>Not dead <kbd>n</kbd></button></div>"
         "<form class='edit' hidden novalidate><label>Replacement URL <input name='replacement' type='url' size='80' "
-        f"value='{_e(row['replacement'] or '')}' autocomplete='off'></label>"
+        f"value='{escape(row['replacement'] or '')}' autocomplete='off'></label>"
         "<button type='submit' name='approve' value='1'>Save and approve</button>"
         "<button type='submit' name='approve' value='0'>Save</button>"
         "<button type='button' data-action='cancel'>Cancel <kbd>Esc</kbd></button>"
         "<div class='error' role='alert'></div></form>"
         "<div class='compare'><section><h3>What the post reproduces</h3>"
-        f"<div class='text post-text'>{_e(lead[:2400])}</div></section>"
+        f"<div class='text post-text'>{escape(lead[:2400])}</div></section>"
         "<section><h3>What the capture says</h3><div class='text capture-text'>"
         "<span class='muted'>select to load the capture</span></div></section></div></li>")
 
@@ -199,10 +184,10 @@ def render_recent(db) -> str:
     out = []
     for d in rows:
         undone = " <span class='muted'>(undone)</span>" if d["undone_at"] else ""
-        note = f" — {_e(d['note'])}" if d["note"] else ""
-        out.append(f"<li data-decision='{_e(d['id'])}'><span class='meta'>{_e(d['decided_at'])}</span> "
-                   f"{_e(d['action'])} #{_e(d['repair_id'])} ({_e(d['previous_state'])} → {_e(d['new_state'])}, "
-                   f"{_e(d['origin'])}){note}{undone}</li>")
+        note = f" — {escape(d['note'])}" if d["note"] else ""
+        out.append(f"<li data-decision='{escape(d['id'])}'><span class='meta'>{escape(d['decided_at'])}</span> "
+                   f"{escape(d['action'])} #{escape(d['repair_id'])} ({escape(d['previous_state'])} → {escape(d['new_state'])}, "
+                   f"{escape(d['origin'])}){note}{undone}</li>")
     return "".join(out)
 
 
@@ -330,7 +315,7 @@ def render_page(request: web.Request) -> str:
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-        f"<meta name='csrf-token' content='{_e(app[TOKEN])}'><title>linkkeeper review</title>"
+        f"<meta name='csrf-token' content='{escape(app[TOKEN])}'><title>linkkeeper review</title>"
         "<link rel='icon' href='data:,'>"
         f"<style nonce='{nonce}'>{_STYLE}</style></head><body>"
         "<header><h1>linkkeeper review</h1><span class='meta'><b id='pending'>"
@@ -354,7 +339,7 @@ def render_page(request: web.Request) -> str:
         "<section><h3>Impact</h3><p class='meta'>confidence × (1 + min(days the link has been failing, 365) / 365): "
         "sure matches for long-broken links first.</p></section>"
         f"<section><h3>Recent decisions</h3><ul id='recent'>{render_recent(db)}</ul></section>"
-        f"<p class='meta'>linkkeeper {_e(__version__)}</p></aside></main>"
+        f"<p class='meta'>linkkeeper {escape(__version__)}</p></aside></main>"
         f"<script nonce='{nonce}'>{_SCRIPT}</script></body></html>")
 
 
@@ -471,7 +456,7 @@ async def compare(request: web.Request) -> web.Response:
     except curator.ReplacementError:
         target = None
     if target is None or target.capture_timestamp is None:
-        return web.json_response({"post_html": _e(post_text[:2400]),
+        return web.json_response({"post_html": escape(post_text[:2400]),
                                   "capture_html": "<span class='muted'>The replacement is not a Wayback Machine "
                                                   "capture: open it to compare.</span>"})
     cache = request.app[CACHE]
@@ -483,8 +468,8 @@ async def compare(request: web.Request) -> web.Response:
     cache.move_to_end(key)
     text, error = cache[key]
     if error:
-        return web.json_response({"post_html": _e(post_text[:2400]),
-                                  "capture_html": f"<span class='muted'>Could not read the capture: {_e(error)}</span>"})
+        return web.json_response({"post_html": escape(post_text[:2400]),
+                                  "capture_html": f"<span class='muted'>Could not read the capture: {escape(error)}</span>"})
     match = curator.match_excerpt(post_text, text)
     return web.json_response({"post_html": match["post_html"], "capture_html": match["capture_html"] or
                               "<span class='muted'>The capture has no text.</span>", "shared": match["shared_share"]})

@@ -220,13 +220,17 @@ def set_known_url(db, post_id: str, url: str) -> str:
 def links_to_check(db, *, date_from: str | None = None, date_to: str | None = None,
                    all_links: bool = False) -> Iterator[str]:
     """Distinct normalised URLs of original-article links (every outbound link with all_links) in posts
-    published within [date_from, date_to] (inclusive dates)."""
+    published within [date_from, date_to] (inclusive dates). Links to Wayback captures are left out: they
+    are replayed through the archive client (its rate limit), not probed (archive_links_to_check)."""
+    return _link_urls(db, date_from, date_to, all_links, wayback=False)
+
+
+def _link_urls(db, date_from: str | None, date_to: str | None, all_links: bool, *, wayback: bool) -> Iterator[str]:
     where, params = ["l.url_normalized IS NOT NULL", "l.nullified_reason IS NULL", "p.deleted_at IS NULL"], []
     if not all_links:
         where.append("l.role = 'original'")
     where += _date_clause(date_from, date_to, params)
-    # Links to Wayback captures are replayed through the archive client (its rate limit), not probed here.
-    where.append(_NOT_WAYBACK)
+    where.append(_IS_WAYBACK if wayback else _NOT_WAYBACK)
     params += WAYBACK_URL_PATTERNS
     sql = (f"SELECT DISTINCT l.url_normalized FROM links l JOIN posts p ON p.id = l.post_id "
            f"WHERE {' AND '.join(where)} ORDER BY l.url_normalized")
@@ -829,16 +833,7 @@ def forget_archive_lookup(db, key: str) -> None:
 def archive_links_to_check(db, *, date_from: str | None = None, date_to: str | None = None,
                            all_links: bool = False) -> Iterator[str]:
     """Distinct links (Original Article ones unless all_links) that are themselves Wayback captures."""
-    where, params = ["l.url_normalized IS NOT NULL", "l.nullified_reason IS NULL"], []
-    if not all_links:
-        where.append("l.role = 'original'")
-    where += _date_clause(date_from, date_to, params)
-    where.append(_IS_WAYBACK)
-    params += WAYBACK_URL_PATTERNS
-    sql = (f"SELECT DISTINCT l.url_normalized FROM links l JOIN posts p ON p.id = l.post_id "
-           f"WHERE {' AND '.join(where)} ORDER BY l.url_normalized")
-    for (url,) in db.execute(sql, params):
-        yield url
+    return _link_urls(db, date_from, date_to, all_links, wayback=True)
 
 
 def links_to_preserve(db, *, date_from: str | None = None, date_to: str | None = None) -> Iterator[dict]:
