@@ -16,7 +16,7 @@ from collections import defaultdict, deque
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
-from typing import AsyncIterator, Callable, Iterable
+from typing import Awaitable, AsyncIterator, Callable, Iterable
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import aiohttp
@@ -521,7 +521,8 @@ async def check_urls(db, urls: Iterable[str], settings: Settings, *, confirm_now
     by_host = _group_by_host(urls)
     host_order = list(by_host)
     random.Random(0).shuffle(host_order)
-    lanes_open = asyncio.Semaphore(max(8, settings.concurrency * 2))
+    # Lanes are cheap; the cap only keeps a run over very many hosts from making them all at once.
+    lanes_open = asyncio.Semaphore(max(512, settings.concurrency * 4))
 
     # Links come from strangers: the checker's session trusts no endpoint past the address guard.
     async with make_session(settings, trust_archive=False) as session:
@@ -567,12 +568,7 @@ async def check_urls(db, urls: Iterable[str], settings: Settings, *, confirm_now
             ev.evidence_class, ev.reason = verdict.apply_overrides(url, ev.evidence_class, ev.status, ev.reason, policy)
             return ev
 
-        async def check_one(url: str) -> None:
-            body = want_body(url)
-            ev = await evaluate(url, body)
-            confirmed = ev.reason == "domain listed in always_dead"
-            if confirm_now and ev.evidence_class in verdict.FAILING_CLASSES and not confirmed:
-                ev, confirmed = await _confirm(url, ev, body)
+        def store_result(url: str, ev: Evidence, confirmed: bool) -> None:
             sig = verdict.signature(ev.evidence_class, ev.status, ev.error_class)
             previous = store.url_state(db, url)
             state = verdict.decide(ev.evidence_class, ev.reason, previous, now(), policy,
@@ -586,25 +582,53 @@ async def check_urls(db, urls: Iterable[str], settings: Settings, *, confirm_now
             if on_result:
                 on_result(ev, state)
 
-        async def _confirm(url: str, first: Evidence, body: bool) -> tuple[Evidence, bool]:
-            """Re-probe a failure a few times, spaced, within this run (a one-off bulk repair can't wait days)."""
-            history = [first]
-            for _ in range(settings.confirm_probes):
-                await sleep(settings.confirm_spacing)
-                again = await evaluate(url, body)
-                history.append(again)
-                if again.evidence_class not in verdict.FAILING_CLASSES:
-                    again.earlier = [*first.earlier, first, *again.earlier]
-                    return again, False
+        # With confirm_now, failures wait here for their re-probes instead of holding a lane while they
+        # wait out the spacing: url -> (want_body, the evidence so far, oldest first).
+        pending: dict[str, tuple[bool, list[Evidence]]] = {}
+        last_failure = 0.0
+
+        async def check_one(url: str) -> None:
+            nonlocal last_failure
+            body = want_body(url)
+            ev = await evaluate(url, body)
+            confirmed = ev.reason == "domain listed in always_dead"
+            if confirm_now and ev.evidence_class in verdict.FAILING_CLASSES and not confirmed:
+                pending[url] = (body, [ev])
+                last_failure = time.monotonic()
+                return
+            store_result(url, ev, confirmed)
+
+        async def reprobe(url: str) -> None:
+            body, history = pending[url]
+            again = await evaluate(url, body)
+            history.append(again)
+            if again.evidence_class not in verdict.FAILING_CLASSES:
+                del pending[url]
+                again.earlier = [e for h in history[:-1] for e in (*h.earlier, h)] + again.earlier
+                store_result(url, again, False)
+
+        async def in_lanes(urls_by_host: dict[str, deque], work: Callable[[str], Awaitable[None]]) -> None:
+            async def lane(queue: deque) -> None:
+                async with lanes_open:
+                    while queue:
+                        await work(queue.popleft())
+
+            order = [h for h in host_order if h in urls_by_host]
+            await asyncio.gather(*(lane(urls_by_host[h]) for h in order
+                                   for _ in range(min(settings.per_host, len(urls_by_host[h])))))
+
+        await in_lanes(by_host, check_one)
+        # Confirmation rounds (a one-off bulk repair can't wait days): every failure re-probed, spaced at
+        # least confirm_spacing after the last first probe, until it recovers or the rounds are spent.
+        for _ in range(settings.confirm_probes if confirm_now else 0):
+            if not pending:
+                break
+            await sleep(max(0.0, settings.confirm_spacing - (time.monotonic() - last_failure)))
+            last_failure = time.monotonic()
+            await in_lanes(_group_by_host(list(pending)), reprobe)
+        for url, (_body, history) in list(pending.items()):
             last = history[-1]
             last.earlier = [e for h in history[:-1] for e in (*h.earlier, h)] + last.earlier
-            return last, True
-
-        async def lane(queue: deque) -> None:
-            async with lanes_open:
-                while queue:
-                    await check_one(queue.popleft())
-
-        await asyncio.gather(*(lane(by_host[h]) for h in host_order for _ in range(min(settings.per_host, len(by_host[h])))))
+            store_result(url, last, True)
     summary.verdicts = dict(summary.verdicts)
     return summary

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import click
 
 from linkkeeper import __version__, store
+from linkkeeper.http import run as run_stage
 from linkkeeper.settings import SettingsError, load
 
 EXIT_OK, EXIT_BREAKAGE, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
@@ -109,7 +109,7 @@ def check(obj: Context, date_from, date_to, all_links, confirm_now, concurrency,
     urls = list(store.links_to_check(db, date_from=date_from, date_to=date_to, all_links=all_links))
     # Original Article links are read in full (soft-404 and drift tests); other links get HEAD first.
     originals = set(store.links_to_check(db, date_from=date_from, date_to=date_to)) if all_links else None
-    summary = asyncio.run(check_urls(db, urls, settings, confirm_now=confirm_now,
+    summary = run_stage(check_urls(db, urls, settings, confirm_now=confirm_now,
                                      want_body=(lambda u: u in originals) if originals is not None else (lambda u: True)))
     click.echo(f"checked {summary.checked} URLs: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.verdicts.items()))
                + f"; newly broken {summary.new_dead}")
@@ -407,7 +407,7 @@ def preserve(obj: Context, date_from, date_to, limit: int | None) -> None:
         detail = row.get("archive_url") or row.get("status_ext") or row.get("message") or ""
         click.echo(f"{row['status']}: {row['url']} {detail}".rstrip())
 
-    summary = asyncio.run(preserve_links(db, settings, date_from=date_from, date_to=date_to, limit=limit,
+    summary = run_stage(preserve_links(db, settings, date_from=date_from, date_to=date_to, limit=limit,
                                          on_result=show))
     requests = sum(summary.archive_requests.values())
     click.echo(f"{summary.considered} live links looked at ({summary.mode}): {summary.already_archived} already "

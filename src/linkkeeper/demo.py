@@ -8,7 +8,6 @@ keeps the two in step.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import random
 from dataclasses import dataclass, field
@@ -255,6 +254,7 @@ def run_demo(out_dir: Path, db_path: Path | None = None, echo: Callable[[str], N
     `auto_approve_confidence` above 1 leaves every proposal for the curator (a review session to try)."""
     from linkkeeper import store
     from linkkeeper.check import check_urls
+    from linkkeeper.http import run as run_stage
     from linkkeeper.export import export_patched
     from linkkeeper.ingest import ingest
     from linkkeeper.repair import propose_repairs
@@ -290,9 +290,9 @@ def run_demo(out_dir: Path, db_path: Path | None = None, echo: Callable[[str], N
         say(f"ingested {ingested.posts} posts from {source.name}: {ingested.original_links} Original Article "
             f"links, {ingested.nullified} nullified")
         urls = list(store.links_to_check(db))
-        checked = asyncio.run(check_urls(db, urls, settings, confirm_now=True))
+        checked = run_stage(check_urls(db, urls, settings, confirm_now=True))
         say(f"checked {checked.checked} links: " + ", ".join(f"{k} {v}" for k, v in sorted(checked.verdicts.items())))
-        repaired = asyncio.run(propose_repairs(db, settings))
+        repaired = run_stage(propose_repairs(db, settings))
         say(f"repairs: {repaired.approved} approved automatically, {repaired.proposed - repaired.approved} for "
             f"review, {repaired.unavailable} with no usable capture ({sum(repaired.archive_requests.values())} "
             f"archive requests)")

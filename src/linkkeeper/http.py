@@ -20,7 +20,7 @@ import socket
 import time
 from collections import defaultdict
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -28,6 +28,9 @@ from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import ThreadedResolver
 
 from linkkeeper.settings import ConnectTo, Settings
+
+
+T = TypeVar("T")
 
 
 class AddressRefused(OSError):
@@ -224,11 +227,17 @@ class GuardedConnector(aiohttp.TCPConnector):
 def literal_refusal(host: str, settings: Settings) -> str | None:
     """Why a link's IP-literal host is refused (None for names, allowed or routed addresses): lets the checker
     say so before making a request. GuardedConnector enforces the same rule on every connection."""
+    return _literal_refusal(host, settings.connect_to, settings.allow_addresses)
+
+
+@functools.lru_cache(maxsize=4096)
+def _literal_refusal(host: str, connect_to: tuple, allow: tuple[str, ...]) -> str | None:
+    # Cached: it runs for every request and redirect hop, and a run meets few distinct hosts.
     if ip_of(host) is None and not looks_literal(host):
         return None
-    if _rule_for(settings.connect_to, host, None) is not None:
+    if _rule_for(connect_to, host, None) is not None:
         return None
-    return refusal_reason(host, settings.allow_addresses)
+    return refusal_reason(host, allow)
 
 
 def archive_endpoints(settings: Settings) -> frozenset[tuple[str, int]]:
@@ -246,6 +255,17 @@ def archive_endpoints(settings: Settings) -> frozenset[tuple[str, int]]:
                 continue
             pairs.add((parts.hostname.rstrip("."), port))
     return frozenset(pairs)
+
+
+def run(coro: Awaitable[T]) -> T:
+    """Run a stage's coroutine to completion on uvloop where it is installed (libuv's event loop: the
+    checker spends a good part of its CPU in the event loop and aiohttp's transport; measured in
+    bench/check_bench.py), else on asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
 
 
 @asynccontextmanager

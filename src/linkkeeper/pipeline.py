@@ -39,6 +39,7 @@ from typing import Any, Callable, Iterator, TextIO
 
 from linkkeeper import ingest as ingestmod
 from linkkeeper import store
+from linkkeeper.http import run as run_stage
 from linkkeeper.settings import Settings
 from linkkeeper.sources import feed as feedmod
 
@@ -512,7 +513,7 @@ def run(db, settings: Settings, options: RunOptions, *, console: Console | None 
 
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        return asyncio.run(main())
+        return run_stage(main())
     finally:
         for sig, handler in previous.items():
             try:

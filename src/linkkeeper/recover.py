@@ -44,6 +44,7 @@ from linkkeeper import store
 from linkkeeper.archive import (ArchiveError, ArchiveUnavailableError, BlockedSiteError, CdxRecord, NoMementoError,
                                 RateLimitedError, WaybackClient, public_archive_url)
 from linkkeeper.links import html_to_text
+from linkkeeper.http import run as run_stage
 from linkkeeper.settings import Settings, SettingsError
 from linkkeeper.similarity import containment, page_text, post_lead_text
 
@@ -1214,7 +1215,7 @@ def run_repair_command(db, settings: Settings, *, date_from: str | None = None, 
                         on_result=lambda o: tick(f"{o.state} {o.url or '-'} ({o.title[:60]})"))
             return dead, recovered
 
-    dead, recovered = asyncio.run(main())
+    dead, recovered = run_stage(main())
     requests = sum(dead.archive_requests.values())
     echo(f"{dead.considered} links needed repair: {dead.approved} approved automatically, "
          f"{dead.proposed - dead.approved} for review, {dead.unavailable} with no usable capture "
