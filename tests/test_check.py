@@ -32,7 +32,8 @@ async def verdict_of(simweb, tmp_path, url=URL, *, want_body=True, post_text=Non
     if post_text is not None:
         html = f"<p>{post_text}</p><a href=\"{url}\">Original Article</a><br>Source: example"
         db["sources"].insert({"id": 1, "path": "x"})
-        store.upsert_post(db, {"id": "p1", "source_id": 1, "content": html, "published": "2012-10-16"},
+        store.upsert_post(db, {"id": "p1", "source_id": 1, "content": html, "published": "2012-10-16",
+                               "lead_text": post_text},
                           [{"anchor_index": 0, "role": "original", "url": url, "url_normalized": url,
                             "anchor_text": "Original Article", "nullified_reason": None}])
     s = simweb.settings(confirm_spacing=0, **settings)

@@ -20,13 +20,13 @@ from typing import Awaitable, AsyncIterator, Callable, Iterable
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import aiohttp
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
 from linkkeeper import store, verdict
 from linkkeeper.http import AddressRefused, HostLimiter, literal_refusal, make_session
 from linkkeeper.links import html_to_text
 from linkkeeper.settings import Settings
-from linkkeeper.similarity import containment, post_lead_text, shingles
+from linkkeeper.similarity import containment, shingles
 
 TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504, 509, 520, 521, 522, 523, 524}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
@@ -364,14 +364,12 @@ async def probe(session: aiohttp.ClientSession, url: str, settings: Settings, *,
     """probe_once, retried with tenacity (exponential backoff with jitter; Retry-After honoured, capped) while
     the outcome is transient; once more as a browser where the site seems to refuse the bot. `slot` is held
     around each request only, so waiting between attempts frees the host and the run for others."""
-    attempts = 0
-    last: Evidence | None = None
     earlier: list[Evidence] = []
 
-    def wait(retry_state) -> float:
-        backoff = wait_exponential_jitter(multiplier=0.5, max=settings.retry_wait_max, jitter=0.5)(retry_state)
-        ev = retry_state.outcome.exception().evidence
-        return max(backoff, ev.retry_after or 0.0)
+    def backoff(retry_number: int, ev: Evidence) -> float:
+        # Exponential with jitter (as tenacity's wait_exponential_jitter), never shorter than Retry-After.
+        wait = min(settings.retry_wait_max, 0.5 * 2 ** (retry_number - 1)) + random.uniform(0, 0.5)
+        return max(min(wait, settings.retry_wait_max), ev.retry_after or 0.0)
 
     async def attempt_once(browser: bool = False) -> Evidence:
         async with slot():
@@ -380,18 +378,26 @@ async def probe(session: aiohttp.ClientSession, url: str, settings: Settings, *,
             on_status(ev)
         return ev
 
-    try:
-        async for attempt in AsyncRetrying(stop=stop_after_attempt(settings.retries + 1), wait=wait,
-                                           retry=retry_if_exception_type(_Transient), sleep=sleep, reraise=True):
-            with attempt:
-                attempts += 1
-                if last is not None:
+    def retryable(ev: Evidence) -> bool:
+        return ev.evidence_class == "transient" and ev.error_class not in ("redirect_loop", "too_many_redirects")
+
+    # Most URLs answer at once: the first attempt is made without setting up the retry machinery.
+    last = await attempt_once()
+    attempts = 1
+    if retryable(last) and settings.retries > 0:
+        await sleep(backoff(1, last))
+        try:
+            async for attempt in AsyncRetrying(stop=stop_after_attempt(settings.retries), sleep=sleep, reraise=True,
+                                               wait=lambda rs: backoff(rs.attempt_number + 1, rs.outcome.exception().evidence),
+                                               retry=retry_if_exception_type(_Transient)):
+                with attempt:
+                    attempts += 1
                     earlier.append(last)
-                last = await attempt_once()
-                if last.evidence_class == "transient" and last.error_class not in ("redirect_loop", "too_many_redirects"):
-                    raise _Transient(last)
-    except _Transient:
-        pass
+                    last = await attempt_once()
+                    if retryable(last):
+                        raise _Transient(last)
+        except _Transient:
+            pass
     assert last is not None
     if last.evidence_class == "blocked" and (last.status in BOT_REFUSED or "challenge" in (last.reason or "")):
         earlier.append(last)
@@ -457,13 +463,12 @@ def sibling_verdict(real: Evidence, sibling: Evidence) -> str | None:
     return None
 
 
-def drift_reason(page_text: str, post_contents: list[str], threshold: float) -> str | None:
-    """Whether a live page no longer holds the text the posts citing it reproduce."""
+def drift_reason(page_text: str, lead_texts: list[str], threshold: float) -> str | None:
+    """Whether a live page no longer holds the text the posts citing it reproduce (their lead texts)."""
     if len(page_text.split()) < MIN_WORDS:
         return None  # a script-rendered or tiny page: nothing to judge by
     best = None
-    for content in post_contents:
-        lead = post_lead_text(content)
+    for lead in lead_texts:
         if len(lead.split()) < MIN_WORDS:
             continue
         score = containment(lead, page_text)
@@ -562,7 +567,7 @@ async def check_urls(db, urls: Iterable[str], settings: Settings, *, confirm_now
                     if reason:
                         ev.evidence_class, ev.reason = "soft-404", reason
                 if ev.evidence_class in verdict.GOOD_CLASSES:
-                    drift = drift_reason(ev.text, store.lead_html_for(db, url), settings.drift_threshold)
+                    drift = drift_reason(ev.text, store.lead_texts_for(db, url), settings.drift_threshold)
                     if drift:
                         ev.evidence_class, ev.reason = "drifted", drift
             ev.evidence_class, ev.reason = verdict.apply_overrides(url, ev.evidence_class, ev.status, ev.reason, policy)

@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 
 from linkkeeper import links as linkmod
 from linkkeeper import sources, store
+from linkkeeper.similarity import post_lead_text
 from linkkeeper.sources import blogger
 
 
@@ -75,6 +76,7 @@ def _store_post(db, post: blogger.Post, source_id: int, hosts: frozenset[str], r
         "original_url": original["url"] if original else None,
         "original_state": ("missing" if original is None else
                            "nullified" if original["nullified_reason"] else "present"),
+        "lead_text": post_lead_text(post.html, trailer),
         "line": post.line,
         "deleted_at": None,  # a post read from a source is live, even if a full feed read once missed it
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import zlib
 
-from linkkeeper.links import html_to_text, parse_trailer
+from linkkeeper.links import Trailer, html_to_text, parse_trailer
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 SHINGLE_WORDS = 4
@@ -34,9 +34,10 @@ def containment(needle: str, haystack: str) -> float:
     return len(a & shingles(haystack)) / len(a)
 
 
-def post_lead_text(content_html: str) -> str:
-    """The reproduced article text of a post: everything before its Original Article trailer."""
-    trailer = parse_trailer(content_html)
+def post_lead_text(content_html: str, trailer: Trailer | None = None) -> str:
+    """The reproduced article text of a post: everything before its Original Article trailer (pass the
+    trailer when it was already parsed)."""
+    trailer = trailer or parse_trailer(content_html)
     body = content_html[:trailer.original.tag_span[0]] if trailer.original else content_html
     return html_to_text(body)
 

@@ -54,12 +54,17 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         db["posts"].create(
             {"id": str, "source_id": int, "url": str, "title": str, "published": str, "updated": str,
              "labels": str, "content": str, "outlet": str, "author": str, "original_url": str,
-             "original_state": str, "content_sha1": str, "line": int, "ingested_at": str},
+             "original_state": str, "lead_text": str, "content_sha1": str, "line": int, "ingested_at": str},
             pk="id",
             foreign_keys=[("source_id", "sources", "id")],
         )
         db["posts"].create_index(["published"])
         db["posts"].create_index(["source_id"])
+    elif "lead_text" not in db["posts"].columns_dict:
+        # Databases made before the lead text was stored: forgetting the content hashes makes the next
+        # ingest rewrite every post, lead text included.
+        db["posts"].add_column("lead_text", str)
+        db.execute("UPDATE posts SET content_sha1 = NULL")
     if "links" not in db.table_names():
         db["links"].create(
             {"id": str, "post_id": str, "anchor_index": int, "role": str, "url": str, "url_normalized": str,
@@ -284,11 +289,11 @@ def record_check(db, attempts: list[dict[str, Any]], state: dict[str, Any]) -> i
     return check_id
 
 
-def lead_html_for(db, url: str) -> list[str]:
-    """The content of the posts whose Original Article link is this URL (for the content-drift test)."""
+def lead_texts_for(db, url: str) -> list[str]:
+    """The reproduced article text of the posts whose Original Article link is this URL (the drift test)."""
     return [r[0] for r in db.execute(
-        "SELECT p.content FROM links l JOIN posts p ON p.id = l.post_id "
-        "WHERE l.url_normalized = ? AND l.role = 'original' LIMIT 5", [url])]
+        "SELECT p.lead_text FROM links l JOIN posts p ON p.id = l.post_id "
+        "WHERE l.url_normalized = ? AND l.role = 'original' AND p.lead_text IS NOT NULL LIMIT 5", [url])]
 
 
 # --- repairs ---------------------------------------------------------------------------------------------
