@@ -16,7 +16,7 @@ from collections import defaultdict, deque
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
-from typing import Awaitable, AsyncIterator, Callable, Iterable
+from typing import AsyncIterator, Callable, Iterable
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import aiohttp
@@ -478,6 +478,13 @@ def drift_reason(page_text: str, lead_texts: list[str], threshold: float) -> str
     return None
 
 
+def _lighten(ev: Evidence) -> Evidence:
+    """Drop what only the classification read (page text, raw head): an evidence kept waiting for its
+    confirmation should not hold a page in memory."""
+    ev.text, ev.raw_head = "", ""
+    return ev
+
+
 # --- the worker ------------------------------------------------------------------------------------------
 
 @dataclass
@@ -587,53 +594,41 @@ async def check_urls(db, urls: Iterable[str], settings: Settings, *, confirm_now
             if on_result:
                 on_result(ev, state)
 
-        # With confirm_now, failures wait here for their re-probes instead of holding a lane while they
-        # wait out the spacing: url -> (want_body, the evidence so far, oldest first).
-        pending: dict[str, tuple[bool, list[Evidence]]] = {}
-        last_failure = 0.0
+        # With confirm_now, each failure is re-probed `confirm_spacing` seconds later by a task of its own,
+        # while the pass goes on: no lane waits out the spacing, and the confirmations of early failures are
+        # done by the time the slowest hosts finish.
+        confirmations: set[asyncio.Task] = set()
+
+        async def confirm_later(url: str, body: bool, first: Evidence) -> None:
+            history = [first]
+            for _ in range(settings.confirm_probes):
+                await sleep(settings.confirm_spacing)
+                again = _lighten(await evaluate(url, body))
+                history.append(again)
+                if again.evidence_class not in verdict.FAILING_CLASSES:
+                    break
+            last = history[-1]
+            last.earlier = [e for h in history[:-1] for e in (*h.earlier, h)] + last.earlier
+            store_result(url, last, last.evidence_class in verdict.FAILING_CLASSES)
 
         async def check_one(url: str) -> None:
-            nonlocal last_failure
             body = want_body(url)
             ev = await evaluate(url, body)
             confirmed = ev.reason == "domain listed in always_dead"
             if confirm_now and ev.evidence_class in verdict.FAILING_CLASSES and not confirmed:
-                pending[url] = (body, [ev])
-                last_failure = time.monotonic()
+                task = asyncio.ensure_future(confirm_later(url, body, _lighten(ev)))
+                confirmations.add(task)
+                task.add_done_callback(confirmations.discard)
                 return
             store_result(url, ev, confirmed)
 
-        async def reprobe(url: str) -> None:
-            body, history = pending[url]
-            again = await evaluate(url, body)
-            history.append(again)
-            if again.evidence_class not in verdict.FAILING_CLASSES:
-                del pending[url]
-                again.earlier = [e for h in history[:-1] for e in (*h.earlier, h)] + again.earlier
-                store_result(url, again, False)
+        async def lane(queue: deque) -> None:
+            async with lanes_open:
+                while queue:
+                    await check_one(queue.popleft())
 
-        async def in_lanes(urls_by_host: dict[str, deque], work: Callable[[str], Awaitable[None]]) -> None:
-            async def lane(queue: deque) -> None:
-                async with lanes_open:
-                    while queue:
-                        await work(queue.popleft())
-
-            order = [h for h in host_order if h in urls_by_host]
-            await asyncio.gather(*(lane(urls_by_host[h]) for h in order
-                                   for _ in range(min(settings.per_host, len(urls_by_host[h])))))
-
-        await in_lanes(by_host, check_one)
-        # Confirmation rounds (a one-off bulk repair can't wait days): every failure re-probed, spaced at
-        # least confirm_spacing after the last first probe, until it recovers or the rounds are spent.
-        for _ in range(settings.confirm_probes if confirm_now else 0):
-            if not pending:
-                break
-            await sleep(max(0.0, settings.confirm_spacing - (time.monotonic() - last_failure)))
-            last_failure = time.monotonic()
-            await in_lanes(_group_by_host(list(pending)), reprobe)
-        for url, (_body, history) in list(pending.items()):
-            last = history[-1]
-            last.earlier = [e for h in history[:-1] for e in (*h.earlier, h)] + last.earlier
-            store_result(url, last, True)
+        await asyncio.gather(*(lane(by_host[h]) for h in host_order for _ in range(min(settings.per_host, len(by_host[h])))))
+        while confirmations:
+            await asyncio.gather(*list(confirmations))
     summary.verdicts = dict(summary.verdicts)
     return summary
