@@ -194,7 +194,8 @@ def upsert_post(db, post: dict[str, Any], links: Iterable[dict[str, Any]]) -> bo
     rows = [dict(link, id=link_id(post["id"], link["anchor_index"]), post_id=post["id"]) for link in links]
     keep = [r["id"] for r in rows]
     placeholders = ",".join("?" * len(keep)) or "''"
-    stale = [r[0] for r in db.execute(
+    # A post seen for the first time has no links to drop (the common case of a first ingest).
+    stale = [] if previous is None else [r[0] for r in db.execute(
         f"SELECT id FROM links WHERE post_id = ? AND id NOT IN ({placeholders})", [post["id"], *keep])]
     if stale:
         marks = ",".join("?" * len(stale))
