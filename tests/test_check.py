@@ -11,7 +11,7 @@ import gzip
 import pytest
 
 from linkkeeper import store
-from linkkeeper.check import check_urls, interleave_by_host, probe, sibling_url, url_shape
+from linkkeeper.check import check_urls, probe, sibling_url, url_shape
 from linkkeeper.http import make_session
 from linkkeeper.settings import ConnectTo
 from linkkeeper.testing import Page, article_html, closed_port
@@ -269,13 +269,6 @@ def test_sibling_url_keeps_the_shape():
     sib = sibling_url(URL)
     assert sib != URL and url_shape(sib) == url_shape(URL) and sib.endswith(".html")
     assert sibling_url("http://news.example.com/") is None
-
-
-def test_interleave_by_host_round_robins():
-    urls = [f"http://a.example/{i}" for i in range(3)] + ["http://b.example/0", "http://c.example/0"]
-    out = interleave_by_host(urls)
-    assert sorted(out) == sorted(urls)
-    assert {u.split("/")[2] for u in out[:3]} == {"a.example", "b.example", "c.example"}
 
 
 

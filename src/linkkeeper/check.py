@@ -501,18 +501,6 @@ def _group_by_host(urls: Iterable[str]) -> dict[str, deque]:
     return by_host
 
 
-def interleave_by_host(urls: Iterable[str]) -> list[str]:
-    """Round-robin over hosts: the order a run takes its URLs in, so every host stays busy."""
-    queues = list(_group_by_host(urls).values())
-    random.Random(0).shuffle(queues)
-    out: list[str] = []
-    while queues:
-        queues = [q for q in queues if q]
-        for q in queues:
-            out.append(q.popleft())
-    return out
-
-
 async def check_urls(db, urls: Iterable[str], settings: Settings, *, confirm_now: bool = False,
                      want_body: Callable[[str], bool] = lambda _url: True,
                      on_result: Callable[[Evidence, dict], None] | None = None,
