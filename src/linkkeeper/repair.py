@@ -65,7 +65,8 @@ def score(similarity: float | None, distance_days: float) -> tuple[float, dict]:
 def want_for(row: dict) -> Want:
     """What to look for, for one row of store.links_needing_repair."""
     url = row["url"]
-    post_text = post_lead_text(row.get("content") or "")
+    # Stored at ingest; posts from a database made before lead_text existed fall back to parsing.
+    post_text = row.get("lead_text") or post_lead_text(row.get("content") or "")
     located = parse_archive_location(url) if is_wayback_url(url) else None
     if located:
         # A capture the post links that no longer plays: another capture of the same page, nearest that one.

@@ -312,7 +312,7 @@ def links_needing_repair(db, *, date_from: str | None = None, date_to: str | Non
     sql = f"""
         SELECT l.id AS link_id, l.post_id, COALESCE(l.known_url, l.url) AS url, l.url_normalized,
                l.nullified_reason, s.verdict,
-               s.status, s.error_class, p.published, p.title, p.content
+               s.status, s.error_class, p.published, p.title, p.content, p.lead_text
         FROM links l
         JOIN posts p ON p.id = l.post_id
         LEFT JOIN url_status s ON s.url = l.url_normalized
