@@ -1,4 +1,4 @@
-"""Shared fixtures: the real third-party material beside the repository, and a simulated web on loopback."""
+"""Shared fixtures: the real third-party material in tests/data/real, and a simulated web on loopback."""
 
 from __future__ import annotations
 
@@ -10,13 +10,11 @@ from aiohttp import web as aioweb
 from linkkeeper.settings import ConnectTo, Settings
 from linkkeeper.testing import SimulatedWeb
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
+REAL = Path(__file__).resolve().parent / "data" / "real"
 
 
 @pytest.fixture
 def real() -> Path:
-    if not REAL.exists():
-        pytest.fail(f"real material not found at {REAL}: the repository must be cloned beside shared/")
     return REAL
 
 

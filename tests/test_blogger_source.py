@@ -1,4 +1,4 @@
-"""The Blogger export reader and patcher, against the real sample exports in shared/real/blogger/."""
+"""The Blogger export reader and patcher, against the real sample exports in tests/data/real/blogger/."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from linkkeeper.links import scan_anchors
 from linkkeeper.sources.blogger import ExportError, Post, feed_info, read_export, write_patched
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
+REAL = Path(__file__).resolve().parent / "data" / "real"
 BLOGGER = REAL / "blogger"
 SAMPLE2 = BLOGGER / "google-blog-converters" / "blogger-sample2.xml"
 CONVERTER = BLOGGER / "google-blog-converters" / "blogger-sample.xml"
@@ -24,11 +24,6 @@ ALL_SAMPLES = [SAMPLE2, CONVERTER, SANGUPTA, PELICAN, TAKEOUT]
 SAMPLE2_BLOG = "tag:blogger.com,1999:blog-3113891067179933828"
 HISTORY_ID = f"{SAMPLE2_BLOG}.post-720686382913388888"
 
-
-@pytest.fixture(autouse=True)
-def _real_material():
-    if not BLOGGER.exists():
-        pytest.fail(f"real material not found at {BLOGGER}: the repository must be cloned beside shared/")
 
 
 def posts(path, warnings=None) -> list[Post]:

@@ -1,5 +1,5 @@
 """The format dispatcher and the WordPress WXR, Blogger API JSON and JSON Lines sources, against the real samples
-in shared/real/ (WordPress and Blogger) and small files written here."""
+in tests/data/real/ (WordPress and Blogger) and small files written here."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from linkkeeper.links import scan_anchors
 from linkkeeper.sources import ExportError, detect_format, read_posts, source_info, write_patched
 from linkkeeper.sources import jsontext, patching
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "real"
+REAL = Path(__file__).resolve().parent / "data" / "real"
 WP = REAL / "wordpress"
 IMPORTER = WP / "wordpress-importer"
 THEME = IMPORTER / "theme-unit-test-data.xml"
@@ -44,11 +44,6 @@ BLOGGER_SAMPLES = ["blogger/google-blog-converters/blogger-sample2.xml", "blogge
                    "blogger/sangupta-blog-parser/blogger-sample.xml", "blogger/pelican/bloggerexport.xml",
                    "blogger/blot/export.atom"]
 
-
-@pytest.fixture(autouse=True)
-def _real_material():
-    if not WP.exists():
-        pytest.fail(f"real material not found at {WP}: the repository must be cloned beside shared/")
 
 
 def posts(path, warnings=None):

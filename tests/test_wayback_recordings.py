@@ -1,4 +1,4 @@
-"""The Wayback client against real recorded Wayback Machine responses (../shared/real/wayback beside the repository).
+"""The Wayback client against real recorded Wayback Machine responses (tests/data/real/wayback, with provenance).
 
 Where it fits, each cassette is replayed from a tiny aiohttp server on 127.0.0.1 that answers the recorded
 status, headers and (still gzip-compressed) body for the recorded path and query, and the real WaybackClient
@@ -43,13 +43,9 @@ from linkkeeper.archive import (
 from linkkeeper.settings import Settings
 from linkkeeper.testing import FakeClock, serve, settings_for
 
-# The real material lies in shared/ beside the repository, here and in CI.
-REAL = Path(__file__).resolve().parents[2] / "shared" / "real" / "wayback"
+REAL = Path(__file__).resolve().parent / "data" / "real" / "wayback"
 CASSETTES = REAL / "edgi-wayback" / "cassettes"
 TEST_FILES = REAL / "edgi-wayback" / "test_files"
-
-if not CASSETTES.is_dir():  # a missing recording must fail the run, not quietly skip it
-    raise RuntimeError(f"recorded Wayback responses not found at {REAL}")
 
 
 # --------------------------------------------------------------------------------------- cassette replay
@@ -92,7 +88,7 @@ def load_cassette(name: str) -> list[Interaction]:
     return result
 
 
-ALL_CASSETTES = sorted(p.stem for p in CASSETTES.glob("*.yaml")) if CASSETTES.is_dir() else []
+ALL_CASSETTES = sorted(p.stem for p in CASSETTES.glob("*.yaml"))
 # Parameters our client adds or leaves out compared with EDGI's (which recorded these): they do not change
 # which rows the server sends back, so the replay ignores them when matching.
 IGNORED_CDX_PARAMS = {"output", "showResumeKey", "resolveRevisits", "fl", "gzip"}
@@ -170,6 +166,11 @@ def resume_key_of(text: str) -> str | None:
 
 
 # -------------------------------------------------------------------------- every recorded response, parsed
+
+
+def test_every_recording_is_in_the_repository():
+    # A lost recording must fail the run, not quietly shrink the parametrised tests below.
+    assert len(ALL_CASSETTES) == 21
 
 
 @pytest.mark.parametrize("cassette", ALL_CASSETTES)
