@@ -2,7 +2,7 @@
 
     python bench/archive_bench.py --links 500 --hosts 20
 
-1. builds linkkeeper.archive_world's world: N dead Original Article links over H hosts and two years of posts,
+1. builds the test world tests/worlds/bulk_repair.py: N dead Original Article links over H hosts and two years of posts,
    each with captures that test the choice (soft 404s, paywalls and captured redirects nearer than the good
    capture, revisits, late posts, URLs never archived, one excluded host), served by a SimulatedArchive
    limited to 30 CDX and 600 replay requests a minute, which answers 429 past them and counts violations;
@@ -26,11 +26,12 @@ from pathlib import Path
 import aiohttp
 
 from linkkeeper import store
-from linkkeeper.archive import WaybackClient
-from linkkeeper.archive_world import build_bulk_world, seed_store
-from linkkeeper.repair import propose_repairs
+from linkkeeper.wayback.client import WaybackClient
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test worlds live beside the tests
+from worlds.bulk_repair import build_bulk_world, seed_store
+from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.settings import Settings
-from linkkeeper.testing import FakeClock, serve, settings_for
+from linkkeeper.sim.testing import FakeClock, serve, settings_for
 
 TARGET_REQUESTS_PER_REPAIR = 1.5
 

@@ -24,13 +24,14 @@ import time
 from pathlib import Path
 
 from linkkeeper import store
-from linkkeeper.archive import WaybackClient
-from linkkeeper.http import make_session
-from linkkeeper.ingest import ingest
-from linkkeeper.recover import recover_nullified
-from linkkeeper.recovery_world import RecoveryWorld
+from linkkeeper.wayback.client import WaybackClient
+from linkkeeper.net.session import make_session
+from linkkeeper.sources.ingest import ingest
+from linkkeeper.repair.recover.run import recover_nullified
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test worlds live beside the tests
+from worlds.recovery import RecoveryWorld
 from linkkeeper.settings import ConnectTo, Settings
-from linkkeeper.testing import FakeClock, SimulatedArchive, serve, settings_for
+from linkkeeper.sim.testing import FakeClock, SimulatedArchive, serve, settings_for
 
 CDX_RATE = 0.4  # requests per second: the Internet Archive's CDX limit (~30 a minute, 80% of it)
 

@@ -26,12 +26,13 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    from linkkeeper import curator, store
+    from linkkeeper import store
+    from linkkeeper.desk import decisions as curator
     from linkkeeper.demo import build_world, run_demo
-    from linkkeeper.report import write_reports
-    from linkkeeper.review import create_app
+    from linkkeeper.desk.report import write_reports
+    from linkkeeper.desk.review import create_app
     from linkkeeper.settings import Settings
-    from linkkeeper.testing import BackgroundServer, settings_for
+    from linkkeeper.sim.testing import BackgroundServer, settings_for
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""WaybackClient against the SimulatedArchive (linkkeeper.testing), on fake time."""
+"""WaybackClient against the SimulatedArchive (linkkeeper.sim), on fake time."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import AsyncIterator
 import aiohttp
 import pytest
 
-from linkkeeper.archive import (
+from linkkeeper.wayback.client import (
     ArchiveError,
     ArchiveQueryError,
     ArchiveUnavailableError,
@@ -25,7 +25,7 @@ from linkkeeper.archive import (
     pick_closest_good,
 )
 from linkkeeper.settings import Settings
-from linkkeeper.testing import BackgroundServer, Capture, FakeClock, SimulatedArchive, serve, settings_for
+from linkkeeper.sim.testing import BackgroundServer, Capture, FakeClock, SimulatedArchive, serve, settings_for
 
 URL = "http://example.com/article"
 

@@ -12,12 +12,12 @@ import aiohttp
 import pytest
 
 from linkkeeper import store
-from linkkeeper.archive import WaybackClient
-from linkkeeper.archive_world import build_bulk_world, seed_store
-from linkkeeper.links import normalize_url
-from linkkeeper.repair import propose_repairs
+from linkkeeper.wayback.client import WaybackClient
+from worlds.bulk_repair import build_bulk_world, seed_store
+from linkkeeper.text.links import normalize_url
+from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.settings import Settings
-from linkkeeper.testing import FakeClock, serve, settings_for
+from linkkeeper.sim.testing import FakeClock, serve, settings_for
 
 
 @dataclass

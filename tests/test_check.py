@@ -11,10 +11,10 @@ import gzip
 import pytest
 
 from linkkeeper import store
-from linkkeeper.check import check_urls, probe, sibling_url, url_shape
-from linkkeeper.http import make_session
+from linkkeeper.check.probe import check_urls, probe, sibling_url, url_shape
+from linkkeeper.net.session import make_session
 from linkkeeper.settings import ConnectTo
-from linkkeeper.testing import Page, article_html, closed_port
+from linkkeeper.sim.testing import Page, article_html, closed_port
 
 LEAD = ("Officials confirmed on Tuesday that the pipeline review would be delayed until spring, a decision "
         "that drew sharp criticism from environmental groups and opposition members within hours.")
@@ -256,7 +256,7 @@ async def test_every_attempt_is_recorded(simweb, tmp_path):
 
 
 async def test_a_429_slows_only_that_host(simweb, tmp_path):
-    from linkkeeper.http import HostLimiter
+    from linkkeeper.net.session import HostLimiter
     limiter = HostLimiter(2, 0.0, 60.0)
     limiter.feedback("busy.example", 429)
     limiter.feedback("busy.example", 429)

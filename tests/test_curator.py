@@ -11,10 +11,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from click.testing import CliRunner
 
-from linkkeeper import curator, store
+from linkkeeper import store
+from linkkeeper.desk import decisions as curator
 from linkkeeper.cli import main
 from linkkeeper.demo import run_demo
-from linkkeeper.verdict import signature
+from linkkeeper.check.verdict import signature
 
 
 @pytest.fixture(scope="module")

@@ -14,9 +14,9 @@ from click.testing import CliRunner
 
 from linkkeeper import store
 from linkkeeper.cli import main
-from linkkeeper.export import ExportSourceError, export_patched
-from linkkeeper.ingest import ingest
-from linkkeeper.links import scan_anchors
+from linkkeeper.sources.export import ExportSourceError, export_patched
+from linkkeeper.sources.ingest import ingest
+from linkkeeper.text.links import scan_anchors
 from linkkeeper.sources import ExportError, read_posts
 
 from test_sources import BLOGGER_SAMPLES, DATA, EXAMPLE_JSONL, IMPORTER, THEME, WELL_FORMED_WXR, WXR_COUNTS

@@ -29,17 +29,19 @@ from aiohttp import web
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from linkkeeper import links, report, store
-from linkkeeper.archive import ArchiveError, NoMementoError, WaybackClient
-from linkkeeper.check import check_urls, probe_once
+from linkkeeper import store
+from linkkeeper.text import links
+from linkkeeper.desk import report
+from linkkeeper.wayback.client import ArchiveError, NoMementoError, WaybackClient
+from linkkeeper.check.probe import check_urls, probe_once
 from linkkeeper.cli import main
-from linkkeeper.export import export_patched
-from linkkeeper.http import AddressRefused, GuardedResolver, make_session, refusal_reason
-from linkkeeper.ingest import ingest
+from linkkeeper.sources.export import export_patched
+from linkkeeper.net.session import AddressRefused, GuardedResolver, make_session, refusal_reason
+from linkkeeper.sources.ingest import ingest
 from linkkeeper.settings import ConnectTo, Settings
 from linkkeeper.sources import ExportError
 from linkkeeper.sources import blogger
-from linkkeeper.testing import FakeClock, Page, article_html, settings_for
+from linkkeeper.sim.testing import FakeClock, Page, article_html, settings_for
 
 LOOPBACK = {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")}
 

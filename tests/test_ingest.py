@@ -8,7 +8,7 @@ import pytest
 
 from linkkeeper import store
 from linkkeeper.demo import SAMPLE_POSTS, sample_export_path, sample_export_text
-from linkkeeper.ingest import ingest
+from linkkeeper.sources.ingest import ingest
 from linkkeeper.sources.blogger import ExportError
 
 

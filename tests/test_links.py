@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from linkkeeper.links import post_links
-from linkkeeper.links import (blog_key, html_to_lines, normalize_url, nullified_reason, parse_trailer,
+from linkkeeper.text.links import post_links
+from linkkeeper.text.links import (blog_key, html_to_lines, normalize_url, nullified_reason, parse_trailer,
                               scan_anchors)
 
 BLOG = frozenset({"democracyastray.blogspot.com"})

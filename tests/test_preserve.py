@@ -13,12 +13,12 @@ import pytest
 from click.testing import CliRunner
 
 from linkkeeper import store
-from linkkeeper.archive import SPN_RETRYABLE, NotSentError, WaybackClient
-from linkkeeper.archive_world import store_posts
+from linkkeeper.wayback.client import SPN_RETRYABLE, NotSentError, WaybackClient
+from worlds.bulk_repair import store_posts
 from linkkeeper.cli import main
-from linkkeeper.preserve import SPN_ATTEMPTS, preserve_links
+from linkkeeper.repair.preserve import SPN_ATTEMPTS, preserve_links
 from linkkeeper.settings import Settings
-from linkkeeper.testing import BackgroundServer, Capture, FakeClock, SimulatedArchive, serve, settings_for
+from linkkeeper.sim.testing import BackgroundServer, Capture, FakeClock, SimulatedArchive, serve, settings_for
 
 KEYS = ("acc3ss", "s3cret")
 SITE = "http://www.live.example"
@@ -103,7 +103,7 @@ async def test_only_the_documented_errors_are_retried(tmp_path):
 
 
 async def test_the_daily_quota_stops_the_run(tmp_path, monkeypatch):
-    monkeypatch.setattr("linkkeeper.preserve.WORKERS", 1)  # see test_anonymous_daily_limit_stops_the_run
+    monkeypatch.setattr("linkkeeper.repair.preserve.WORKERS", 1)  # see test_anonymous_daily_limit_stops_the_run
     clock = FakeClock()
     archive = SimulatedArchive(clock=clock, spn_keys=KEYS)
     archive.SPN_DAILY_LIMIT = 2
@@ -184,7 +184,7 @@ async def test_anonymous_form(tmp_path, location):
 async def test_anonymous_daily_limit_stops_the_run(tmp_path, monkeypatch):
     # One worker: with fake time a queued worker's wait can end before the quota answer arrives (in real time
     # it waits 25 s); the withdrawal of such a queued request is tested below on its own.
-    monkeypatch.setattr("linkkeeper.preserve.WORKERS", 1)
+    monkeypatch.setattr("linkkeeper.repair.preserve.WORKERS", 1)
     clock = FakeClock()
     archive = SimulatedArchive(clock=clock)
     archive.SPN_ANONYMOUS_DAILY_LIMIT = 1

@@ -14,21 +14,21 @@ import pytest
 from click.testing import CliRunner
 
 from linkkeeper import store
-from linkkeeper.archive import CdxRecord, WaybackClient
+from linkkeeper.wayback.client import CdxRecord, WaybackClient
 from linkkeeper.cli import main
-from linkkeeper.export import export_patched
-from linkkeeper.http import make_session
-from linkkeeper.ingest import ingest
-from linkkeeper.links import is_original_anchor, scan_anchors
-from linkkeeper.recover import (Candidate, CdxQuery, QueryCache, RecoveryConfigError, author_score,
+from linkkeeper.sources.export import export_patched
+from linkkeeper.net.session import make_session
+from linkkeeper.sources.ingest import ingest
+from linkkeeper.text.links import is_original_anchor, scan_anchors
+from linkkeeper.repair.recover.run import (Candidate, CdxQuery, QueryCache, RecoveryConfigError, author_score,
                                 confidence, decide, fallback_queries, learn_outlet_map, outlet_key,
                                 parse_dated_path, plan_queries, recover_nullified, slug_score, slug_words, url_id,
                                 words)
-from linkkeeper.recovery_world import (AMBIG_DUP, AMBIG_UPDATE, CLEAR, MISSING, SHORT, UNKNOWN, UNSEEN,
+from worlds.recovery import (AMBIG_DUP, AMBIG_UPDATE, CLEAR, MISSING, SHORT, UNKNOWN, UNSEEN,
                                        RecoveryWorld)
 from linkkeeper.settings import ConnectTo, Settings
 from linkkeeper.sources.blogger import read_export
-from linkkeeper.testing import BackgroundServer, Capture, SimulatedArchive, serve, settings_for
+from linkkeeper.sim.testing import BackgroundServer, Capture, SimulatedArchive, serve, settings_for
 
 ARCHIVE_LINK = re.compile(r"^https://web\.archive\.org/web/(\d{14})/(.+)$")
 WINDOW = ("2012-09-11", "2012-12-11")

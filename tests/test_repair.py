@@ -11,12 +11,12 @@ from typing import AsyncIterator
 import aiohttp
 
 from linkkeeper import store
-from linkkeeper.archive import WaybackClient
-from linkkeeper.archive_world import store_posts
-from linkkeeper.repair import propose_repairs
+from linkkeeper.wayback.client import WaybackClient
+from worlds.bulk_repair import store_posts
+from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.settings import Settings
-from linkkeeper.snapshot import LookupCache, SnapshotFinder, Target, Want
-from linkkeeper.testing import (Capture, FakeClock, SimulatedArchive, SimulatedTimeTravel, article_html, serve,
+from linkkeeper.repair.capture import LookupCache, SnapshotFinder, Target, Want
+from linkkeeper.sim.testing import (Capture, FakeClock, SimulatedArchive, SimulatedTimeTravel, article_html, serve,
                                 settings_for)
 
 LEAD = ["{n} story. Officials warned on Sunday that the {n} plan would reshape how the government answers to "

@@ -12,9 +12,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from linkkeeper import curator, store
+from linkkeeper import store
+from linkkeeper.desk import decisions as curator
 from linkkeeper.demo import run_demo
-from linkkeeper.report import resolve_since, write_reports
+from linkkeeper.desk.report import resolve_since, write_reports
 
 HOSTILE_TITLE = "<script>alert('title')</script> & =HYPERLINK(\"http://evil\") | **bold**"
 HOSTILE_OUTLET = "<img src=x onerror=alert(1)>"
@@ -174,7 +175,7 @@ def test_a_not_dead_mark_counts_as_working_while_the_failure_stays(db, tmp_path)
 
 
 def test_a_report_that_fails_midway_leaves_the_previous_one_whole(db, tmp_path, monkeypatch):
-    from linkkeeper import report
+    from linkkeeper.desk import report
 
     out = tmp_path / "r"
     first = write_reports(db, out)

@@ -8,8 +8,9 @@ import re
 import pytest
 
 from conftest import HOSTILE_TITLE
-from linkkeeper import curator, store
-from linkkeeper.review import TOKEN_HEADER, create_app, is_loopback
+from linkkeeper import store
+from linkkeeper.desk import decisions as curator
+from linkkeeper.desk.review import TOKEN_HEADER, create_app, is_loopback
 
 TOKEN = "test-token-0123456789"
 
@@ -132,7 +133,7 @@ async def test_compare_marks_the_post_text_in_the_capture(client, db):
 
 
 async def test_compare_survives_an_unreachable_archive(aiohttp_client, review_db, review_settings, db):
-    from linkkeeper.testing import closed_port
+    from linkkeeper.sim.testing import closed_port
 
     down = f"http://127.0.0.1:{closed_port()}"
     settings = review_settings.replace(wayback_replay_url=f"{down}/web/", wayback_cdx_url=f"{down}/cdx",

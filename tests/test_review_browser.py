@@ -13,8 +13,8 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from conftest import HOSTILE_TITLE
 from linkkeeper import store
-from linkkeeper.review import create_app
-from linkkeeper.testing import BackgroundServer
+from linkkeeper.desk.review import create_app
+from linkkeeper.sim.testing import BackgroundServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

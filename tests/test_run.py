@@ -17,14 +17,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from linkkeeper import pipeline, store
+from linkkeeper import store
+from linkkeeper import nightly as pipeline
 from linkkeeper.cli import main
 from linkkeeper.demo import SAMPLE_POSTS, build_world, sample_export_path
-from linkkeeper.http import make_session
+from linkkeeper.net.session import make_session
 from linkkeeper.settings import ConnectTo, Settings
 from linkkeeper.sources import feed as feedmod
 from linkkeeper.sources.blogger import read_export
-from linkkeeper.testing import (BackgroundServer, Page, SimulatedBlogFeed, article_html, closed_port, serve,
+from linkkeeper.sim.testing import (BackgroundServer, Page, SimulatedBlogFeed, article_html, closed_port, serve,
                                 settings_for)
 
 BLOG = "democracyastray.blogspot.com"
@@ -406,7 +407,7 @@ async def test_new_since_the_last_run_names_broken_recovered_and_repairs(world, 
 
 
 async def test_preserve_is_a_stage_of_the_run_when_asked(world, tmp_path, monkeypatch):
-    from linkkeeper import preserve
+    from linkkeeper.repair import preserve
 
     seen = []
 

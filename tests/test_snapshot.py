@@ -11,11 +11,11 @@ from typing import AsyncIterator
 import aiohttp
 import pytest
 
-from linkkeeper.archive import CdxRecord, WaybackClient
+from linkkeeper.wayback.client import CdxRecord, WaybackClient
 from linkkeeper.settings import Settings
-from linkkeeper.snapshot import (LookupCache, SnapshotFinder, Target, Want, order_candidates, target_date, url_date,
+from linkkeeper.repair.capture import (LookupCache, SnapshotFinder, Target, Want, order_candidates, target_date, url_date,
                                  verify)
-from linkkeeper.testing import Capture, FakeClock, SimulatedArchive, article_html, serve, settings_for
+from linkkeeper.sim.testing import Capture, FakeClock, SimulatedArchive, article_html, serve, settings_for
 
 T = datetime(2013, 3, 10, 12, 0, tzinfo=timezone.utc)
 

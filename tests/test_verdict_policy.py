@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from linkkeeper import store
-from linkkeeper.check import check_urls
-from linkkeeper.testing import Page, article_html
-from linkkeeper.verdict import Policy, apply_overrides, decide, looks_not_found, redirect_soft_404, signature
+from linkkeeper.check.probe import check_urls
+from linkkeeper.sim.testing import Page, article_html
+from linkkeeper.check.verdict import Policy, apply_overrides, decide, looks_not_found, redirect_soft_404, signature
 
 T0 = datetime(2026, 11, 1, 3, 0, tzinfo=timezone.utc)
 POLICY = Policy(dead_after_checks=3, dead_after_hours=72)

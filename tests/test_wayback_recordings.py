@@ -24,7 +24,7 @@ import yaml
 from aiohttp import web
 from multidict import CIMultiDict
 
-from linkkeeper.archive import (
+from linkkeeper.wayback.client import (
     BlockedSiteError,
     CdxRecord,
     MementoRedirectLoopError,
@@ -41,7 +41,7 @@ from linkkeeper.archive import (
     wayback_redirect_target,
 )
 from linkkeeper.settings import Settings
-from linkkeeper.testing import FakeClock, serve, settings_for
+from linkkeeper.sim.testing import FakeClock, serve, settings_for
 
 REAL = Path(__file__).resolve().parent / "data" / "real" / "wayback"
 CASSETTES = REAL / "edgi-wayback" / "cassettes"

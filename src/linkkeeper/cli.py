@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from linkkeeper import __version__, store
-from linkkeeper.http import run as run_stage
+from linkkeeper.net.session import run as run_stage
 from linkkeeper.settings import SettingsError, load
 
 EXIT_OK, EXIT_BREAKAGE, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
@@ -70,7 +70,7 @@ def main(ctx: click.Context, config: str | None, db: str | None) -> None:
 def ingest(obj: Context, file: str) -> None:
     """Read an export into the database: Blogger Atom (legacy or Takeout), WordPress WXR, Blogger API JSON or
     JSON Lines, judged by the file's content."""
-    from linkkeeper.ingest import ingest as run_ingest
+    from linkkeeper.sources.ingest import ingest as run_ingest
     from linkkeeper.sources import ExportError
 
     settings = obj.settings()
@@ -102,7 +102,7 @@ def ingest(obj: Context, file: str) -> None:
 def check(obj: Context, date_from, date_to, all_links, confirm_now, concurrency, per_host, total_timeout) -> None:
     """Check each post's Original Article link (every outbound link with --all-links). Exits 1 when a link
     became dead or soft-404 in this run."""
-    from linkkeeper.check import check_urls
+    from linkkeeper.check.probe import check_urls
 
     settings = obj.settings(concurrency=concurrency, per_host=per_host, total_timeout=total_timeout)
     db = obj.open_db(settings)
@@ -124,7 +124,7 @@ def check(obj: Context, date_from, date_to, all_links, confirm_now, concurrency,
 def repair(obj: Context, date_from, date_to, no_recover) -> None:
     """Propose a Wayback Machine capture for each dead (or nullified, URL known) Original Article link, then
     recover the URLs of nullified ones. Resumable: links already decided are skipped."""
-    from linkkeeper.recover import RecoveryConfigError, run_repair_command
+    from linkkeeper.repair.recover.run import RecoveryConfigError, run_repair_command
 
     settings = obj.settings()
     db = obj.open_db(settings)
@@ -190,7 +190,7 @@ def known_url(obj: Context, post_id: str, url: str) -> None:
 def export(obj: Context, fmt: str | None, output: str, source_path: str | None) -> None:
     """Write the ingested export back with approved replacements in the hrefs, and nothing else changed
     (or, with --format jsonl, the ingested posts as JSON Lines with the replacements in their HTML)."""
-    from linkkeeper.export import ExportSourceError, export_patched
+    from linkkeeper.sources.export import ExportSourceError, export_patched
 
     settings = obj.settings()
     db = obj.open_db(settings)
@@ -218,7 +218,7 @@ def export(obj: Context, fmt: str | None, output: str, source_path: str | None) 
 @click.pass_obj
 def report(obj: Context, out_dir: str | None, all_links: bool, since: str | None) -> None:
     """Write report.json, report.csv, report.md and report.html."""
-    from linkkeeper.report import write_reports
+    from linkkeeper.desk.report import write_reports
 
     settings = obj.settings()
     db = obj.open_db(settings)
@@ -290,7 +290,7 @@ def run_command(obj: Context, source: str, full: bool, max_checks: int | None, a
     feed), check the links that are due, repair newly dead ones, write the reports. Resumable and safe to
     schedule. Exits 0 when healthy, 1 when a link broke since the last run, 2 on bad usage, settings or
     input, 3 when the run failed, was interrupted or another run holds the lock."""
-    from linkkeeper import pipeline
+    from linkkeeper import nightly as pipeline
     from linkkeeper.sources.feed import is_address
 
     settings = obj.settings(max_checks=max_checks)
@@ -322,7 +322,7 @@ def run_command(obj: Context, source: str, full: bool, max_checks: int | None, a
 @click.pass_obj
 def review(obj: Context, host: str, port: int) -> None:
     """A local web page to approve, reject, edit, mark "not dead", bulk-approve and undo repairs."""
-    from linkkeeper.review import is_loopback, serve
+    from linkkeeper.desk.review import is_loopback, serve
 
     settings = obj.settings()
     obj.open_db(settings).conn.close()  # creates the tables before the first request needs them
@@ -342,7 +342,7 @@ def decisions() -> None:
 @click.pass_obj
 def decisions_export(obj: Context, file: str) -> None:
     """Write every decision (undone ones too) to FILE.csv."""
-    from linkkeeper.curator import export_decisions
+    from linkkeeper.desk.decisions import export_decisions
 
     settings = obj.settings()
     n = export_decisions(obj.open_db(settings), file)
@@ -355,7 +355,7 @@ def decisions_export(obj: Context, file: str) -> None:
 @click.pass_obj
 def decisions_import(obj: Context, file: str, note: str | None) -> None:
     """Apply the decisions in FILE.csv (validated first: one bad row and nothing is applied)."""
-    from linkkeeper.curator import DecisionImportError, import_decisions
+    from linkkeeper.desk.decisions import DecisionImportError, import_decisions
 
     settings = obj.settings()
     try:
@@ -373,7 +373,7 @@ def decisions_import(obj: Context, file: str, note: str | None) -> None:
 @click.pass_obj
 def decisions_undo(obj: Context) -> None:
     """Revert the latest batch of decisions (a bulk approve or an import is one batch)."""
-    from linkkeeper.curator import undo
+    from linkkeeper.desk.decisions import undo
 
     settings = obj.settings()
     try:
@@ -398,7 +398,7 @@ def preserve(obj: Context, date_from, date_to, limit: int | None) -> None:
     """Ask Save Page Now to capture live Original Article links the Wayback Machine has no capture of.
 
     Signed in (SPN2) when LINKKEEPER_SPN_ACCESS_KEY and LINKKEEPER_SPN_SECRET are set, anonymous otherwise."""
-    from linkkeeper.preserve import preserve_links
+    from linkkeeper.repair.preserve import preserve_links
 
     settings = obj.settings()
     db = obj.open_db(settings)

@@ -204,8 +204,8 @@ def _ts(when: datetime) -> str:
 
 def build_world(posts: list[SamplePost] = SAMPLE_POSTS):
     """(SimulatedWeb, SimulatedArchive, dead_hosts) holding every sample article's fate and captures."""
-    from linkkeeper.testing import Page, SimulatedWeb, article_html
-    from linkkeeper.testing import Capture, SimulatedArchive
+    from linkkeeper.sim.testing import Page, SimulatedWeb, article_html
+    from linkkeeper.sim.testing import Capture, SimulatedArchive
 
     web, archive = SimulatedWeb(), SimulatedArchive()
     refused_hosts: set[str] = set()
@@ -253,15 +253,15 @@ def run_demo(out_dir: Path, db_path: Path | None = None, echo: Callable[[str], N
     """Ingest the sample export, serve the simulated world on loopback, check, repair, report, export.
     `auto_approve_confidence` above 1 leaves every proposal for the curator (a review session to try)."""
     from linkkeeper import store
-    from linkkeeper.check import check_urls
-    from linkkeeper.http import run as run_stage
-    from linkkeeper.export import export_patched
-    from linkkeeper.ingest import ingest
-    from linkkeeper.repair import propose_repairs
-    from linkkeeper.report import write_reports
+    from linkkeeper.check.probe import check_urls
+    from linkkeeper.net.session import run as run_stage
+    from linkkeeper.sources.export import export_patched
+    from linkkeeper.sources.ingest import ingest
+    from linkkeeper.repair.proposals import propose_repairs
+    from linkkeeper.desk.report import write_reports
     from linkkeeper.settings import ConnectTo, Settings
-    from linkkeeper.testing import closed_port
-    from linkkeeper.testing import BackgroundServer, settings_for
+    from linkkeeper.sim.testing import closed_port
+    from linkkeeper.sim.testing import BackgroundServer, settings_for
 
     say = echo or (lambda _line: None)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from linkkeeper import store
-from linkkeeper.links import normalize_url
+from linkkeeper.text.links import normalize_url
 
 # --- impact -----------------------------------------------------------------------------------------------
 # Impact orders the review queue: the decisions that put the most right for readers come first.
@@ -147,7 +147,7 @@ def edit(db, repair_id: int, value: str, *, approve: bool = False, note: str | N
 def mark_not_dead(db, ids: Iterable[int], *, note: str | None = None, origin: str = "review") -> list[dict]:
     """The curator says the link works: its repair is rejected and its URL marked, and the mark holds (the
     checker reports the URL alive) for as long as its failure looks the same (verdict.signature)."""
-    from linkkeeper.verdict import signature
+    from linkkeeper.check.verdict import signature
 
     items = []
     for repair_id in ids:
@@ -259,7 +259,7 @@ IMPORT_REQUIRED = {"action"}
 
 
 def _csv_safe(value):
-    from linkkeeper.report import csv_safe
+    from linkkeeper.desk.report import csv_safe
     return csv_safe(value)
 
 
@@ -272,7 +272,7 @@ def _csv_plain(value: str) -> str:
 
 def export_decisions(db, path: str | Path) -> int:
     """Every decision, oldest first, including undone ones (undone_at says when)."""
-    from linkkeeper.report import _atomic_write
+    from linkkeeper.desk.report import _atomic_write
 
     count = 0
 

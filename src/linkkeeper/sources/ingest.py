@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from linkkeeper import links as linkmod
+from linkkeeper.text import links as linkmod
 from linkkeeper import sources, store
-from linkkeeper.similarity import post_lead_text
+from linkkeeper.text.similarity import post_lead_text
 from linkkeeper.sources import blogger
 
 

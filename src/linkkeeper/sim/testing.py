@@ -32,7 +32,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 from aiohttp import web
 
-from linkkeeper.archive import surt_key as _surt_key
+from linkkeeper.wayback.client import surt_key as _surt_key
 
 
 # ════════════════════════════════════════════ GENERIC SERVER HELPERS ═════════════════════════════════════════

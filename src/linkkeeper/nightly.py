@@ -37,9 +37,9 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
-from linkkeeper import ingest as ingestmod
+from linkkeeper.sources import ingest as ingestmod
 from linkkeeper import store
-from linkkeeper.http import run as run_stage
+from linkkeeper.net.session import run as run_stage
 from linkkeeper.settings import Settings
 from linkkeeper.sources import feed as feedmod
 
@@ -346,7 +346,7 @@ async def _stages(db, settings: Settings, options: RunOptions, run_id: int, coun
         counts["preserve"] = await _preserve(db, settings, work, console)
     reports: dict[str, str] = {}
     if options.report:
-        from linkkeeper.report import write_reports
+        from linkkeeper.desk.report import write_reports
 
         paths = write_reports(db, options.reports_dir or settings.reports_dir, all_links=options.all_links)
         reports = {kind: str(path) for kind, path in paths.items()}
@@ -377,7 +377,7 @@ def _ingest_file(db, settings: Settings, options: RunOptions, work: _Work, conso
 
 async def _ingest_feed(db, settings: Settings, options: RunOptions, run_id: int, work: _Work, console: Console,
                        now: Callable[[], datetime], sleep, source_key: str) -> dict:
-    from linkkeeper.http import make_session
+    from linkkeeper.net.session import make_session
 
     last, last_full = store.feed_checkpoints(db, source_key)
     started = now()
@@ -427,7 +427,7 @@ async def _ingest_feed(db, settings: Settings, options: RunOptions, run_id: int,
 
 async def _check(db, settings: Settings, options: RunOptions, work: _Work, console: Console,
                  now: Callable[[], datetime], sleep) -> dict:
-    from linkkeeper.check import check_urls
+    from linkkeeper.check.probe import check_urls
 
     cap = settings.max_checks if options.max_checks is None else options.max_checks
     soon_hours = settings.dead_after_hours / max(1, settings.dead_after_checks - 1)
@@ -455,7 +455,7 @@ async def _check(db, settings: Settings, options: RunOptions, work: _Work, conso
 
 
 async def _repair(db, settings: Settings, work: _Work, console: Console) -> dict:
-    from linkkeeper.repair import propose_repairs
+    from linkkeeper.repair.proposals import propose_repairs
 
     counts = {"proposed": 0, "approved": 0, "unavailable": 0}
 
@@ -474,7 +474,7 @@ async def _repair(db, settings: Settings, work: _Work, console: Console) -> dict
 
 
 async def _preserve(db, settings: Settings, work: _Work, console: Console) -> dict:
-    from linkkeeper.preserve import preserve_links as entry
+    from linkkeeper.repair.preserve import preserve_links as entry
     counts: dict[str, Any] = {"results": 0}
 
     def on_result(_row) -> None:

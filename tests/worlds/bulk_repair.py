@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from typing import Callable, Iterable
 
-from linkkeeper.testing import Capture, SimulatedArchive, article_html
+from linkkeeper.sim.testing import Capture, SimulatedArchive, article_html
 
 # The Internet Archive's limits per IP (FIELD-NOTES.md): CDX ~30 a minute, replay ~600 a minute.
 IA_LIMITS = {"cdx_per_minute": 30, "replay_per_minute": 600, "availability_per_minute": 10}
@@ -148,8 +148,9 @@ def store_posts(db, posts: list[tuple[str, str, str, str]], dead: Iterable[str] 
                 alive: Iterable[str] = ()) -> None:
     """Store posts (id, published, title, content HTML) with their links as ingest would, and mark the `dead`
     and `alive` URLs as `check --confirm-now` would."""
-    from linkkeeper import store, verdict
-    from linkkeeper.links import normalize_url, post_links
+    from linkkeeper import store
+    from linkkeeper.check import verdict
+    from linkkeeper.text.links import normalize_url, post_links
 
     source_id = store.upsert_source(db, path="bulk-world.xml", format="blogger-atom", sha256="0", size=0,
                                     blog_url="http://bulk.blogspot.com/", title="Bulk world")

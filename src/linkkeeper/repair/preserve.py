@@ -22,12 +22,12 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from linkkeeper import store
-from linkkeeper.archive import (SPN_ANONYMOUS_PER_DAY, SPN_PER_URL_PER_DAY, SPN_SIGNED_IN_PER_DAY,
+from linkkeeper.wayback.client import (SPN_ANONYMOUS_PER_DAY, SPN_PER_URL_PER_DAY, SPN_SIGNED_IN_PER_DAY,
                                 SPN_URL_DAILY_LIMIT, ArchiveError, BlockedSiteError, NotSentError, SaveJob,
                                 SpnAuthError, SpnQuotaError, WaybackClient, surt_key)
-from linkkeeper.http import session_for
+from linkkeeper.net.session import session_for
 from linkkeeper.settings import Settings
-from linkkeeper.snapshot import LookupCache
+from linkkeeper.repair.capture import LookupCache
 
 SPN_ATTEMPTS = 3  # per URL and run, for retryable errors
 RETRY_WAIT = 30.0  # seconds before the first retry, doubled after each

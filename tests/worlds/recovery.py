@@ -30,8 +30,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from functools import cached_property
 
-from linkkeeper.testing import Capture as _BaseCapture
-from linkkeeper.testing import Page, SimulatedArchive, SimulatedWeb, surt_key
+from linkkeeper.sim.testing import Capture as _BaseCapture
+from linkkeeper.sim.testing import Page, SimulatedArchive, SimulatedWeb, surt_key
 
 
 class Capture(_BaseCapture):

@@ -21,8 +21,9 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from linkkeeper import __version__, curator, store
-from linkkeeper.report import escape, web_link
+from linkkeeper import __version__, store
+from linkkeeper.desk import decisions as curator
+from linkkeeper.desk.report import escape, web_link
 from linkkeeper.settings import Settings
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765
@@ -136,7 +137,7 @@ def _why(row: dict) -> str:
 
 
 def render_item(row: dict) -> str:
-    from linkkeeper.similarity import post_lead_text
+    from linkkeeper.text.similarity import post_lead_text
 
     title = row["post_title"] or "(untitled)"
     lead = post_lead_text(row["content"] or "")
@@ -438,7 +439,7 @@ async def undo(request: web.Request) -> web.Response:
 async def compare(request: web.Request) -> web.Response:
     """The post's reproduced text beside the capture's, with their shared runs of words marked. The capture
     is read through the archive client (rate-limited, cached here), only for Wayback Machine replacements."""
-    from linkkeeper.similarity import post_lead_text
+    from linkkeeper.text.similarity import post_lead_text
 
     db = request.app[DB]
     try:
@@ -478,9 +479,9 @@ async def compare(request: web.Request) -> web.Response:
 async def _capture_text(app: web.Application, target: curator.Replacement) -> tuple[str, str | None]:
     import aiohttp
 
-    from linkkeeper.archive import ArchiveError, WaybackClient
-    from linkkeeper.http import make_session
-    from linkkeeper.similarity import page_text
+    from linkkeeper.wayback.client import ArchiveError, WaybackClient
+    from linkkeeper.net.session import make_session
+    from linkkeeper.text.similarity import page_text
 
     holder = app[CLIENT]
     if "client" not in holder:

@@ -15,13 +15,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable
 
-from linkkeeper import store, verdict
-from linkkeeper.archive import (ArchiveError, WaybackClient, format_timestamp, is_wayback_url, parse_archive_location,
+from linkkeeper import store
+from linkkeeper.check import verdict
+from linkkeeper.wayback.client import (ArchiveError, WaybackClient, format_timestamp, is_wayback_url, parse_archive_location,
                                 public_archive_url)
-from linkkeeper.http import session_for
+from linkkeeper.net.session import session_for
 from linkkeeper.settings import Settings
-from linkkeeper.similarity import post_lead_text
-from linkkeeper.snapshot import Finding, LookupCache, SnapshotFinder, Want, target_date, verify
+from linkkeeper.text.similarity import post_lead_text
+from linkkeeper.repair.capture import Finding, LookupCache, SnapshotFinder, Want, target_date, verify
 
 # Confidence when the capture is a 200 page but there is no text to compare it with.
 UNVERIFIED_CONFIDENCE = 0.6

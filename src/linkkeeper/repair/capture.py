@@ -49,13 +49,13 @@ from typing import Any, Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
 
 from linkkeeper import store
-from linkkeeper.archive import (EXCLUDED_TEXT, ArchiveError, ArchiveUnavailableError, BlockedSiteError, CdxRecord,
+from linkkeeper.wayback.client import (EXCLUDED_TEXT, ArchiveError, ArchiveUnavailableError, BlockedSiteError, CdxRecord,
                                 Memento, MementoRedirectLoopError, NoMementoError, OtherMemento, RateLimitedError,
                                 WaybackClient, format_timestamp, public_archive_url, surt_key, timestamp_to_datetime)
-from linkkeeper.recover import parse_dated_path
+from linkkeeper.repair.recover.run import parse_dated_path
 from linkkeeper.settings import Settings
-from linkkeeper.similarity import containment, page_text
-from linkkeeper.verdict import SHORT_PAGE_WORDS, looks_challenge, looks_not_found, looks_parked
+from linkkeeper.text.similarity import containment, page_text
+from linkkeeper.check.verdict import SHORT_PAGE_WORDS, looks_challenge, looks_not_found, looks_parked
 
 __all__ = [
     "AFTER_WEIGHT", "Candidate", "Choice", "Finding", "LookupCache", "SnapshotFinder", "Target", "Want",

@@ -47,7 +47,7 @@ def mark_active(row: dict) -> bool:
     """A "not dead" mark counts while the URL fails the way it did when the curator marked it."""
     if row.get("mark") != "not-dead" or not row.get("mark_signature"):
         return False
-    from linkkeeper.verdict import signature
+    from linkkeeper.check.verdict import signature
 
     return row["mark_signature"] == signature(row.get("evidence_class") or row.get("verdict") or "",
                                               row.get("status"), row.get("error_class"))

@@ -22,11 +22,12 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 
-from linkkeeper import store, verdict
-from linkkeeper.http import AddressRefused, HostLimiter, literal_refusal, make_session
-from linkkeeper.links import html_to_text
+from linkkeeper import store
+from linkkeeper.check import verdict
+from linkkeeper.net.session import AddressRefused, HostLimiter, literal_refusal, make_session
+from linkkeeper.text.links import html_to_text
 from linkkeeper.settings import Settings
-from linkkeeper.similarity import containment, shingles
+from linkkeeper.text.similarity import containment, shingles
 
 TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504, 509, 520, 521, 522, 523, 524}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}

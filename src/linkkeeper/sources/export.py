@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from linkkeeper import sources, store
-from linkkeeper.ingest import file_sha256
+from linkkeeper.sources.ingest import file_sha256
 from linkkeeper.sources import jsonl, patching
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import zlib
 
-from linkkeeper.links import Trailer, html_to_text, parse_trailer
+from linkkeeper.text.links import Trailer, html_to_text, parse_trailer
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 SHINGLE_WORDS = 4

@@ -41,12 +41,12 @@ from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 from linkkeeper import store
-from linkkeeper.archive import (ArchiveError, ArchiveUnavailableError, BlockedSiteError, CdxRecord, NoMementoError,
+from linkkeeper.wayback.client import (ArchiveError, ArchiveUnavailableError, BlockedSiteError, CdxRecord, NoMementoError,
                                 RateLimitedError, WaybackClient, public_archive_url)
-from linkkeeper.links import html_to_text
-from linkkeeper.http import run as run_stage
+from linkkeeper.text.links import html_to_text
+from linkkeeper.net.session import run as run_stage
 from linkkeeper.settings import Settings, SettingsError
-from linkkeeper.similarity import containment, page_text, post_lead_text
+from linkkeeper.text.similarity import containment, page_text, post_lead_text
 
 __all__ = [
     "CdxQuery", "Candidate", "DomainProfile", "OutletMap", "QueryCache", "RecoveryConfigError",
@@ -991,7 +991,7 @@ class RecoverySummary:
 async def live_replacement(session, url: str, settings: Settings, content: str) -> tuple[str | None, dict]:
     """The URL to link if the recovered page is alive now (permanent redirects followed, and the page still
     holding the post's text), with what the probe saw."""
-    from linkkeeper.check import drift_reason, probe
+    from linkkeeper.check.probe import drift_reason, probe
 
     ev = await probe(session, url, settings, want_body=True)
     info = {"url": url, "evidence_class": ev.evidence_class, "status": ev.status, "final_url": ev.final_url,
@@ -1118,7 +1118,7 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
     """Recover the nullified Original Article links of posts in [date_from, date_to] that have no repair yet,
     each decided and stored as soon as it is done (an interrupted run resumes with the rest, and the CDX
     queries it made come from recovery_queries). `limit` stops after that many links."""
-    from linkkeeper.http import session_for
+    from linkkeeper.net.session import session_for
 
     summary = RecoverySummary()
     summary.in_range, summary.already_decided = store.count_nullified_links(db, date_from=date_from, date_to=date_to)
@@ -1191,8 +1191,8 @@ def run_repair_command(db, settings: Settings, *, date_from: str | None = None, 
                        interactive: bool | None = None) -> dict:
     """`linkkeeper repair`: dead links first (repair.propose_repairs), then the nullified links of the range
     recovered from the archive's index; a progress bar or plain lines, and a closing summary."""
-    from linkkeeper.http import make_session
-    from linkkeeper.repair import propose_repairs
+    from linkkeeper.net.session import make_session
+    from linkkeeper.repair.proposals import propose_repairs
 
     interactive = sys.stdout.isatty() if interactive is None else interactive
     outlet_map = learn_outlet_map(db, settings) if recover else None  # a bad outlets file stops the run early
