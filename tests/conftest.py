@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from aiohttp import web as aioweb
 
 from linkkeeper.settings import ConnectTo, Settings
 from linkkeeper.sim.testing import SimulatedWeb

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from linkkeeper.text.links import scan_anchors
+from linkkeeper.text.html import scan_anchors
 from linkkeeper.sources.blogger import ExportError, Post, feed_info, read_export, write_patched
 
 REAL = Path(__file__).resolve().parent / "data" / "real"

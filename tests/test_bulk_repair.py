@@ -14,7 +14,7 @@ import pytest
 from linkkeeper import store
 from linkkeeper.wayback.client import WaybackClient
 from worlds.bulk_repair import build_bulk_world, seed_store
-from linkkeeper.text.links import normalize_url
+from linkkeeper.text.urls import normalize_url
 from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.settings import Settings
 from linkkeeper.sim.testing import FakeClock, serve, settings_for

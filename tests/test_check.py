@@ -6,7 +6,6 @@ verdict asserted is the one a bulk repair would act on. No alive behaviour may e
 
 from __future__ import annotations
 
-import gzip
 
 import pytest
 

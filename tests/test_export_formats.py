@@ -16,7 +16,7 @@ from linkkeeper import store
 from linkkeeper.cli import main
 from linkkeeper.sources.export import ExportSourceError, export_patched
 from linkkeeper.sources.ingest import ingest
-from linkkeeper.text.links import scan_anchors
+from linkkeeper.text.html import scan_anchors
 from linkkeeper.sources import ExportError, read_posts
 
 from test_sources import BLOGGER_SAMPLES, DATA, EXAMPLE_JSONL, IMPORTER, THEME, WELL_FORMED_WXR, WXR_COUNTS

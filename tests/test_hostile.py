@@ -30,7 +30,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from linkkeeper import store
-from linkkeeper.text import links
+from linkkeeper.text import html as html_text, trailer as trailer_text, urls as url_text
 from linkkeeper.desk import report
 from linkkeeper.wayback.client import ArchiveError, NoMementoError, WaybackClient
 from linkkeeper.check.probe import check_urls, probe_once
@@ -296,7 +296,7 @@ ELSEWHERE = [
 
 
 async def test_every_spelling_of_a_private_address_is_refused_before_connecting(simweb, tmp_path, canary, tripwire):
-    urls = [links.normalize_url(u) for u in loopback_spellings(canary.port) + ELSEWHERE]
+    urls = [url_text.normalize_url(u) for u in loopback_spellings(canary.port) + ELSEWHERE]
     db = store.open_db(tmp_path / "ssrf.db")
     results = await run_checks(db, urls, simweb.settings())
     assert set(results) == set(urls)
@@ -729,8 +729,8 @@ async def test_pages_built_to_stall_the_parser_are_judged_quickly(name, body, ai
 @pytest.mark.parametrize("name, markup", PATHOLOGICAL, ids=[p[0] for p in PATHOLOGICAL])
 def test_posts_built_to_stall_the_scanner_are_read_quickly(name, markup):
     started = time.monotonic()
-    links.post_links(markup + '<a href="http://x.example/">Original Article</a>', frozenset())
-    links.html_to_lines(markup)
+    trailer_text.post_links(markup + '<a href="http://x.example/">Original Article</a>', frozenset())
+    html_text.html_to_lines(markup)
     assert time.monotonic() - started < 5
 
 
@@ -803,7 +803,7 @@ async def test_reports_escape_and_neutralise_everything_from_the_input(simweb, t
     ingest(db, hostile_export(tmp_path))
     # Checks whose evidence carries hostile text: a redirect Location and a page title.
     for n, evil in enumerate(XSS, start=1):
-        url = links.normalize_url(f"http://www.public-news.example/{n}?q={evil}")
+        url = url_text.normalize_url(f"http://www.public-news.example/{n}?q={evil}")
         simweb.add(url, Page(status=302, location=f"/landing/{n}?{evil}"))
     # Where the redirects land: gone, so every link is broken and listed everywhere, report.md included.
     simweb.fallback["www.public-news.example"] = Page(status=404, body=article_html(XSS[1], [XSS[0]]))
@@ -888,7 +888,7 @@ async def test_idn_unicode_percent_encoded_query_and_fragment_links_are_checked(
     }
     for served in cases.values():
         simweb.add(served, Page(body=body))
-    urls = [links.normalize_url(u) for u in cases]
+    urls = [url_text.normalize_url(u) for u in cases]
     assert urls[0] == "http://xn--bcher-kva.example/artikel/1" and "#" not in urls[3]
     results = await run_checks(store.open_db(tmp_path / "idn.db"), urls, simweb.settings(sibling_probe=False))
     for url in urls:
@@ -951,8 +951,8 @@ QUICK = hsettings(max_examples=150, deadline=None, database=None, suppress_healt
 @QUICK
 @given(HTMLISH)
 def test_scan_anchors_spans_point_at_the_hrefs(markup):
-    anchors = links.scan_anchors(markup)
-    assert [a.tag_span for a in anchors] == [m.span() for m in links._A_START.finditer(markup)]
+    anchors = html_text.scan_anchors(markup)
+    assert [a.tag_span for a in anchors] == [m.span() for m in html_text._A_START.finditer(markup)]
     previous_end = 0
     for i, a in enumerate(anchors):
         start, end = a.tag_span
@@ -971,22 +971,22 @@ def test_scan_anchors_spans_point_at_the_hrefs(markup):
 @QUICK
 @given(HTMLISH, st.sets(st.sampled_from(["x.example", "y.example", "hostile.blogspot.com"]), max_size=2))
 def test_trailer_and_post_links_never_crash(markup, hosts):
-    rows, trailer = links.post_links(markup, frozenset(hosts))
-    anchors = {a.index: a for a in links.scan_anchors(markup)}
+    rows, trailer = trailer_text.post_links(markup, frozenset(hosts))
+    anchors = {a.index: a for a in html_text.scan_anchors(markup)}
     for row in rows:
         assert row["url"] == anchors[row["anchor_index"]].href
         assert (row["url_normalized"] is None) == (row["nullified_reason"] is not None)
     assert [r["role"] for r in rows].count("original") <= 1
-    assert trailer.original is None or links.is_original_anchor(trailer.original)
+    assert trailer.original is None or trailer_text.is_original_anchor(trailer.original)
 
 
 @QUICK
 @given(HTMLISH)
 def test_html_to_text_matches_the_regex_it_replaces(markup):
     old_script_style = re.compile(r"<(script|style)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
-    assert links._drop_script_style(markup) == old_script_style.sub(" ", markup)
-    assert links._sub_tags(links._TAG, " ", markup) == links._TAG.sub(" ", markup)
-    assert links._sub_tags(links._BLOCK_BREAK, "\n", markup) == links._BLOCK_BREAK.sub("\n", markup)
+    assert html_text._drop_script_style(markup) == old_script_style.sub(" ", markup)
+    assert html_text._sub_tags(html_text._TAG, " ", markup) == html_text._TAG.sub(" ", markup)
+    assert html_text._sub_tags(html_text._BLOCK_BREAK, "\n", markup) == html_text._BLOCK_BREAK.sub("\n", markup)
 
 
 URL_PARTS = st.sampled_from(["http://", "https://", "HTTP://", "//", "", "ftp:", "a:", "[", "]", "::1", "@", ":",
@@ -998,10 +998,10 @@ URLS = st.one_of(st.text(max_size=30), st.lists(URL_PARTS, max_size=12).map("".j
 @hsettings(max_examples=400, deadline=None, database=None)
 @given(URLS)
 def test_normalize_url_is_idempotent_and_total(url):
-    once = links.normalize_url(url)
-    assert links.normalize_url(once) == once
-    links.nullified_reason(url, frozenset({"hostile.blogspot.com"}))
-    links.nullified_reason(once)
+    once = url_text.normalize_url(url)
+    assert url_text.normalize_url(once) == once
+    trailer_text.nullified_reason(url, frozenset({"hostile.blogspot.com"}))
+    trailer_text.nullified_reason(once)
 
 
 # --- export round trip ---------------------------------------------------------------------------------------
@@ -1068,12 +1068,12 @@ def test_ingest_then_export_is_byte_identical_and_patching_changes_one_href(tmp_
     # Patch one href of one post: re-read, only that href differs.
     n = data.draw(st.integers(1, len(generated)))
     post_id = f"tag:blogger.com,1999:blog-42.post-{n}"
-    before = links.scan_anchors(stored[post_id])
+    before = html_text.scan_anchors(stored[post_id])
     index = data.draw(st.integers(0, len(before) - 1))
     new_url = data.draw(HREFS)
     blogger.write_patched(source, tmp / "patched.xml", {post_id: {index: new_url}})
     after_posts = {p.id: p.html for p in blogger.read_export(tmp / "patched.xml")}
-    after = links.scan_anchors(after_posts[post_id])
+    after = html_text.scan_anchors(after_posts[post_id])
     assert [a.href for a in after] == [new_url if a.index == index else a.href for a in before]
     old_tag = before[index].tag_span
     new_tag = after[index].tag_span

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from linkkeeper.text.links import post_links
-from linkkeeper.text.links import (blog_key, html_to_lines, normalize_url, nullified_reason, parse_trailer,
-                              scan_anchors)
+from linkkeeper.text.trailer import post_links
+from linkkeeper.text.html import html_to_lines, scan_anchors
+from linkkeeper.text.trailer import nullified_reason, parse_trailer
+from linkkeeper.text.urls import blog_key, normalize_url
 
 BLOG = frozenset({"democracyastray.blogspot.com"})
 

@@ -19,11 +19,13 @@ from linkkeeper.cli import main
 from linkkeeper.sources.export import export_patched
 from linkkeeper.net.session import make_session
 from linkkeeper.sources.ingest import ingest
-from linkkeeper.text.links import is_original_anchor, scan_anchors
+from linkkeeper.text.html import scan_anchors
+from linkkeeper.text.trailer import is_original_anchor
 from linkkeeper.repair.recover.run import (Candidate, CdxQuery, QueryCache, RecoveryConfigError, author_score,
-                                confidence, decide, fallback_queries, learn_outlet_map, outlet_key,
-                                parse_dated_path, plan_queries, recover_nullified, slug_score, slug_words, url_id,
-                                words)
+                                confidence, decide, fallback_queries, learn_outlet_map, plan_queries,
+                                recover_nullified)
+from linkkeeper.text.urls import parse_dated_path, slug_words, url_id
+from linkkeeper.text.words import content_words, outlet_key, slug_score
 from worlds.recovery import (AMBIG_DUP, AMBIG_UPDATE, CLEAR, MISSING, SHORT, UNKNOWN, UNSEEN,
                                        RecoveryWorld)
 from linkkeeper.settings import ConnectTo, Settings
@@ -39,7 +41,7 @@ WINDOW = ("2012-09-11", "2012-12-11")
 def test_outlet_names_and_headline_words_fold_alike():
     assert outlet_key("The Guardian") == outlet_key("theguardian") == "theguardian"
     # The headline's "Harper's" meets the Star's slug "harpers"; stopwords and numbers do not count.
-    assert set(words("Stephen Harper's not-so-permanent majority in 2013")) == {"stephen", "harper", "permanent",
+    assert set(content_words("Stephen Harper's not-so-permanent majority in 2013")) == {"stephen", "harper", "permanent",
                                                                                "majority"}
     assert set(slug_words("/news/canada/2013/02/18/harpers_not_so_permanent_majority.html")) >= {"harper",
                                                                                                  "permanent"}
@@ -73,7 +75,7 @@ def test_slugs_and_ids_of_undated_shapes():
 
 
 def test_slug_score_prefers_the_headlines_own_slug():
-    title = words("Ethics commissioner opens probe into minister")
+    title = content_words("Ethics commissioner opens probe into minister")
     own = slug_score(slug_words("ethics-commissioner-opens-probe-minister"), title)
     similar = slug_score(slug_words("ethics-commissioner-report-senators"), title)
     one_word = slug_score(slug_words("canada-ethics"), title)
@@ -209,7 +211,7 @@ async def test_query_cache_asks_once_per_run_and_once_ever(tmp_path):
 # ---------------------------------------------------------------------------------------- scores and decisions
 
 def test_author_line_is_matched_on_surnames():
-    page = set(words("By Nicola Slawson and Justin McCurry, Tokyo. Kady O'Malley reports"))
+    page = set(content_words("By Nicola Slawson and Justin McCurry, Tokyo. Kady O'Malley reports"))
     assert author_score("Nicola Slawson and Justin McCurry in Tokyo", page) == 1.0
     assert author_score("Kady O'Malley", page) == 1.0
     assert author_score("Tonda MacCharles", page) == 0.0

@@ -22,6 +22,7 @@ from linkkeeper import nightly as pipeline
 from linkkeeper.cli import main
 from linkkeeper.demo import SAMPLE_POSTS, build_world, sample_export_path
 from linkkeeper.net.session import make_session
+from linkkeeper.text.dates import to_iso
 from linkkeeper.settings import ConnectTo, Settings
 from linkkeeper.sources import feed as feedmod
 from linkkeeper.sources.blogger import read_export
@@ -297,7 +298,7 @@ async def test_a_run_checks_new_links_at_once_suspects_on_schedule_alive_weekly(
 def store_due(db, world, now) -> int:
     settings = world.settings()
     soon = settings.dead_after_hours / (settings.dead_after_checks - 1)
-    return len(store.due_urls(db, now=pipeline._fmt(now() + pipeline.DUE_SLACK),
+    return len(store.due_urls(db, now=to_iso(now() + pipeline.DUE_SLACK),
                               alive_after_seconds=settings.recheck_alive_days * 86400,
                               soon_after_seconds=soon * 3600))
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from linkkeeper import sources
-from linkkeeper.text.links import scan_anchors
+from linkkeeper.text.html import scan_anchors
 from linkkeeper.sources import ExportError, detect_format, read_posts, source_info, write_patched
 from linkkeeper.sources import jsontext, patching
 

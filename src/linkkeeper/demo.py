@@ -11,10 +11,12 @@ from __future__ import annotations
 import html
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Callable
+
+from linkkeeper.wayback.client import format_timestamp
 
 BLOG_HOST = "democracyastray.blogspot.com"
 BLOG_ID = "6412345678901234567"
@@ -198,10 +200,6 @@ def write_sample_export(path: Path) -> None:
 
 # --- the simulated world -----------------------------------------------------------------------------
 
-def _ts(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y%m%d%H%M%S")
-
-
 def build_world(posts: list[SamplePost] = SAMPLE_POSTS):
     """(SimulatedWeb, SimulatedArchive, dead_hosts) holding every sample article's fate and captures."""
     from linkkeeper.sim.testing import Page, SimulatedWeb, article_html
@@ -235,15 +233,15 @@ def build_world(posts: list[SamplePost] = SAMPLE_POSTS):
             refused_hosts.add(post.url.split("/")[2])
         # Captures: a good 200 a day after publication for the dead ones, and decoys that must not win.
         if fate in ("dead404", "gone410", "refused", "moved", "alive", "blocked"):
-            archive.add(Capture(post.url, _ts(when + timedelta(days=1)), body=page))
-            archive.add(Capture(post.url, _ts(when + timedelta(days=400)), status=404, body="Not found"))
-            archive.add(Capture(post.url, _ts(when + timedelta(days=1, hours=6)), revisit=True, body=page))
+            archive.add(Capture(post.url, format_timestamp(when + timedelta(days=1)), body=page))
+            archive.add(Capture(post.url, format_timestamp(when + timedelta(days=400)), status=404, body="Not found"))
+            archive.add(Capture(post.url, format_timestamp(when + timedelta(days=1, hours=6)), revisit=True, body=page))
         if fate == "badcaptures":
             # Closest captures are a redirect and a 404; the good one is older.
-            archive.add(Capture(post.url, _ts(when + timedelta(hours=2)), status=301,
+            archive.add(Capture(post.url, format_timestamp(when + timedelta(hours=2)), status=301,
                                 redirect_to=f"http://{post.url.split('/')[2]}/"))
-            archive.add(Capture(post.url, _ts(when + timedelta(hours=5)), status=404, body="Not found"))
-            archive.add(Capture(post.url, _ts(when - timedelta(days=3)),
+            archive.add(Capture(post.url, format_timestamp(when + timedelta(hours=5)), status=404, body="Not found"))
+            archive.add(Capture(post.url, format_timestamp(when - timedelta(days=3)),
                                 body=article_html(post.title, ["An earlier version of the page with other text."])))
     return web, archive, refused_hosts
 

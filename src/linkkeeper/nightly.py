@@ -33,7 +33,7 @@ import signal
 import socket
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterator, TextIO
 
@@ -42,6 +42,7 @@ from linkkeeper import store
 from linkkeeper.net.session import run as run_stage
 from linkkeeper.settings import Settings
 from linkkeeper.sources import feed as feedmod
+from linkkeeper.text.dates import parse_iso, to_iso, utcnow
 
 EXIT_OK, EXIT_BREAKAGE, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 
@@ -54,18 +55,6 @@ FEED_OVERLAP = timedelta(hours=1)
 SIGNALS = {"INT": signal.SIGINT, "TERM": signal.SIGTERM, "KILL": signal.SIGKILL}
 
 log = logging.getLogger("linkkeeper.run")
-
-
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _fmt(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _parse(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 @dataclass
@@ -152,7 +141,7 @@ class Console:
             self._clear()
             self.stream.write(f"{message}\n")
         else:
-            self.stream.write(f"{_fmt(_utcnow())} linkkeeper run: {message}\n")
+            self.stream.write(f"{to_iso(utcnow())} linkkeeper run: {message}\n")
         self.stream.flush()
 
     def progress(self, stage: str, done: int, total: int) -> None:
@@ -264,7 +253,7 @@ class _Work:
 
 
 async def execute(db, settings: Settings, options: RunOptions, *, console: Console | None = None,
-                  now: Callable[[], datetime] = _utcnow, sleep: Callable[[float], object] = asyncio.sleep,
+                  now: Callable[[], datetime] = utcnow, sleep: Callable[[float], object] = asyncio.sleep,
                   stopper: Stopper | None = None) -> RunResult:
     """Take the lock, run the stages, record the run. Never raises for what a run can meet (bad input, the
     network, an interruption): the RunResult says what happened and which exit code it means."""
@@ -280,7 +269,7 @@ async def execute(db, settings: Settings, options: RunOptions, *, console: Conso
     if not is_feed and not Path(options.source).is_file():
         return RunResult(None, "failed", EXIT_USAGE, f"{options.source}: no such export file")
     hostname = socket.gethostname()
-    row = {"started_at": _fmt(now()), "source": source_key, "pid": os.getpid(), "hostname": hostname,
+    row = {"started_at": to_iso(now()), "source": source_key, "pid": os.getpid(), "hostname": hostname,
            "process_started": process_started()}
     try:
         run_id = store.begin_run(db, row, (lambda h: True) if options.break_lock else
@@ -382,8 +371,8 @@ async def _ingest_feed(db, settings: Settings, options: RunOptions, run_id: int,
     last, last_full = store.feed_checkpoints(db, source_key)
     started = now()
     full = (options.full or last is None or last_full is None
-            or started - _parse(last_full) >= timedelta(days=settings.full_every_days))
-    since = None if full else (_parse(last) - FEED_OVERLAP).strftime("%Y-%m-%dT%H:%M:%S+00:00")
+            or started - parse_iso(last_full) >= timedelta(days=settings.full_every_days))
+    since = None if full else to_iso(parse_iso(last) - FEED_OVERLAP)
     console.log(f"ingest: reading {'the whole feed' if full else f'the feed from {since}'} of {options.source}")
     base = feedmod.feed_base(options.source)
     seen: set[str] = set()
@@ -419,7 +408,7 @@ async def _ingest_feed(db, settings: Settings, options: RunOptions, run_id: int,
         console.log("warning: the feed listed no posts; no post is marked deleted")
     prefix = f"tag:blogger.com,1999:blog-{blog_id}.post-" if blog_id else None
     counts["deleted"] = store.finish_feed_read(db, run_id, source_id=source_id, seen=seen if (full and seen) else None,
-                                               post_prefix=prefix, full=full, since=since, checkpoint=_fmt(started))
+                                               post_prefix=prefix, full=full, since=since, checkpoint=to_iso(started))
     console.log(f"ingest: {counts['posts']} posts in {counts['pages']} pages ({counts['changed']} new or changed"
                 + (f", {counts['deleted']} no longer in the feed" if counts["deleted"] else "") + ")")
     return counts
@@ -431,7 +420,7 @@ async def _check(db, settings: Settings, options: RunOptions, work: _Work, conso
 
     cap = settings.max_checks if options.max_checks is None else options.max_checks
     soon_hours = settings.dead_after_hours / max(1, settings.dead_after_checks - 1)
-    due = store.due_urls(db, now=_fmt(now() + DUE_SLACK), alive_after_seconds=settings.recheck_alive_days * 86400,
+    due = store.due_urls(db, now=to_iso(now() + DUE_SLACK), alive_after_seconds=settings.recheck_alive_days * 86400,
                          soon_after_seconds=soon_hours * 3600, all_links=options.all_links)
     chosen = due[:cap] if cap and cap > 0 else due
     counts: dict[str, Any] = {"due": len(due), "checked": 0, "verdicts": {}, "capped": len(chosen) < len(due)}

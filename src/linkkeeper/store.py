@@ -15,6 +15,8 @@ from typing import Any, Callable, Iterable, Iterator
 
 import sqlite_utils
 
+from linkkeeper.text.dates import now_iso, to_iso
+
 SCHEMA_VERSION = 1
 
 # Verdicts a URL can carry in url_status (README, "Verdicts"); "nullified" lives on links (no URL to check).
@@ -28,7 +30,7 @@ REPAIR_STATES = ("proposed", "approved", "rejected", "unavailable")
 
 
 def utcnow() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return now_iso()
 
 
 def open_db(path: str | Path) -> sqlite_utils.Database:
@@ -809,14 +811,10 @@ def ensure_archive_schema(db) -> None:
         db["preservations"].create_index(["requested_at"])
 
 
-def _iso(when: datetime) -> str:
-    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def archive_lookup(db, key: str, now: datetime | None = None) -> tuple[bool, Any]:
     """(found, result) for a cached archive answer; an expired answer counts as not found."""
     row = db.execute("SELECT result, expires_at FROM archive_lookups WHERE key = ?", [key]).fetchone()
-    if row is None or (row[1] is not None and row[1] <= _iso(now or datetime.now(timezone.utc))):
+    if row is None or (row[1] is not None and row[1] <= to_iso(now or datetime.now(timezone.utc))):
         return False, None
     return True, json.loads(row[0])
 
@@ -825,10 +823,10 @@ def save_archive_lookup(db, key: str, endpoint: str, result: Any, *, ttl_seconds
                         now: datetime | None = None) -> None:
     """Keep an archive answer: for good (ttl_seconds None) or until it expires."""
     fetched = now or datetime.now(timezone.utc)
-    expires = None if ttl_seconds is None else _iso(fetched + timedelta(seconds=ttl_seconds))
+    expires = None if ttl_seconds is None else to_iso(fetched + timedelta(seconds=ttl_seconds))
     with transaction(db):
         db["archive_lookups"].upsert({"key": key, "endpoint": endpoint, "result": json.dumps(result, ensure_ascii=False),
-                                      "fetched_at": _iso(fetched), "expires_at": expires}, pk="key")
+                                      "fetched_at": to_iso(fetched), "expires_at": expires}, pk="key")
 
 
 def forget_archive_lookup(db, key: str) -> None:
@@ -870,7 +868,7 @@ def save_preservation(db, row: dict[str, Any]) -> int:
 
 def preservations_since(db, since: datetime, *, mode: str | None = None, url: str | None = None) -> int:
     """Save Page Now requests made since `since` (by mode, or for one URL): what counts against its daily limits."""
-    where, params = ["requested_at >= ?", "status != 'not-sent'"], [_iso(since)]
+    where, params = ["requested_at >= ?", "status != 'not-sent'"], [to_iso(since)]
     if mode:
         where.append("mode = ?")
         params.append(mode)

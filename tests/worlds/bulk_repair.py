@@ -150,7 +150,8 @@ def store_posts(db, posts: list[tuple[str, str, str, str]], dead: Iterable[str] 
     and `alive` URLs as `check --confirm-now` would."""
     from linkkeeper import store
     from linkkeeper.check import verdict
-    from linkkeeper.text.links import normalize_url, post_links
+    from linkkeeper.text.trailer import post_links
+    from linkkeeper.text.urls import normalize_url
 
     source_id = store.upsert_source(db, path="bulk-world.xml", format="blogger-atom", sha256="0", size=0,
                                     blog_url="http://bulk.blogspot.com/", title="Bulk world")

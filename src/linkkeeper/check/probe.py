@@ -25,7 +25,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt
 from linkkeeper import store
 from linkkeeper.check import verdict
 from linkkeeper.net.session import AddressRefused, HostLimiter, literal_refusal, make_session
-from linkkeeper.text.links import html_to_text
+from linkkeeper.text.html import canonical_url, html_to_text, page_title
 from linkkeeper.settings import Settings
 from linkkeeper.text.similarity import containment, shingles
 
@@ -39,11 +39,6 @@ BOT_REFUSED = {403, 406, 999}
 # Below this many words a page (or a post) has too little text to judge drift or similarity.
 MIN_WORDS = 20
 
-_TITLE_OPEN = re.compile(r"<title[^>]*>", re.IGNORECASE)
-_TITLE_CLOSE = re.compile(r"</title\s*>", re.IGNORECASE)
-_LINK_OPEN = re.compile(r"<link\b", re.IGNORECASE)
-_REL_CANONICAL = re.compile(r"""\brel\s*=\s*["']?canonical["']?""", re.IGNORECASE)
-_HREF_ATTR = re.compile(r"""\bhref\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", re.IGNORECASE)
 
 
@@ -183,31 +178,6 @@ def _decode(body: bytes, content_type: str | None) -> str:
     return body.decode("cp1252", errors="replace")  # the usual truth behind a wrong charset label
 
 
-def _title(markup: str) -> str | None:
-    """The first <title>'s text, as `<title[^>]*>(.*?)</title\\s*>` would find it, without its quadratic
-    worst case (a page of unclosed <title> tags rescanned to the end from each one)."""
-    opening = _TITLE_OPEN.search(markup[:markup.rfind(">") + 1])
-    if not opening:
-        return None
-    closing = _TITLE_CLOSE.search(markup, opening.end())
-    return markup[opening.end():closing.start()] if closing else None
-
-
-def _canonical(markup: str, base: str) -> str | None:
-    """The href of the first <link rel=canonical>, each <link> tag looked at once."""
-    pos = 0
-    while m := _LINK_OPEN.search(markup, pos):
-        end = markup.find(">", m.end())
-        if end < 0:
-            return None
-        tag = markup[m.start():end + 1]
-        if _REL_CANONICAL.search(tag):
-            href = _HREF_ATTR.search(tag)
-            return urljoin(base, href.group(1)) if href else None
-        pos = end + 1
-    return None
-
-
 async def _read_body(resp: aiohttp.ClientResponse, settings: Settings, deadline: float, ev: Evidence) -> bytes:
     """At most max_bytes of the body, counted after decompression (aiohttp hands over decompressed chunks,
     decompressing no more than the reader asks for), and only until the URL's time is up: a decompression
@@ -276,10 +246,10 @@ async def _follow(session: aiohttp.ClientSession, method: str, url: str, setting
                 markup = _decode(body, resp.headers.get("Content-Type"))
                 ev.raw_head = markup[:5000]
                 if "html" in (resp.content_type or "") or markup.lstrip()[:1] == "<":
-                    title = _title(markup)
+                    title = page_title(markup)
                     ev.title = html_to_text(title)[:300] if title is not None else None
                     ev.text = html_to_text(markup)
-                    ev.canonical = _canonical(markup, current)
+                    ev.canonical = canonical_url(markup, current)
             return resp.status
     ev.error_class, ev.error = "too_many_redirects", f"more than {settings.max_redirects} redirects"
     return ev.status or 0

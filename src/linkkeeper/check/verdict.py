@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
+
+from linkkeeper.text.dates import parse_iso_or_none, to_iso
 
 FAILING_CLASSES = ("dead", "soft-404")
 GOOD_CLASSES = ("alive", "redirected", "moved", "drifted")
@@ -122,16 +124,6 @@ def _domain_listed(host: str, domains: tuple[str, ...]) -> bool:
     return any(host == d or host.endswith("." + d) for d in (x.lower().lstrip(".") for x in domains))
 
 
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _format_time(value: datetime) -> str:
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def signature(evidence_class: str, status: int | None, error_class: str | None) -> str:
     """What a failure looks like, for the curator's "not dead" mark: the mark holds while this stays."""
     return f"{evidence_class}:{status or ''}:{error_class or ''}"
@@ -167,7 +159,7 @@ def decide(evidence_class: str, reason: str | None, previous: dict | None, now: 
                 "consecutive_failures": 0, "first_failure_at": None, "single_day": 0, "moved_to": moved_to}
     if evidence_class in FAILING_CLASSES:
         failures = (previous.get("consecutive_failures") or 0) + 1
-        first = _parse_time(previous.get("first_failure_at")) or now
+        first = parse_iso_or_none(previous.get("first_failure_at")) or now
         span_ok = now - first >= timedelta(hours=policy.dead_after_hours)
         if confirmed_now:
             verdict, single_day = evidence_class, int(not span_ok)
@@ -176,7 +168,7 @@ def decide(evidence_class: str, reason: str | None, previous: dict | None, now: 
         else:
             verdict, single_day = "suspect", 0
         return {"verdict": verdict, "evidence_class": evidence_class, "reason": reason,
-                "consecutive_failures": failures, "first_failure_at": _format_time(first),
+                "consecutive_failures": failures, "first_failure_at": to_iso(first),
                 "single_day": single_day, "moved_to": None}
     # blocked, transient, refused: say so, but neither reset nor advance the count towards dead.
     verdict = {"transient": "unknown"}.get(evidence_class, evidence_class)

@@ -16,7 +16,9 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from linkkeeper import store
-from linkkeeper.text.links import normalize_url
+from linkkeeper.text.urls import normalize_url
+from linkkeeper.text.dates import parse_iso_or_none
+from linkkeeper.wayback.client import timestamp_to_datetime
 
 # --- impact -----------------------------------------------------------------------------------------------
 # Impact orders the review queue: the decisions that put the most right for readers come first.
@@ -28,18 +30,8 @@ from linkkeeper.text.links import normalize_url
 IMPACT_AGE_CAP_DAYS = 365.0
 
 
-def _parse_when(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-
-
 def days_failing(failing_since: str | None, now: datetime | None = None) -> float:
-    since = _parse_when(failing_since)
+    since = parse_iso_or_none(failing_since)
     if since is None:
         return 0.0
     now = now or datetime.now(timezone.utc)
@@ -106,9 +98,8 @@ def validate_replacement(value: str, dead_url: str | None = None) -> Replacement
             raise ReplacementError("a Wayback Machine link must look like https://web.archive.org/web/<14-digit "
                                    "timestamp>/<original URL>")
         timestamp, original = match.groups()
-        try:
-            when = datetime.strptime(timestamp, "%Y%m%d%H%M%S").replace(tzinfo=timezone.utc)
-        except ValueError:
+        when = timestamp_to_datetime(timestamp)
+        if when is None:
             raise ReplacementError(f"{timestamp} is not a date and time (YYYYMMDDhhmmss)") from None
         if when.year < 1996 or when > datetime.now(timezone.utc):
             raise ReplacementError(f"{timestamp} is outside the Wayback Machine's years")

@@ -16,11 +16,11 @@ import os
 import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable
 
 from linkkeeper import __version__, store
+from linkkeeper.text.dates import parse_iso, to_iso
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -110,14 +110,12 @@ def resolve_since(db, value: str) -> str:
         if last is None:
             raise ValueError("--since last: no report has been written from this database yet")
         return last
-    text = value.strip().replace("Z", "+00:00")
     try:
-        when = datetime.fromisoformat(text)
+        when = parse_iso(value)
     except ValueError:
         raise ValueError(f"--since {value!r}: not 'last' nor a date or date-time (2026-11-27 or "
                          f"2026-11-27T08:00:00Z)") from None
-    when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
-    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return to_iso(when)
 
 
 # --- the survey: figures and chart data, one pass ---------------------------------------------------------
@@ -372,10 +370,11 @@ def evidence_text(row: dict) -> str:
     return "; ".join(evidence_items(row) + ([f"redirects: {chain}"] if chain else []))
 
 
-def _capture_label(timestamp: str | None) -> str:
+def capture_label(timestamp: str | None) -> str:
+    """How a replacement is named to the curator: the capture's date, or a live page (no timestamp)."""
     if timestamp and len(timestamp) == 14 and timestamp.isdigit():
-        return f"{timestamp[:4]}-{timestamp[4:6]}-{timestamp[6:8]} {timestamp[8:10]}:{timestamp[10:12]}"
-    return timestamp or "replacement"
+        return f"capture of {timestamp[:4]}-{timestamp[4:6]}-{timestamp[6:8]} {timestamp[8:10]}:{timestamp[10:12]}"
+    return "live page"
 
 
 _STYLE = """
@@ -612,7 +611,7 @@ def html_row(row: dict, history: list[dict]) -> str:
             + "</ol>")
     capture = ""
     if row["replacement"]:
-        capture = web_link(row["replacement"], _capture_label(row["capture_timestamp"]), "capture")
+        capture = web_link(row["replacement"], capture_label(row["capture_timestamp"]), "capture")
         if row["repair_reason"]:
             capture += f"<div class='small'>{escape(row['repair_reason'])}</div>"
     repair = ""

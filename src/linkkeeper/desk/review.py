@@ -23,7 +23,7 @@ from aiohttp import web
 
 from linkkeeper import __version__, store
 from linkkeeper.desk import decisions as curator
-from linkkeeper.desk.report import escape, web_link
+from linkkeeper.desk.report import capture_label, escape, web_link
 from linkkeeper.settings import Settings
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8765
@@ -115,11 +115,6 @@ async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable
 
 # --- rendering --------------------------------------------------------------------------------------------
 
-def _capture_label(timestamp: str | None) -> str:
-    if timestamp and len(timestamp) == 14 and timestamp.isdigit():
-        return f"capture of {timestamp[:4]}-{timestamp[4:6]}-{timestamp[6:8]} {timestamp[8:10]}:{timestamp[10:12]}"
-    return "live page"
-
 
 def _why(row: dict) -> str:
     evidence = row["evidence"] or {}
@@ -153,7 +148,7 @@ def render_item(row: dict) -> str:
         f"<div class='line'><span class='label'>Dead link</span> {web_link(row['url'], None, 'live', new_tab=True) or escape(row['url'])} "
         f"<span class='meta'>{escape(row['reason'])} · {escape(failing)}</span></div>"
         f"<div class='line'><span class='label'>Proposed</span> "
-        f"<span class='replacement'>{web_link(row['replacement'], _capture_label(row['capture_timestamp']), 'capture', new_tab=True)}</span> "
+        f"<span class='replacement'>{web_link(row['replacement'], capture_label(row['capture_timestamp']), 'capture', new_tab=True)}</span> "
         f"<span class='meta'>{escape(_why(row))}</span></div>"
         "<div class='actions'>"
         "<button type='button' data-action='approve'>Approve <kbd>a</kbd></button>"

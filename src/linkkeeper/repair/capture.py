@@ -44,7 +44,7 @@ import asyncio
 import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Any, Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
 
@@ -52,14 +52,16 @@ from linkkeeper import store
 from linkkeeper.wayback.client import (EXCLUDED_TEXT, ArchiveError, ArchiveUnavailableError, BlockedSiteError, CdxRecord,
                                 Memento, MementoRedirectLoopError, NoMementoError, OtherMemento, RateLimitedError,
                                 WaybackClient, format_timestamp, public_archive_url, surt_key, timestamp_to_datetime)
-from linkkeeper.repair.recover.run import parse_dated_path
+from linkkeeper.text.html import page_title
+from linkkeeper.text.urls import host_key, url_date
 from linkkeeper.settings import Settings
 from linkkeeper.text.similarity import containment, page_text
 from linkkeeper.check.verdict import SHORT_PAGE_WORDS, looks_challenge, looks_not_found, looks_parked
+from linkkeeper.text.dates import parse_iso_or_none
 
 __all__ = [
     "AFTER_WEIGHT", "Candidate", "Choice", "Finding", "LookupCache", "SnapshotFinder", "Target", "Want",
-    "order_candidates", "target_date", "url_date", "verify", "weighted_distance",
+    "order_candidates", "target_date", "verify", "weighted_distance",
 ]
 
 AFTER_WEIGHT = 2.0
@@ -78,7 +80,6 @@ MIN_WORDS_TO_COMPARE = 20
 TEXT_CAP = 100_000
 _CANDIDATE_FILTER = "statuscode:200|-"
 
-_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 _PASSWORD_INPUT = re.compile(r"""<input\b[^>]*\btype\s*=\s*["']?password""", re.IGNORECASE)
 _PAYWALL = re.compile(
     r"subscribe\s+(?:now\s+)?to\s+(?:continue|keep)\s+reading"
@@ -90,8 +91,6 @@ _PAYWALL = re.compile(
     r"|create\s+(?:a\s+free\s+|an\s+)?account\s+to\s+(?:continue|read|keep\s+reading)",
     re.IGNORECASE,
 )
-_DASHED_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})-(\d{2})-(\d{2})(?!\d)")
-_COMPACT_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})(\d{2})(\d{2})(?!\d)")
 
 
 # ═══════════════════════════════════════════════ target date ════════════════════════════════════════════════
@@ -107,41 +106,11 @@ class Target:
         return format_timestamp(self.when)
 
 
-def url_date(url: str) -> date | None:
-    """The article's publication day when its URL carries one: `/2012/10/16/`, `/2012/oct/16/` (as the
-    recovery stage reads paths), `2012-10-16` or `20121016`. Month-only paths give no day, so no date."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    dated = parse_dated_path(parts.path)
-    if dated is not None and dated.day_known:
-        return dated.date
-    text = parts.path + ("?" + parts.query if parts.query else "")
-    for pattern in (_DASHED_DATE, _COMPACT_DATE):
-        for match in pattern.finditer(text):
-            try:
-                return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
-            except ValueError:
-                continue  # 20000012, an id that only looks like a date
-    return None
-
-
-def _published(published: str | None) -> datetime | None:
-    if not published:
-        return None
-    try:
-        when = datetime.fromisoformat(published.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-
-
 def target_date(url: str, published: str | None, archive_timestamp: str | None = None) -> Target:
     """The date a replacement should be nearest to (see the module notes)."""
     if archive_timestamp and (captured := timestamp_to_datetime(archive_timestamp)) is not None:
         return Target(captured, "archive-link")
-    posted = _published(published)
+    posted = parse_iso_or_none(published)
     article = url_date(url)
     if posted is not None and article is not None and article <= posted.date() - timedelta(days=2):
         # Posted late: the capture should show the article as published. The day's end, so captures made
@@ -215,17 +184,17 @@ def view_of(memento: Memento, requested: str) -> dict:
     """What verification (and the cache) keeps of a fetched capture."""
     raw = memento.body.decode("utf-8", "replace") if memento.body else ""
     textual = not memento.mimetype or any(t in memento.mimetype.lower() for t in ("html", "text", "xml"))
-    title = _TITLE.search(raw[:200_000]) if textual else None
+    title = page_title(raw[:200_000]) if textual else None
     prev = memento.links.get("prev memento", (None, None))[1]
     first = memento.links.get("first memento", (None, None))[1]
     return {
         "requested": requested, "timestamp": memento.timestamp, "original": memento.url, "status": memento.status,
         "redirect_location": memento.redirect_location, "mimetype": memento.mimetype,
-        "title": page_text(title.group(1))[:300] if title else None,
+        "title": page_text(title)[:300] if title else None,
         "text": page_text(raw)[:TEXT_CAP] if textual else "",
         "login_form": bool(textual and _PASSWORD_INPUT.search(raw[:200_000])),
-        "prev": prev.strftime("%Y%m%d%H%M%S") if prev else None,
-        "first": first.strftime("%Y%m%d%H%M%S") if first else None, "error": None,
+        "prev": format_timestamp(prev) if prev else None,
+        "first": format_timestamp(first) if first else None, "error": None,
     }
 
 
@@ -708,7 +677,7 @@ def prefix_url(cluster: list[Want]) -> str:
         while not path.startswith(common):
             common = common[:-1]
     parts = urlsplit(cluster[0].url)
-    host = re.sub(r"^www\d*\.", "", (parts.hostname or "").lower())
+    host = host_key(parts.hostname)
     if parts.port and parts.port not in (80, 443):
         host += f":{parts.port}"
     return f"{host}{common or '/'}"

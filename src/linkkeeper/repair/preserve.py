@@ -28,6 +28,7 @@ from linkkeeper.wayback.client import (SPN_ANONYMOUS_PER_DAY, SPN_PER_URL_PER_DA
 from linkkeeper.net.session import session_for
 from linkkeeper.settings import Settings
 from linkkeeper.repair.capture import LookupCache
+from linkkeeper.text.dates import to_iso
 
 SPN_ATTEMPTS = 3  # per URL and run, for retryable errors
 RETRY_WAIT = 30.0  # seconds before the first retry, doubled after each
@@ -135,7 +136,7 @@ async def preserve_links(db, settings: Settings, *, date_from: str | None = None
                 if stop.is_set() or summary.requested >= budget:
                     return
                 summary.requested += 1
-                requested_at = now().strftime("%Y-%m-%dT%H:%M:%SZ")
+                requested_at = to_iso(now())
                 record = {"url": url, "link_id": row["link_id"], "post_id": row["post_id"], "mode": summary.mode,
                           "requested_at": requested_at, "attempts": 1}
                 try:

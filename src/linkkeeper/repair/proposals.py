@@ -23,6 +23,7 @@ from linkkeeper.net.session import session_for
 from linkkeeper.settings import Settings
 from linkkeeper.text.similarity import post_lead_text
 from linkkeeper.repair.capture import Finding, LookupCache, SnapshotFinder, Want, target_date, verify
+from linkkeeper.text.dates import to_iso
 
 # Confidence when the capture is a 200 page but there is no text to compare it with.
 UNVERIFIED_CONFIDENCE = 0.6
@@ -89,7 +90,7 @@ def _reason(row: dict) -> str:
 def build_repair(row: dict, want: Want, finding: Finding, settings: Settings) -> dict:
     """The repairs row for one link, from what the finder found."""
     base = {"link_id": row["link_id"], "post_id": row["post_id"], "url": row["url"], "reason": _reason(row),
-            "target_date": want.target.when.strftime("%Y-%m-%dT%H:%M:%SZ")}
+            "target_date": to_iso(want.target.when)}
     evidence: dict = {"target": {"date": base["target_date"], "source": want.target.source},
                       "lookup": finding.path, "rejected": finding.rejected}
     choice = finding.choice
@@ -145,7 +146,7 @@ async def check_archive_links(db, finder: SnapshotFinder, settings: Settings, *,
         now = datetime.now(timezone.utc)
         state = verdict.decide(evidence_class, judged.reason, store.url_state(db, url), now, policy,
                                confirmed_now=True)  # the archive's answer does not flicker like a live site's
-        attempt = {"url": url, "checked_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"), "method": "GET",
+        attempt = {"url": url, "checked_at": to_iso(now), "method": "GET",
                    "status": view.get("status"), "redirect_chain": [], "error_class": error_class,
                    "final_url": public_archive_url(served, view.get("original") or original) if served else None,
                    "error": judged.reason, "elapsed_ms": 0, "verdict": state["verdict"],

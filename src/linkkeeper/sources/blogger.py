@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
-from linkkeeper.text.links import html_to_text
+from linkkeeper.text.html import html_to_text
 from linkkeeper.sources import xmlpatch
 from linkkeeper.sources.common import ExportError, Post
 from linkkeeper.sources.xmlpatch import Found, StopScan, XmlScanner, is_ as _is, text_of as _text

@@ -28,7 +28,7 @@ from urllib.parse import urlencode, urlsplit
 import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from linkkeeper.text.links import html_to_text
+from linkkeeper.text.html import html_to_text
 from linkkeeper.sources.blogger import LABEL_SCHEME
 from linkkeeper.sources.common import Post
 

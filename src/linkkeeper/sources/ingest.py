@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from linkkeeper.text import links as linkmod
+from linkkeeper.text.trailer import post_links
+from linkkeeper.text.urls import host_of
 from linkkeeper import sources, store
 from linkkeeper.text.similarity import post_lead_text
 from linkkeeper.sources import blogger
@@ -47,7 +48,7 @@ def ingest(db, path: str | Path, *, blog_hosts: tuple[str, ...] = (),
     info = sources.source_info(path, format=fmt)
     hosts = set(blog_hosts)
     if info.get("blog_url"):
-        hosts.add(linkmod.host_of(info["blog_url"]))
+        hosts.add(host_of(info["blog_url"]))
     result = IngestResult(str(path), fmt)
     frozen_hosts = frozenset(h for h in hosts if h)
     with store.transaction(db):
@@ -64,10 +65,10 @@ def ingest(db, path: str | Path, *, blog_hosts: tuple[str, ...] = (),
 
 def _store_post(db, post: blogger.Post, source_id: int, hosts: frozenset[str], result: IngestResult) -> frozenset[str]:
     """Store one post and its links, counting into `result`; returns the blog hosts, grown by the post's own."""
-    post_host = linkmod.host_of(post.url or "")
+    post_host = host_of(post.url or "")
     if post_host and post_host not in hosts:
         hosts = hosts | {post_host}
-    rows, trailer = linkmod.post_links(post.html, hosts)
+    rows, trailer = post_links(post.html, hosts)
     original = next((r for r in rows if r["role"] == "original"), None)
     record = {
         "id": post.id, "source_id": source_id, "url": post.url, "title": post.title,
@@ -96,7 +97,7 @@ def ingest_posts(db, posts: Iterable[blogger.Post], source_info: dict, *, blog_h
     no file has no sha256 or size, so `export` cannot patch it. The source's post count is its live posts."""
     hosts = set(blog_hosts)
     if source_info.get("blog_url"):
-        hosts.add(linkmod.host_of(source_info["blog_url"]))
+        hosts.add(host_of(source_info["blog_url"]))
     result = IngestResult(source_info["path"], source_info.get("format", "blogger-feed"))
     frozen_hosts = frozenset(h for h in hosts if h)
     with store.transaction(db):

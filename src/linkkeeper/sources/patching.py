@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from linkkeeper.text.links import scan_anchors
+from linkkeeper.text.html import scan_anchors
 
 # Container contexts: how text inside the post's HTML is spelled in the file.
 TEXT = "text"  # XML character data: & < > are escaped once more

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from xml.parsers import expat
 
-from linkkeeper.text.links import scan_anchors
+from linkkeeper.text.html import scan_anchors
 from linkkeeper.sources import patching
 from linkkeeper.sources.common import ExportError, Post, UniqueIds, Warn, log
 

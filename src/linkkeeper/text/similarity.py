@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 import zlib
 
-from linkkeeper.text.links import Trailer, html_to_text, parse_trailer
+from linkkeeper.text.html import html_to_text
+from linkkeeper.text.trailer import Trailer, parse_trailer
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 SHINGLE_WORDS = 4

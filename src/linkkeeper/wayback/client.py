@@ -42,6 +42,7 @@ from waybackpy import cdx_utils as _waybackpy_cdx
 from waybackpy.exceptions import WaybackError as _WaybackpyError
 
 from linkkeeper.settings import Settings
+from linkkeeper.text.urls import host_key
 
 __all__ = [
     "DEFAULT_FIELDS",
@@ -182,8 +183,7 @@ def surt_key(url: str) -> str:
     if "://" not in text:
         text = "http://" + text
     parts = urlsplit(text)
-    host = (parts.hostname or "").lower().rstrip(".")
-    host = re.sub(r"^www\d*\.", "", host)
+    host = host_key(parts.hostname)
     try:
         port = parts.port
     except ValueError:
@@ -692,7 +692,7 @@ class OtherMemento:
 
     @property
     def timestamp(self) -> str:
-        return self.datetime.strftime("%Y%m%d%H%M%S") if self.datetime else ""
+        return format_timestamp(self.datetime) if self.datetime else ""
 
 
 def parse_timetravel(text: str | bytes) -> list[OtherMemento]:
@@ -712,7 +712,7 @@ def parse_timetravel(text: str | bytes) -> list[OtherMemento]:
         uris = [uris] if isinstance(uris, str) else uris
         when = None
         try:
-            when = _as_utc(datetime.fromisoformat(str(entry.get("datetime", "")).replace("Z", "+00:00")))
+            when = _as_utc(datetime.fromisoformat(str(entry.get("datetime", ""))))
         except ValueError:
             pass
         for uri in uris:
@@ -1106,7 +1106,7 @@ class WaybackClient:
             located = parse_archive_location(href.group(1)) if href else None
             redirect_location = located[2] if located else None
         original = links.get("original", (url, None))[0] or url
-        served_ts = captured.strftime("%Y%m%d%H%M%S") if captured else timestamp
+        served_ts = format_timestamp(captured) if captured else timestamp
         return Memento(url=original, timestamp=served_ts, status=status, links=links, body=response.body,
                        redirect_location=redirect_location, requested_url=requested_url,
                        requested_timestamp=requested_ts, mimetype=headers.get("Content-Type", ""),
@@ -1145,7 +1145,7 @@ class WaybackClient:
             return target[0]
         if response.is_memento:
             captured = _http_date(response.headers.get("Memento-Datetime"))
-            return captured.strftime("%Y%m%d%H%M%S") if captured else format_timestamp(when)
+            return format_timestamp(captured or when)
         try:
             _check_replay_error(response.status, response.headers, response.text, url)
         except NoMementoError:
@@ -1320,7 +1320,7 @@ class WaybackClient:
                 continue
             captured = _http_date(response.headers.get("Memento-Datetime")) or memento.datetime
             original = memento_links(response.headers.get("Link")).get("original", (None, None))[0]
-            return Memento(url=original or memento.uri, timestamp=captured.strftime("%Y%m%d%H%M%S") if captured
+            return Memento(url=original or memento.uri, timestamp=format_timestamp(captured) if captured
                            else memento.timestamp, status=response.status, body=response.body,
                            requested_url=current, requested_timestamp=memento.timestamp,
                            mimetype=response.headers.get("Content-Type", ""), truncated=response.truncated,

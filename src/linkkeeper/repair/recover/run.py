@@ -30,11 +30,10 @@ import math
 import re
 import sys
 import tomllib
-import unicodedata
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -43,16 +42,19 @@ from urllib.parse import urlsplit
 from linkkeeper import store
 from linkkeeper.wayback.client import (ArchiveError, ArchiveUnavailableError, BlockedSiteError, CdxRecord, NoMementoError,
                                 RateLimitedError, WaybackClient, public_archive_url)
-from linkkeeper.text.links import html_to_text
+from linkkeeper.text.html import first_heading, html_to_text, page_title
+from linkkeeper.text.urls import NOT_ARTICLE, host_key, parse_dated_path, period_path, slug_words, url_id
+from linkkeeper.text.words import content_words, fold, outlet_key, slug_score
 from linkkeeper.net.session import run as run_stage
 from linkkeeper.settings import Settings, SettingsError
 from linkkeeper.text.similarity import containment, page_text, post_lead_text
+from linkkeeper.text.dates import local_date, parse_iso_or_none, to_iso
 
 __all__ = [
     "CdxQuery", "Candidate", "DomainProfile", "OutletMap", "QueryCache", "RecoveryConfigError",
-    "RecoveryOutcome", "RecoverySummary", "author_score", "confidence", "learn_outlet_map", "outlet_key",
-    "parse_dated_path", "plan_queries", "fallback_queries", "recover_nullified", "run_repair_command",
-    "slug_score", "slug_words", "words",
+    "RecoveryOutcome", "RecoverySummary", "author_score", "confidence", "learn_outlet_map",
+    "plan_queries", "fallback_queries", "recover_nullified", "run_repair_command",
+    
 ]
 
 SHIPPED_OUTLETS = "outlets.toml"
@@ -98,147 +100,6 @@ REDIRECTOR_HOSTS = frozenset({
 
 class RecoveryConfigError(SettingsError):
     """The outlets file cannot be used; the message names the file."""
-
-
-# ══════════════════════════════════════════════ words and names ══════════════════════════════════════════════
-
-STOPWORDS = frozenset("""
-a an the and or but nor of to in on at for from by with as is are was were be been being its it this that these
-those into onto over under after before about than then not no his her their our your my he she they we you
-him them us says said say will would can could should may might has have had do does did up out off new via so too
-""".split()) - {"us"}
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    # "Harper's" and the slug "harpers" must meet.
-    return re.sub(r"['\u2019\u2018`]", "", text)
-
-
-def words(text: str) -> list[str]:
-    """Content words of a headline or slug: folded, stopwords and numbers dropped, plural s trimmed."""
-    out = []
-    for word in re.findall(r"[a-z0-9]+", _fold(text)):
-        if len(word) < 2 or word in STOPWORDS or word.isdigit():
-            continue
-        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        out.append(word)
-    return out
-
-
-def outlet_key(name: str | None) -> str:
-    """An outlet name as a key: "The Guardian", "theguardian" and "the-guardian" are one outlet."""
-    return re.sub(r"[^a-z0-9]", "", _fold(name or ""))
-
-
-def _host_key(host: str) -> str:
-    # CDX matching ignores www (SURT), and so do outlets: www.cbc.ca and cbc.ca are one domain.
-    return re.sub(r"^www\d*\.", "", (host or "").lower().rstrip("."))
-
-
-def _post_time(published: str | None) -> datetime | None:
-    """The post's publication time in UTC (naive times taken as UTC), or None."""
-    try:
-        when = datetime.fromisoformat((published or "").replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when.astimezone(timezone.utc) if when.tzinfo else when.replace(tzinfo=timezone.utc)
-
-
-def _post_date(published: str | None) -> date | None:
-    # The date as the blog shows it (local time of the post), which is what the post and the article share.
-    if not published:
-        return None
-    try:
-        return datetime.fromisoformat(published.replace("Z", "+00:00")).date()
-    except ValueError:
-        try:
-            return date.fromisoformat(published[:10])
-        except ValueError:
-            return None
-
-
-# ═══════════════════════════════════════════════ URL shapes ═══════════════════════════════════════════════
-
-MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_YEAR = re.compile(r"(?:19|20)\d\d")
-_EXT = re.compile(r"\.(?:s?html?|php\d?|aspx?|stm|cms|jsp)$", re.IGNORECASE)
-_NOT_SLUG_WORD = re.compile(r"(?:article|story|index|default|id|html?|print|amp|n)\d*")
-_ID = re.compile(r"(?<!\d)\d{5,}(?!\d)")
-_NOT_ARTICLE = re.compile(
-    r"\.(?:jpe?g|png|gif|svg|css|js|xml|rss|pdf|json|ico|mp[34]|swf|txt)$"
-    r"|/(?:print|rss|feed|comments?|all-comments|tags?|email|share)(?:/|$)", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class DatedPath:
-    """A path with a date in it: `/world/2012/oct/16/slug` -> prefix `/world/`, format `yyyy/mon/dd`."""
-
-    prefix: str
-    fmt: str  # yyyy/mm/dd, yyyy/mon/dd, yyyy/mm or yyyy/mon
-    date: date
-    day_known: bool
-    rest: str  # what follows the date
-
-
-def parse_dated_path(path: str) -> DatedPath | None:
-    segments = (path or "/").split("/")
-    for i in range(1, len(segments) - 1):
-        if not _YEAR.fullmatch(segments[i]):
-            continue
-        month_text = segments[i + 1].lower()
-        if month_text in MONTH_NAMES:
-            month, month_fmt = MONTH_NAMES.index(month_text) + 1, "mon"
-        elif re.fullmatch(r"\d\d", month_text) and 1 <= int(month_text) <= 12:
-            month, month_fmt = int(month_text), "mm"
-        else:
-            continue
-        day, end = None, i + 2
-        if i + 2 < len(segments) and re.fullmatch(r"\d\d", segments[i + 2]):
-            day, end = int(segments[i + 2]), i + 3
-        try:
-            when = date(int(segments[i]), month, day or 1)
-        except ValueError:
-            continue
-        fmt = f"yyyy/{month_fmt}" + ("/dd" if day else "")
-        return DatedPath("/".join(segments[:i]) + "/", fmt, when, day is not None, "/".join(segments[end:]))
-    return None
-
-
-def period_path(fmt: str, month: date) -> str:
-    """The date part of a path for a whole month: `2012/oct/` or `2012/10/`."""
-    name = MONTH_NAMES[month.month - 1] if "/mon" in fmt else f"{month.month:02d}"
-    return f"{month.year}/{name}/"
-
-
-def slug_words(rest: str) -> list[str]:
-    """The content words of the path segment that reads most like a headline (empty when none does)."""
-    best: list[str] = []
-    for segment in (rest or "").split("/"):
-        segment = _EXT.sub("", segment)
-        parts = [p for p in re.split(r"[-_+.~,]+", segment.lower()) if p]
-        text = [p for p in parts if re.fullmatch(r"[a-z][a-z0-9]*", p) and not _NOT_SLUG_WORD.fullmatch(p)]
-        if len(text) > len(best):
-            best = text
-    # One word is a section name ("politics"), not a slug.
-    return words(" ".join(best)) if len(best) >= 2 else []
-
-
-def url_id(rest: str) -> int | None:
-    found = _ID.findall(rest or "")
-    return int(found[-1]) if found else None
-
-
-def slug_score(slug: Iterable[str], title: Iterable[str]) -> float:
-    """How well a slug names this headline: the share of its words in the title, discounted below three
-    shared words (a one-word slug found in the title proves little)."""
-    s, t = set(slug), set(title)
-    if not s or not t:
-        return 0.0
-    shared = len(s & t)
-    return round((shared / len(s)) * min(1.0, shared / min(3, len(t))), 3)
 
 
 # ═══════════════════════════════════════════════ the outlet map ═══════════════════════════════════════════════
@@ -349,7 +210,7 @@ class DomainProfile:
         if "slug_ratio" not in self._memo:
             ratios = []
             for link in self.links:
-                title = set(words(link.title))
+                title = set(content_words(link.title))
                 if not title:
                     continue
                 dated = parse_dated_path(link.path)
@@ -389,7 +250,7 @@ class Outlet:
     domains: dict[str, DomainProfile] = field(default_factory=dict)
 
     def domain(self, host: str) -> DomainProfile:
-        key = _host_key(host)
+        key = host_key(host)
         profile = self.domains.get(key)
         if profile is None:
             profile = self.domains[key] = DomainProfile(key)
@@ -432,7 +293,7 @@ class OutletMap:
             return
         parts = urlsplit(url)
         host = (parts.hostname or "").lower()
-        if not host or host in REDIRECTOR_HOSTS or _host_key(host) in REDIRECTOR_HOSTS:
+        if not host or host in REDIRECTOR_HOSTS or host_key(host) in REDIRECTOR_HOSTS:
             return
         outlet = self.outlet(outlet_name)
         outlet.names[outlet_name.strip()] += 1
@@ -525,7 +386,7 @@ def learn_outlet_map(db, settings: Settings) -> OutletMap:
         mapping.apply_file(user, str(settings.outlets_file))
     for row in store.original_links_for_learning(db, exclude_from=settings.nullified_from,
                                                   exclude_to=settings.nullified_to):
-        mapping.add_link(row["outlet"], row["url"], _post_date(row["published"]), row["title"] or "")
+        mapping.add_link(row["outlet"], row["url"], local_date(row["published"]), row["title"] or "")
     return mapping
 
 
@@ -688,8 +549,8 @@ class PostContext:
     def from_row(cls, row: dict) -> "PostContext":
         content = row.get("content") or ""
         return cls(row["link_id"], row["post_id"], row.get("url"), row.get("nullified_reason"), row.get("published"),
-                   _post_date(row.get("published")) or date.today(), row.get("title") or "",
-                   words(row.get("title") or ""), row.get("outlet"), row.get("author"), post_lead_text(content),
+                   local_date(row.get("published")) or date.today(), row.get("title") or "",
+                   content_words(row.get("title") or ""), row.get("outlet"), row.get("author"), post_lead_text(content),
                    content)
 
 
@@ -749,9 +610,9 @@ def _candidate(record: CdxRecord, post: PostContext, profiles: dict[str, DomainP
         return None
     parts = urlsplit(record.original)
     path = parts.path or "/"
-    if _NOT_ARTICLE.search(path):
+    if NOT_ARTICLE.search(path):
         return None
-    profile = profiles.get(_host_key(parts.hostname or ""))
+    profile = profiles.get(host_key(parts.hostname or ""))
     lo, hi = _window(post.when, lookback)
     dated = parse_dated_path(path)
     captured = record.datetime.date() if record.datetime else None
@@ -802,7 +663,7 @@ def add_candidates(found: dict[tuple[str, str], Candidate], records: Iterable[Cd
         if cand is None:
             continue
         parts = urlsplit(record.original)
-        key = (_host_key(parts.hostname or ""), (parts.path or "/").rstrip("/").lower())
+        key = (host_key(parts.hostname or ""), (parts.path or "/").rstrip("/").lower())
         old = found.get(key)
         if old is None:
             found[key] = cand
@@ -819,7 +680,7 @@ def author_score(author: str | None, page_words: set[str]) -> float | None:
     total = found = 0
     for name in re.split(r"\s*(?:,|;|&|\band\b|\bwith\b)\s*", author):
         name = re.split(r"\s+(?:in|for|at)\s+", name.strip())[0]  # "Justin McCurry in Tokyo"
-        parts = [p for p in re.findall(r"[a-z0-9]+", _fold(name)) if len(p) > 1]
+        parts = [p for p in re.findall(r"[a-z0-9]+", fold(name)) if len(p) > 1]
         if not parts:
             continue
         total += 1
@@ -838,8 +699,6 @@ def confidence(text_similarity: float | None, title_match: float, author_match: 
     return round(0.65 * text_similarity + 0.2 * title_match + 0.1 * author + 0.05 * date_match, 3)
 
 
-_TITLE_TAG = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
-_H1 = re.compile(r"<h1[^>]*>(.*?)</h1\s*>", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass
@@ -873,10 +732,10 @@ class CaptureCache:
         except (NoMementoError, BlockedSiteError, ArchiveError) as exc:
             return Fetched(error=f"{type(exc).__name__}: {exc}"[:300])
         markup = memento.body.decode("utf-8", "replace")
-        heads = [html_to_text(m.group(1)) for m in (_TITLE_TAG.search(markup), _H1.search(markup)) if m]
+        heads = [html_to_text(raw) for raw in (page_title(markup), first_heading(markup)) if raw]
         text = page_text(markup)
         return Fetched(status=memento.status, timestamp=memento.timestamp, text=text, headline=" ".join(heads),
-                       page_words=set(re.findall(r"[a-z0-9]+", _fold(text))))
+                       page_words=set(re.findall(r"[a-z0-9]+", fold(text))))
 
 
 async def verify(cand: Candidate, post: PostContext, captures: CaptureCache) -> None:
@@ -893,7 +752,7 @@ async def verify(cand: Candidate, post: PostContext, captures: CaptureCache) -> 
     cand.evidence["memento_timestamp"] = fetched.timestamp
     cand.text_similarity = round(containment(post.lead, fetched.text), 3) if post.lead_words >= MIN_WORDS else None
     title_words = set(post.title_words)
-    headline = round(len(title_words & set(words(fetched.headline))) / len(title_words), 3) if title_words else 0.0
+    headline = round(len(title_words & set(content_words(fetched.headline))) / len(title_words), 3) if title_words else 0.0
     informative = cand.profile.slug_informative() if cand.profile else True
     cand.title_match = max(headline, cand.slug_score if informative else 0.0)
     cand.author_match = author_score(post.author, fetched.page_words)
@@ -1071,14 +930,14 @@ class _Recoverer:
              "prescore": c.prescore, "confidence": c.confidence, "verified": int(c.verified),
              "chosen": int(best is not None and c is best), "evidence": c.summary()}
             for i, c in enumerate(kept)])
-        target = _post_time(post.published)
+        target = parse_iso_or_none(post.published)
         evidence = dict(context, method="recovered from the Wayback Machine's index (nullified link)",
                         decision=decision.reason,
                         candidates=[c.summary() for c in kept[:5]])
         repair: dict[str, Any] = {
             "link_id": post.link_id, "post_id": post.post_id, "state": decision.state,
             "reason": f"nullified ({post.nullified_reason})",
-            "target_date": target.strftime("%Y-%m-%dT%H:%M:%SZ") if target else None,
+            "target_date": to_iso(target) if target else None,
             "confidence": decision.best.confidence if decision.best else 0.0,
         }
         replacement = None
