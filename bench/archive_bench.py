@@ -31,7 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the te
 from worlds.bulk_repair import build_bulk_world, seed_store
 from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.settings import Settings
-from linkkeeper.sim.testing import FakeClock, serve, settings_for
+from linkkeeper.sim.archive import settings_for
+from linkkeeper.sim.servers import serve
+from worlds.clock import FakeClock
 
 TARGET_REQUESTS_PER_REPAIR = 1.5
 

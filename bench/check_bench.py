@@ -33,7 +33,7 @@ from pathlib import Path
 from aiohttp import web
 
 from linkkeeper.demo import _entry  # the sample blog's entry writer: one way to write an export entry
-from linkkeeper.sim.testing import Page, SimulatedWeb, article_html
+from linkkeeper.sim.web import Page, SimulatedWeb, article_html
 
 ALIVE_TRUTH = {"alive", "moved", "slow", "flaky", "rate429", "head405"}
 DEAD_TRUTH = {"dead404", "gone410", "soft404", "soft404root"}

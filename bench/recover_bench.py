@@ -31,7 +31,9 @@ from linkkeeper.repair.recover.run import recover_nullified
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test worlds live beside the tests
 from worlds.recovery import RecoveryWorld
 from linkkeeper.settings import ConnectTo, Settings
-from linkkeeper.sim.testing import FakeClock, SimulatedArchive, serve, settings_for
+from linkkeeper.sim.archive import SimulatedArchive, settings_for
+from linkkeeper.sim.servers import serve
+from worlds.clock import FakeClock
 
 CDX_RATE = 0.4  # requests per second: the Internet Archive's CDX limit (~30 a minute, 80% of it)
 

@@ -32,7 +32,8 @@ def main() -> None:
     from linkkeeper.desk.report import write_reports
     from linkkeeper.desk.review import create_app
     from linkkeeper.settings import Settings
-    from linkkeeper.sim.testing import BackgroundServer, settings_for
+    from linkkeeper.sim.archive import settings_for
+    from linkkeeper.sim.servers import BackgroundServer
 
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from linkkeeper.settings import ConnectTo, Settings
-from linkkeeper.sim.testing import SimulatedWeb
+from linkkeeper.sim.web import SimulatedWeb
 
 REAL = Path(__file__).resolve().parent / "data" / "real"
 
@@ -72,7 +72,7 @@ def review_db(review_demo, tmp_path):
 def sim_archive():
     """The demo's simulated Wayback Machine on 127.0.0.1 (capture texts for the review page)."""
     from linkkeeper.demo import build_world
-    from linkkeeper.sim.testing import BackgroundServer
+    from linkkeeper.sim.servers import BackgroundServer
 
     _web, archive, _refused = build_world()
     with BackgroundServer(archive.app()) as base:
@@ -81,7 +81,7 @@ def sim_archive():
 
 @pytest.fixture
 def review_settings(review_db, sim_archive):
-    from linkkeeper.sim.testing import settings_for
+    from linkkeeper.sim.archive import settings_for
 
     return Settings(db=str(review_db), total_timeout=5, retries=0).replace(**settings_for(sim_archive))
 

@@ -25,7 +25,9 @@ from linkkeeper.wayback.client import (
     pick_closest_good,
 )
 from linkkeeper.settings import Settings
-from linkkeeper.sim.testing import BackgroundServer, Capture, FakeClock, SimulatedArchive, serve, settings_for
+from linkkeeper.sim.archive import Capture, SimulatedArchive, settings_for
+from linkkeeper.sim.servers import BackgroundServer, serve
+from worlds.clock import FakeClock
 
 URL = "http://example.com/article"
 

@@ -17,7 +17,9 @@ from worlds.bulk_repair import build_bulk_world, seed_store
 from linkkeeper.text.urls import normalize_url
 from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.settings import Settings
-from linkkeeper.sim.testing import FakeClock, serve, settings_for
+from linkkeeper.sim.archive import settings_for
+from linkkeeper.sim.servers import serve
+from worlds.clock import FakeClock
 
 
 @dataclass

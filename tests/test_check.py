@@ -13,7 +13,8 @@ from linkkeeper import store
 from linkkeeper.check.probe import check_urls, probe, sibling_url, url_shape
 from linkkeeper.net.session import make_session
 from linkkeeper.settings import ConnectTo
-from linkkeeper.sim.testing import Page, article_html, closed_port
+from linkkeeper.sim.servers import closed_port
+from linkkeeper.sim.web import Page, article_html
 
 LEAD = ("Officials confirmed on Tuesday that the pipeline review would be delayed until spring, a decision "
         "that drew sharp criticism from environmental groups and opposition members within hours.")

@@ -41,7 +41,9 @@ from linkkeeper.sources.ingest import ingest
 from linkkeeper.settings import ConnectTo, Settings
 from linkkeeper.sources import ExportError
 from linkkeeper.sources import blogger
-from linkkeeper.sim.testing import FakeClock, Page, article_html, settings_for
+from linkkeeper.sim.archive import settings_for
+from linkkeeper.sim.web import Page, article_html
+from worlds.clock import FakeClock
 
 LOOPBACK = {ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1")}
 

@@ -18,7 +18,9 @@ from worlds.bulk_repair import store_posts
 from linkkeeper.cli import main
 from linkkeeper.repair.preserve import SPN_ATTEMPTS, preserve_links
 from linkkeeper.settings import Settings
-from linkkeeper.sim.testing import BackgroundServer, Capture, FakeClock, SimulatedArchive, serve, settings_for
+from linkkeeper.sim.archive import Capture, SimulatedArchive, settings_for
+from linkkeeper.sim.servers import BackgroundServer, serve
+from worlds.clock import FakeClock
 
 KEYS = ("acc3ss", "s3cret")
 SITE = "http://www.live.example"

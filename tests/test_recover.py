@@ -30,7 +30,8 @@ from worlds.recovery import (AMBIG_DUP, AMBIG_UPDATE, CLEAR, MISSING, SHORT, UNK
                                        RecoveryWorld)
 from linkkeeper.settings import ConnectTo, Settings
 from linkkeeper.sources.blogger import read_export
-from linkkeeper.sim.testing import BackgroundServer, Capture, SimulatedArchive, serve, settings_for
+from linkkeeper.sim.archive import Capture, SimulatedArchive, settings_for
+from linkkeeper.sim.servers import BackgroundServer, serve
 
 ARCHIVE_LINK = re.compile(r"^https://web\.archive\.org/web/(\d{14})/(.+)$")
 WINDOW = ("2012-09-11", "2012-12-11")

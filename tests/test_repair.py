@@ -16,8 +16,11 @@ from worlds.bulk_repair import store_posts
 from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.settings import Settings
 from linkkeeper.repair.capture import LookupCache, SnapshotFinder, Target, Want
-from linkkeeper.sim.testing import (Capture, FakeClock, SimulatedArchive, SimulatedTimeTravel, article_html, serve,
-                                settings_for)
+from linkkeeper.sim.archive import Capture, SimulatedArchive, settings_for
+from linkkeeper.sim.servers import serve
+from linkkeeper.sim.web import article_html
+from worlds.clock import FakeClock
+from worlds.timetravel import SimulatedTimeTravel
 
 LEAD = ["{n} story. Officials warned on Sunday that the {n} plan would reshape how the government answers to "
         "voters, a claim that drew sharp replies within hours.",

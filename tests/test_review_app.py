@@ -133,7 +133,7 @@ async def test_compare_marks_the_post_text_in_the_capture(client, db):
 
 
 async def test_compare_survives_an_unreachable_archive(aiohttp_client, review_db, review_settings, db):
-    from linkkeeper.sim.testing import closed_port
+    from linkkeeper.sim.servers import closed_port
 
     down = f"http://127.0.0.1:{closed_port()}"
     settings = review_settings.replace(wayback_replay_url=f"{down}/web/", wayback_cdx_url=f"{down}/cdx",

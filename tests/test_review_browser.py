@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from conftest import HOSTILE_TITLE
 from linkkeeper import store
 from linkkeeper.desk.review import create_app
-from linkkeeper.sim.testing import BackgroundServer
+from linkkeeper.sim.servers import BackgroundServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

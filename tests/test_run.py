@@ -26,8 +26,10 @@ from linkkeeper.text.dates import to_iso
 from linkkeeper.settings import ConnectTo, Settings
 from linkkeeper.sources import feed as feedmod
 from linkkeeper.sources.blogger import read_export
-from linkkeeper.sim.testing import (BackgroundServer, Page, SimulatedBlogFeed, article_html, closed_port, serve,
-                                settings_for)
+from linkkeeper.sim.archive import settings_for
+from linkkeeper.sim.servers import BackgroundServer, closed_port, serve
+from linkkeeper.sim.web import Page, article_html
+from worlds.feed import SimulatedBlogFeed
 
 BLOG = "democracyastray.blogspot.com"
 ADDRESS = f"http://{BLOG}/"  # the simulated feed speaks plain HTTP

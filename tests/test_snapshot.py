@@ -15,7 +15,10 @@ from linkkeeper.wayback.client import CdxRecord, WaybackClient
 from linkkeeper.settings import Settings
 from linkkeeper.repair.capture import (LookupCache, SnapshotFinder, Target, Want, order_candidates, target_date, url_date,
                                  verify)
-from linkkeeper.sim.testing import Capture, FakeClock, SimulatedArchive, article_html, serve, settings_for
+from linkkeeper.sim.archive import Capture, SimulatedArchive, settings_for
+from linkkeeper.sim.servers import serve
+from linkkeeper.sim.web import article_html
+from worlds.clock import FakeClock
 
 T = datetime(2013, 3, 10, 12, 0, tzinfo=timezone.utc)
 

@@ -9,7 +9,7 @@ import pytest
 
 from linkkeeper import store
 from linkkeeper.check.probe import check_urls
-from linkkeeper.sim.testing import Page, article_html
+from linkkeeper.sim.web import Page, article_html
 from linkkeeper.check.verdict import Policy, apply_overrides, decide, looks_not_found, redirect_soft_404, signature
 
 T0 = datetime(2026, 11, 1, 3, 0, tzinfo=timezone.utc)

@@ -41,7 +41,9 @@ from linkkeeper.wayback.client import (
     wayback_redirect_target,
 )
 from linkkeeper.settings import Settings
-from linkkeeper.sim.testing import FakeClock, serve, settings_for
+from linkkeeper.sim.archive import settings_for
+from linkkeeper.sim.servers import serve
+from worlds.clock import FakeClock
 
 REAL = Path(__file__).resolve().parent / "data" / "real" / "wayback"
 CASSETTES = REAL / "edgi-wayback" / "cassettes"

@@ -202,8 +202,8 @@ def write_sample_export(path: Path) -> None:
 
 def build_world(posts: list[SamplePost] = SAMPLE_POSTS):
     """(SimulatedWeb, SimulatedArchive, dead_hosts) holding every sample article's fate and captures."""
-    from linkkeeper.sim.testing import Page, SimulatedWeb, article_html
-    from linkkeeper.sim.testing import Capture, SimulatedArchive
+    from linkkeeper.sim.web import Page, SimulatedWeb, article_html
+    from linkkeeper.sim.archive import Capture, SimulatedArchive
 
     web, archive = SimulatedWeb(), SimulatedArchive()
     refused_hosts: set[str] = set()
@@ -258,8 +258,9 @@ def run_demo(out_dir: Path, db_path: Path | None = None, echo: Callable[[str], N
     from linkkeeper.repair.proposals import propose_repairs
     from linkkeeper.desk.report import write_reports
     from linkkeeper.settings import ConnectTo, Settings
-    from linkkeeper.sim.testing import closed_port
-    from linkkeeper.sim.testing import BackgroundServer, settings_for
+    from linkkeeper.sim.servers import closed_port
+    from linkkeeper.sim.archive import settings_for
+    from linkkeeper.sim.servers import BackgroundServer
 
     say = echo or (lambda _line: None)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from typing import Callable, Iterable
 
-from linkkeeper.sim.testing import Capture, SimulatedArchive, article_html
+from linkkeeper.sim.archive import Capture, SimulatedArchive
+from linkkeeper.sim.web import article_html
 
 # The Internet Archive's limits per IP (FIELD-NOTES.md): CDX ~30 a minute, replay ~600 a minute.
 IA_LIMITS = {"cdx_per_minute": 30, "replay_per_minute": 600, "availability_per_minute": 10}

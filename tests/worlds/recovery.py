@@ -30,8 +30,10 @@ from datetime import date, datetime, timedelta, timezone
 
 from functools import cached_property
 
-from linkkeeper.sim.testing import Capture as _BaseCapture
-from linkkeeper.sim.testing import Page, SimulatedArchive, SimulatedWeb, surt_key
+from linkkeeper.sim.archive import Capture as _BaseCapture
+from linkkeeper.sim.archive import SimulatedArchive
+from linkkeeper.sim.web import Page, SimulatedWeb
+from linkkeeper.wayback.client import surt_key
 
 
 class Capture(_BaseCapture):
