@@ -26,7 +26,7 @@ from pathlib import Path
 import aiohttp
 
 from linkkeeper import store
-from linkkeeper.wayback.client import WaybackClient
+from linkkeeper.wayback import WaybackClient
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test worlds live beside the tests
 from worlds.bulk_repair import build_bulk_world, seed_store
 from linkkeeper.repair.proposals import propose_repairs

@@ -24,10 +24,10 @@ import time
 from pathlib import Path
 
 from linkkeeper import store
-from linkkeeper.wayback.client import WaybackClient
+from linkkeeper.wayback import WaybackClient
 from linkkeeper.net.session import make_session
 from linkkeeper.sources.ingest import ingest
-from linkkeeper.repair.recover.run import recover_nullified
+from linkkeeper.repair.recover import recover_nullified
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the test worlds live beside the tests
 from worlds.recovery import RecoveryWorld
 from linkkeeper.settings import ConnectTo, Settings

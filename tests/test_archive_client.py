@@ -11,7 +11,7 @@ from typing import AsyncIterator
 import aiohttp
 import pytest
 
-from linkkeeper.wayback.client import (
+from linkkeeper.wayback import (
     ArchiveError,
     ArchiveQueryError,
     ArchiveUnavailableError,

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from linkkeeper import store
-from linkkeeper.wayback.client import WaybackClient
+from linkkeeper.wayback import WaybackClient
 from worlds.bulk_repair import build_bulk_world, seed_store
 from linkkeeper.text.urls import normalize_url
 from linkkeeper.repair.proposals import propose_repairs

@@ -32,7 +32,7 @@ from hypothesis import HealthCheck, given, settings as hsettings, strategies as 
 from linkkeeper import store
 from linkkeeper.text import html as html_text, trailer as trailer_text, urls as url_text
 from linkkeeper.desk import report
-from linkkeeper.wayback.client import ArchiveError, NoMementoError, WaybackClient
+from linkkeeper.wayback import ArchiveError, NoMementoError, WaybackClient
 from linkkeeper.check.probe import check_urls, probe_once
 from linkkeeper.cli import main
 from linkkeeper.sources.export import export_patched

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from linkkeeper import store
-from linkkeeper.wayback.client import SPN_RETRYABLE, NotSentError, WaybackClient
+from linkkeeper.wayback import SPN_RETRYABLE, NotSentError, WaybackClient
 from worlds.bulk_repair import store_posts
 from linkkeeper.cli import main
 from linkkeeper.repair.preserve import SPN_ATTEMPTS, preserve_links

@@ -14,14 +14,14 @@ import pytest
 from click.testing import CliRunner
 
 from linkkeeper import store
-from linkkeeper.wayback.client import CdxRecord, WaybackClient
+from linkkeeper.wayback import CdxRecord, WaybackClient
 from linkkeeper.cli import main
 from linkkeeper.sources.export import export_patched
 from linkkeeper.net.session import make_session
 from linkkeeper.sources.ingest import ingest
 from linkkeeper.text.html import scan_anchors
 from linkkeeper.text.trailer import is_original_anchor
-from linkkeeper.repair.recover.run import (Candidate, CdxQuery, QueryCache, RecoveryConfigError, author_score,
+from linkkeeper.repair.recover import (Candidate, CdxQuery, QueryCache, RecoveryConfigError, author_score,
                                 confidence, decide, fallback_queries, learn_outlet_map, plan_queries,
                                 recover_nullified)
 from linkkeeper.text.urls import parse_dated_path, slug_words, url_id

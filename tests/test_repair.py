@@ -11,7 +11,7 @@ from typing import AsyncIterator
 import aiohttp
 
 from linkkeeper import store
-from linkkeeper.wayback.client import WaybackClient
+from linkkeeper.wayback import WaybackClient
 from worlds.bulk_repair import store_posts
 from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.settings import Settings

@@ -11,7 +11,7 @@ from typing import AsyncIterator
 import aiohttp
 import pytest
 
-from linkkeeper.wayback.client import CdxRecord, WaybackClient
+from linkkeeper.wayback import CdxRecord, WaybackClient
 from linkkeeper.settings import Settings
 from linkkeeper.repair.capture import (LookupCache, SnapshotFinder, Target, Want, order_candidates, target_date, url_date,
                                  verify)

@@ -24,7 +24,7 @@ import yaml
 from aiohttp import web
 from multidict import CIMultiDict
 
-from linkkeeper.wayback.client import (
+from linkkeeper.wayback import (
     BlockedSiteError,
     CdxRecord,
     MementoRedirectLoopError,

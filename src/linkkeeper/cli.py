@@ -124,7 +124,7 @@ def check(obj: Context, date_from, date_to, all_links, confirm_now, concurrency,
 def repair(obj: Context, date_from, date_to, no_recover) -> None:
     """Propose a Wayback Machine capture for each dead (or nullified, URL known) Original Article link, then
     recover the URLs of nullified ones. Resumable: links already decided are skipped."""
-    from linkkeeper.repair.recover.run import RecoveryConfigError, run_repair_command
+    from linkkeeper.repair.recover import RecoveryConfigError, run_repair_command
 
     settings = obj.settings()
     db = obj.open_db(settings)

@@ -16,7 +16,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from linkkeeper.wayback.client import format_timestamp
+from linkkeeper.wayback import format_timestamp
 
 BLOG_HOST = "democracyastray.blogspot.com"
 BLOG_ID = "6412345678901234567"

@@ -33,7 +33,7 @@ from functools import cached_property
 from linkkeeper.sim.archive import Capture as _BaseCapture
 from linkkeeper.sim.archive import SimulatedArchive
 from linkkeeper.sim.web import Page, SimulatedWeb
-from linkkeeper.wayback.client import surt_key
+from linkkeeper.wayback import surt_key
 
 
 class Capture(_BaseCapture):

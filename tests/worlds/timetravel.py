@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from aiohttp import web
 
-from linkkeeper.wayback.client import surt_key
+from linkkeeper.wayback import surt_key
 from linkkeeper.sim.archive import Capture, _http_date, _pad_timestamp, _ts_datetime
 
 

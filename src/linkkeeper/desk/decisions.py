@@ -16,9 +16,10 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from linkkeeper import store
+from linkkeeper.files import write_atomically
 from linkkeeper.text.urls import normalize_url
 from linkkeeper.text.dates import parse_iso_or_none
-from linkkeeper.wayback.client import timestamp_to_datetime
+from linkkeeper.wayback import timestamp_to_datetime
 
 # --- impact -----------------------------------------------------------------------------------------------
 # Impact orders the review queue: the decisions that put the most right for readers come first.
@@ -263,7 +264,6 @@ def _csv_plain(value: str) -> str:
 
 def export_decisions(db, path: str | Path) -> int:
     """Every decision, oldest first, including undone ones (undone_at says when)."""
-    from linkkeeper.desk.report import _atomic_write
 
     count = 0
 
@@ -275,7 +275,7 @@ def export_decisions(db, path: str | Path) -> int:
             writer.writerow([_csv_safe(row.get(c)) for c in DECISION_COLUMNS])
             count += 1
 
-    _atomic_write(Path(path), write)
+    write_atomically(path, write)
     return count
 
 

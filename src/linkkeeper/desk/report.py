@@ -12,14 +12,13 @@ from __future__ import annotations
 import csv
 import html
 import json
-import os
-import tempfile
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from linkkeeper import __version__, store
+from linkkeeper.files import AtomicFiles
 from linkkeeper.text.dates import parse_iso, to_iso
 
 REPORT_SCHEMA_VERSION = 1
@@ -173,49 +172,6 @@ def survey(db, *, all_links: bool = False) -> Survey:
 
 # --- writing ----------------------------------------------------------------------------------------------
 
-def _atomic_write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, so a report is never seen half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            write(fh)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-class _AtomicFiles:
-    """Several files written together through temporaries, all moved into place only if all succeeded."""
-
-    def __init__(self, paths: Iterable[Path]) -> None:
-        self.paths = list(paths)
-        self.handles: dict[Path, Any] = {}
-        self.temps: dict[Path, str] = {}
-
-    def __enter__(self) -> dict[Path, Any]:
-        try:
-            for path in self.paths:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-                self.temps[path] = tmp
-                self.handles[path] = os.fdopen(fd, "w", encoding="utf-8", newline="")
-        except BaseException as exc:
-            self.__exit__(type(exc), exc, None)
-            raise
-        return self.handles
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        for fh in self.handles.values():
-            fh.close()
-        for path, tmp in self.temps.items():
-            if exc_type is None:
-                os.replace(tmp, path)
-            else:
-                os.unlink(tmp)
-
-
 def write_reports(db, out_dir: str | Path, *, all_links: bool = False, generated_at: str | None = None,
                   since: str | None = None) -> dict[str, Path]:
     """Write report.json, report.csv, report.md and report.html into out_dir and keep this report's snapshot
@@ -232,7 +188,7 @@ def write_reports(db, out_dir: str | Path, *, all_links: bool = False, generated
     context = {"generated_at": generated_at, "summary": summary, "survey": surveyed, "previous": previous,
                "since": since_ts, "all_links": all_links}
 
-    with _AtomicFiles(paths.values()) as files:
+    with AtomicFiles(paths.values()) as files:
         fj, fc, fm, fh = (files[paths[k]] for k in ("json", "csv", "md", "html"))
         head = {"schema": REPORT_SCHEMA_VERSION, "generator": f"linkkeeper {__version__}",
                 "generated_at": generated_at, "since": since_ts, "summary": summary, "health": surveyed.as_json()}

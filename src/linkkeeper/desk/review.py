@@ -474,7 +474,7 @@ async def compare(request: web.Request) -> web.Response:
 async def _capture_text(app: web.Application, target: curator.Replacement) -> tuple[str, str | None]:
     import aiohttp
 
-    from linkkeeper.wayback.client import ArchiveError, WaybackClient
+    from linkkeeper.wayback import ArchiveError, WaybackClient
     from linkkeeper.net.session import make_session
     from linkkeeper.text.similarity import page_text
 

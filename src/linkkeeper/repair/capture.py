@@ -49,7 +49,7 @@ from typing import Any, Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
 
 from linkkeeper import store
-from linkkeeper.wayback.client import (EXCLUDED_TEXT, ArchiveError, ArchiveUnavailableError, BlockedSiteError, CdxRecord,
+from linkkeeper.wayback import (EXCLUDED_TEXT, ArchiveError, ArchiveUnavailableError, BlockedSiteError, CdxRecord,
                                 Memento, MementoRedirectLoopError, NoMementoError, OtherMemento, RateLimitedError,
                                 WaybackClient, format_timestamp, public_archive_url, surt_key, timestamp_to_datetime)
 from linkkeeper.text.html import page_title

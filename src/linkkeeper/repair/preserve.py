@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from typing import Callable
 
 from linkkeeper import store
-from linkkeeper.wayback.client import (SPN_ANONYMOUS_PER_DAY, SPN_PER_URL_PER_DAY, SPN_SIGNED_IN_PER_DAY,
+from linkkeeper.wayback import (SPN_ANONYMOUS_PER_DAY, SPN_PER_URL_PER_DAY, SPN_SIGNED_IN_PER_DAY,
                                 SPN_URL_DAILY_LIMIT, ArchiveError, BlockedSiteError, NotSentError, SaveJob,
                                 SpnAuthError, SpnQuotaError, WaybackClient, surt_key)
 from linkkeeper.net.session import session_for

@@ -17,7 +17,7 @@ from typing import Callable
 
 from linkkeeper import store
 from linkkeeper.check import verdict
-from linkkeeper.wayback.client import (ArchiveError, WaybackClient, format_timestamp, is_wayback_url, parse_archive_location,
+from linkkeeper.wayback import (ArchiveError, WaybackClient, format_timestamp, is_wayback_url, parse_archive_location,
                                 public_archive_url)
 from linkkeeper.net.session import session_for
 from linkkeeper.settings import Settings

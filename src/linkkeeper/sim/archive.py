@@ -19,7 +19,7 @@ from urllib.parse import quote, urljoin
 
 from aiohttp import web
 
-from linkkeeper.wayback.client import surt_key
+from linkkeeper.wayback import surt_key
 
 
 _CDX_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")

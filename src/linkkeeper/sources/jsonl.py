@@ -19,6 +19,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from urllib.parse import urlsplit
 
+from linkkeeper.files import write_atomically
 from linkkeeper.sources import jsontext, patching
 from linkkeeper.sources.common import ExportError, Post, UniqueIds, Warn, log
 
@@ -134,5 +135,5 @@ def write_rows(dst_path, posts: Iterable[Mapping]) -> int:
             out.write(dumps(post).encode("utf-8") + b"\n")
             count += 1
 
-    patching.write_atomically(dst_path, write)
+    write_atomically(dst_path, write, binary=True)
     return count

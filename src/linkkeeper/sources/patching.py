@@ -4,7 +4,7 @@ A post's HTML sits in a file spelled in some container syntax (XML character dat
 markup, a JSON string). Each format decodes the raw span to the HTML with, for every decoded character, the raw
 span that spelled it (`starts`, `ends`) and the container context it sat in. `href_edits` then finds the anchors
 in the decoded HTML and turns each replacement into an edit of the raw text, escaped for where it lands;
-`byte_edits` turns those into byte edits and `write_atomically` copies the file with only those bytes changed.
+`byte_edits` turns those into byte edits and `copy_with_edits` copies the file with only those bytes changed.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import json
 import mmap
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
+from linkkeeper.files import write_atomically
 from linkkeeper.text.html import scan_anchors
 
 # Container contexts: how text inside the post's HTML is spelled in the file.
@@ -122,39 +122,6 @@ def patch_html(html: str, changes: dict[int, str], *, post_id: str = "?") -> tup
     return "".join(out), len(edits)
 
 
-def write_atomically(dst_path: Path, write: Callable, *, mode_of: Path | None = None) -> None:
-    """Call write(binary file) on a temporary file beside dst_path and move it into place only when it is
-    complete, so a failure never leaves a half-written export. The file keeps the mode of the file it replaces,
-    or takes `mode_of`'s (made owner-writable) when new."""
-    dst_path = Path(dst_path)
-    if dst_path.exists():
-        mode = os.stat(dst_path).st_mode & 0o777
-    elif mode_of is not None:
-        mode = (os.stat(mode_of).st_mode & 0o777) | 0o200
-    else:
-        mode = 0o666 & ~_umask()
-    fd, tmp = tempfile.mkstemp(prefix=f".{dst_path.name}.", suffix=".tmp", dir=dst_path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            write(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, dst_path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def copy_with_edits(out, data, edits: list[ByteEdit]) -> None:
     pos = 0
     for start, end, replacement in sorted(edits):
@@ -179,7 +146,7 @@ def patch_file(src_path, dst_path, plan: Callable[[bytes], list[ByteEdit]]) -> i
         data = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
         try:
             edits = plan(data)
-            write_atomically(dst_path, lambda out: copy_with_edits(out, data, edits), mode_of=src_path)
+            write_atomically(dst_path, lambda out: copy_with_edits(out, data, edits), binary=True)
         finally:
             if isinstance(data, mmap.mmap):
                 data.close()

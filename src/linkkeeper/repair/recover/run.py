@@ -40,7 +40,7 @@ from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 from linkkeeper import store
-from linkkeeper.wayback.client import (ArchiveError, ArchiveUnavailableError, BlockedSiteError, CdxRecord, NoMementoError,
+from linkkeeper.wayback import (ArchiveError, ArchiveUnavailableError, BlockedSiteError, CdxRecord, NoMementoError,
                                 RateLimitedError, WaybackClient, public_archive_url)
 from linkkeeper.text.html import first_heading, html_to_text, page_title
 from linkkeeper.text.urls import NOT_ARTICLE, host_key, parse_dated_path, period_path, slug_words, url_id
