@@ -21,7 +21,7 @@ from linkkeeper.sources import ExportError, read_posts
 
 from test_sources import BLOGGER_SAMPLES, DATA, EXAMPLE_JSONL, IMPORTER, THEME, WELL_FORMED_WXR, WXR_COUNTS
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+FORMATS_DOC = Path(__file__).resolve().parents[1] / "docs" / "formats.md"
 EXAMPLE_WXR = DATA / "example-blog.wxr"
 ROUND_TRIP = ([f"wordpress/{n}" for n in WELL_FORMED_WXR] + BLOGGER_SAMPLES
               + ["blogger/tryghost-migrate/response.json"])
@@ -193,18 +193,18 @@ def test_cli_names_the_format_and_the_bad_line(run, tmp_path):
     assert f"{bad}:4:2: Expecting property name" in result.output and "nothing was ingested" in result.output
 
 
-def readme_format_commands() -> list[str]:
-    text = README.read_text(encoding="utf-8")
-    section = text[text.index("#### Formats"):text.index("### `linkkeeper check")]
+def documented_format_commands() -> list[str]:
+    text = FORMATS_DOC.read_text(encoding="utf-8")
+    section = text[text.index("### Examples"):text.index("## Input: the blog's feed")]
     blocks = re.findall(r"```sh\n(.*?)```", section, re.DOTALL)
     return [line for block in blocks for line in block.splitlines() if line.startswith("linkkeeper ")]
 
 
-def test_readme_format_examples_run(run, tmp_path):
-    commands = readme_format_commands()
+def test_documented_format_examples_run(run, tmp_path):
+    commands = documented_format_commands()
     assert len(commands) >= 8 and {"example-blog.wxr", "example-blogger-api.json", "example-posts.jsonl"} <= {
         Path(arg).name for c in commands for arg in shlex.split(c)}
-    repo = README.parent
+    repo = FORMATS_DOC.parents[1]
     for command in commands:
         args = [str(repo / a) if a.startswith("src/") else a for a in shlex.split(command)[1:]]
         result = run(*args)
