@@ -12,6 +12,9 @@ from typing import Any
 
 DEFAULT_CONFIG_FILE = "linkkeeper.toml"
 ENV_PREFIX = "LINKKEEPER_"
+# LINKKEEPER_* variables that are not settings: the settings file's path, and the test suite's switch that
+# turns a missing browser from a skip into a failure (CI sets it). Any other unknown name is an error.
+NOT_SETTINGS = frozenset({"CONFIG", "REQUIRE_BROWSER"})
 
 
 class SettingsError(ValueError):
@@ -198,7 +201,7 @@ def load(config: str | os.PathLike | None = None, env: dict[str, str] | None = N
         data = data.get("linkkeeper", data)
         values.update(_coerce_all(data, str(path)))
     for key, raw in env.items():
-        if key.startswith(ENV_PREFIX) and key != ENV_PREFIX + "CONFIG":
+        if key.startswith(ENV_PREFIX) and key[len(ENV_PREFIX):] not in NOT_SETTINGS:
             name = key[len(ENV_PREFIX):].lower()
             values[name] = _coerce(name, raw, f"environment variable {key}")
     values.update(_coerce_all(flags, "command line"))
