@@ -10,7 +10,9 @@ from __future__ import annotations
 import pytest
 
 from linkkeeper import store
-from linkkeeper.check.probe import check_urls, probe, sibling_url, url_shape
+from linkkeeper.check.pagetests import sibling_url, url_shape
+from linkkeeper.check.probe import probe
+from linkkeeper.check.runner import check_urls
 from linkkeeper.net.session import make_session
 from linkkeeper.settings import ConnectTo
 from linkkeeper.sim.servers import closed_port

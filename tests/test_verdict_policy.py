@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from linkkeeper import store
-from linkkeeper.check.probe import check_urls
+from linkkeeper.check.runner import check_urls
 from linkkeeper.sim.web import Page, article_html
 from linkkeeper.check.verdict import Policy, apply_overrides, decide, looks_not_found, redirect_soft_404, signature
 

@@ -102,7 +102,7 @@ def ingest(obj: Context, file: str) -> None:
 def check(obj: Context, date_from, date_to, all_links, confirm_now, concurrency, per_host, total_timeout) -> None:
     """Check each post's Original Article link (every outbound link with --all-links). Exits 1 when a link
     became dead or soft-404 in this run."""
-    from linkkeeper.check.probe import check_urls
+    from linkkeeper.check.runner import check_urls
 
     settings = obj.settings(concurrency=concurrency, per_host=per_host, total_timeout=total_timeout)
     db = obj.open_db(settings)

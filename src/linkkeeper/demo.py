@@ -251,7 +251,7 @@ def run_demo(out_dir: Path, db_path: Path | None = None, echo: Callable[[str], N
     """Ingest the sample export, serve the simulated world on loopback, check, repair, report, export.
     `auto_approve_confidence` above 1 leaves every proposal for the curator (a review session to try)."""
     from linkkeeper import store
-    from linkkeeper.check.probe import check_urls
+    from linkkeeper.check.runner import check_urls
     from linkkeeper.net.session import run as run_stage
     from linkkeeper.sources.export import export_patched
     from linkkeeper.sources.ingest import ingest

@@ -416,7 +416,7 @@ async def _ingest_feed(db, settings: Settings, options: RunOptions, run_id: int,
 
 async def _check(db, settings: Settings, options: RunOptions, work: _Work, console: Console,
                  now: Callable[[], datetime], sleep) -> dict:
-    from linkkeeper.check.probe import check_urls
+    from linkkeeper.check.runner import check_urls
 
     cap = settings.max_checks if options.max_checks is None else options.max_checks
     soon_hours = settings.dead_after_hours / max(1, settings.dead_after_checks - 1)

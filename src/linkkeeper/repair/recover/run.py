@@ -850,7 +850,8 @@ class RecoverySummary:
 async def live_replacement(session, url: str, settings: Settings, content: str) -> tuple[str | None, dict]:
     """The URL to link if the recovered page is alive now (permanent redirects followed, and the page still
     holding the post's text), with what the probe saw."""
-    from linkkeeper.check.probe import drift_reason, probe
+    from linkkeeper.check.pagetests import drift_reason
+    from linkkeeper.check.probe import probe
 
     ev = await probe(session, url, settings, want_body=True)
     info = {"url": url, "evidence_class": ev.evidence_class, "status": ev.status, "final_url": ev.final_url,
