@@ -542,8 +542,10 @@ def integrity(path: Path) -> None:
         conn.close()
 
 
-def run_process(world: World, tmp: Path, db: Path, *extra: str) -> subprocess.CompletedProcess:
+def run_process(world: World, tmp: Path, db: Path, *extra: str, fault: str = "") -> subprocess.CompletedProcess:
     env = world.env(tmp, dead_after_checks="1", dead_after_hours="0")
+    if fault:
+        env["LINKKEEPER_FAULT"] = fault  # faults.py: the one fault-injection hook
     return subprocess.run([sys.executable, "-m", "linkkeeper", "--db", str(db), "run", ADDRESS, "--json", *extra],
                           cwd=tmp, env=env, capture_output=True, text=True, timeout=120)
 
@@ -567,9 +569,8 @@ def kill_and_resume(world: World, tmp: Path, n: int, sig: str) -> tuple[subproce
     """Run with the process signalled after n committed units of work (sig "INSIDE": SIGKILLed half-way
     through storing feed page n, its transaction open), check the database file, run again."""
     db = tmp / f"killed-{n}-{sig}.db"
-    how = (("--_kill-inside-page", str(n)) if sig == "INSIDE" else
-           ("--_kill-after", str(n), "--_kill-signal", sig))
-    killed = run_process(world, tmp, db, *how)
+    fault = f"inside_page={n}" if sig == "INSIDE" else f"after={n},signal={sig}"
+    killed = run_process(world, tmp, db, fault=fault)
     integrity(db)
     after_kill = dump(db)
     resumed = run_process(world, tmp, db)

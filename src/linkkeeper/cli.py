@@ -279,13 +279,10 @@ def status(obj: Context) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the run's summary as JSON.")
 @click.option("--break-lock", is_flag=True,
               help="Take over the lock of a run that is known to be gone (one on another host, say).")
-@click.option("--_kill-after", "kill_after", type=int, hidden=True)
-@click.option("--_kill-signal", "kill_signal", type=click.Choice(["KILL", "TERM", "INT"]), default="KILL", hidden=True)
-@click.option("--_kill-inside-page", "kill_inside_page", type=int, hidden=True)
 @click.pass_obj
 def run_command(obj: Context, source: str, full: bool, max_checks: int | None, all_links: bool, no_repair: bool,
                 preserve: bool, no_report: bool, out_dir: str | None, feed_format: str, as_json: bool,
-                break_lock: bool, kill_after: int | None, kill_signal: str, kill_inside_page: int | None) -> None:
+                break_lock: bool) -> None:
     """The nightly integrity run: ingest SOURCE (an export file, or the blog's address to read its public
     feed), check the links that are due, repair newly dead ones, write the reports. Resumable and safe to
     schedule. Exits 0 when healthy, 1 when a link broke since the last run, 2 on bad usage, settings or
@@ -299,8 +296,7 @@ def run_command(obj: Context, source: str, full: bool, max_checks: int | None, a
     db = obj.open_db(settings)
     options = pipeline.RunOptions(source=source, full=full, all_links=all_links, repair=not no_repair,
                                   preserve=preserve, report=not no_report, reports_dir=out_dir,
-                                  feed_format=feed_format, break_lock=break_lock, kill_after=kill_after,
-                                  kill_signal=kill_signal, kill_inside_page=kill_inside_page)
+                                  feed_format=feed_format, break_lock=break_lock)
     result = pipeline.run(db, settings, options, console=pipeline.Console())
     if as_json:
         click.echo(pipeline.result_json(result))

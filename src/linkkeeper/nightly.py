@@ -35,11 +35,12 @@ import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterator, TextIO
+from typing import Any, Callable, TextIO
 
 from linkkeeper.sources import ingest as ingestmod
 from linkkeeper import store
 from linkkeeper.net.session import run as run_stage
+from linkkeeper.faults import WorkCounter
 from linkkeeper.settings import Settings
 from linkkeeper.sources import feed as feedmod
 from linkkeeper.text.dates import parse_iso, to_iso, utcnow
@@ -52,7 +53,6 @@ DUE_SLACK = timedelta(hours=2)
 # An incremental feed read starts this long before the previous read began: Blogger's clock and ours differ,
 # and a post edited while the previous read was under way must not fall between two reads.
 FEED_OVERLAP = timedelta(hours=1)
-SIGNALS = {"INT": signal.SIGINT, "TERM": signal.SIGTERM, "KILL": signal.SIGKILL}
 
 log = logging.getLogger("linkkeeper.run")
 
@@ -69,11 +69,6 @@ class RunOptions:
     reports_dir: str | None = None
     feed_format: str = "atom"
     break_lock: bool = False
-    # Fault injection for the tests: after this many committed units of work, send the process this signal.
-    kill_after: int | None = None
-    kill_signal: str = "KILL"
-    # ... or SIGKILL it half-way through storing this feed page, inside the page's transaction.
-    kill_inside_page: int | None = None
 
 
 @dataclass
@@ -229,29 +224,6 @@ class Stopper:
             self.task.cancel()
 
 
-class _Work:
-    """Counts committed units of work (feed pages, checks, repairs) for the fault-injection hook."""
-
-    def __init__(self, options: RunOptions) -> None:
-        self.units = 0
-        self.kill_inside_page = options.kill_inside_page
-        self.kill_after = options.kill_after
-        self.kill_signal = SIGNALS[options.kill_signal.upper().removeprefix("SIG")]
-
-    def committed(self) -> None:
-        self.units += 1
-        if self.kill_after is not None and self.units == self.kill_after:
-            os.kill(os.getpid(), self.kill_signal)
-
-    @staticmethod
-    def killed_midway(posts: list) -> Iterator:
-        """The posts, with the process killed once half of them are stored (the page's transaction open)."""
-        for i, post in enumerate(posts):
-            if i == len(posts) // 2:
-                os.kill(os.getpid(), signal.SIGKILL)
-            yield post
-
-
 async def execute(db, settings: Settings, options: RunOptions, *, console: Console | None = None,
                   now: Callable[[], datetime] = utcnow, sleep: Callable[[float], object] = asyncio.sleep,
                   stopper: Stopper | None = None) -> RunResult:
@@ -280,7 +252,7 @@ async def execute(db, settings: Settings, options: RunOptions, *, console: Conso
                          f"(another host, say), run again with --break-lock")
     console.log(f"run {run_id} started: {options.source}")
     counts: dict[str, Any] = {}
-    work = _Work(options)
+    work = WorkCounter()
     task = asyncio.ensure_future(_stages(db, settings, options, run_id, counts, work, console, now, sleep, is_feed,
                                          source_key))
     stopper.task = task
@@ -322,7 +294,7 @@ def _conclude(db, run_id: int, counts: dict, reports: dict[str, str]) -> RunResu
     return RunResult(run_id, status, code, message, counts, changes, reports)
 
 
-async def _stages(db, settings: Settings, options: RunOptions, run_id: int, counts: dict, work: _Work,
+async def _stages(db, settings: Settings, options: RunOptions, run_id: int, counts: dict, work: WorkCounter,
                   console: Console, now: Callable[[], datetime], sleep, is_feed: bool, source_key: str) -> dict[str, str]:
     if is_feed:
         counts["ingest"] = await _ingest_feed(db, settings, options, run_id, work, console, now, sleep, source_key)
@@ -343,7 +315,7 @@ async def _stages(db, settings: Settings, options: RunOptions, run_id: int, coun
     return reports
 
 
-def _ingest_file(db, settings: Settings, options: RunOptions, work: _Work, console: Console) -> dict:
+def _ingest_file(db, settings: Settings, options: RunOptions, work: WorkCounter, console: Console) -> dict:
     from linkkeeper.sources.common import ExportError
 
     path = Path(options.source)
@@ -364,7 +336,7 @@ def _ingest_file(db, settings: Settings, options: RunOptions, work: _Work, conso
     return {"source": str(path), "posts": result.posts, "changed": result.changed}
 
 
-async def _ingest_feed(db, settings: Settings, options: RunOptions, run_id: int, work: _Work, console: Console,
+async def _ingest_feed(db, settings: Settings, options: RunOptions, run_id: int, work: WorkCounter, console: Console,
                        now: Callable[[], datetime], sleep, source_key: str) -> dict:
     from linkkeeper.net.session import make_session
 
@@ -387,9 +359,7 @@ async def _ingest_feed(db, settings: Settings, options: RunOptions, run_id: int,
                                                  max_redirects=settings.max_redirects, sleep=sleep):
                 info = {"path": source_key, "format": feedmod.FORMAT, "blog_url": page.blog_url or base + "/",
                         "title": page.title}
-                posts = page.posts
-                if work.kill_inside_page == counts["pages"] + 1:
-                    posts = work.killed_midway(posts)
+                posts = work.posts_of_page(counts["pages"] + 1, page.posts)
                 result = ingestmod.ingest_posts(db, posts, info, blog_hosts=settings.blog_hosts)
                 source_id, blog_id = result.source_id, page.blog_id or blog_id
                 seen.update(post.id for post in page.posts)
@@ -414,7 +384,7 @@ async def _ingest_feed(db, settings: Settings, options: RunOptions, run_id: int,
     return counts
 
 
-async def _check(db, settings: Settings, options: RunOptions, work: _Work, console: Console,
+async def _check(db, settings: Settings, options: RunOptions, work: WorkCounter, console: Console,
                  now: Callable[[], datetime], sleep) -> dict:
     from linkkeeper.check.runner import check_urls
 
@@ -443,7 +413,7 @@ async def _check(db, settings: Settings, options: RunOptions, work: _Work, conso
     return counts
 
 
-async def _repair(db, settings: Settings, work: _Work, console: Console) -> dict:
+async def _repair(db, settings: Settings, work: WorkCounter, console: Console) -> dict:
     from linkkeeper.repair.proposals import propose_repairs
 
     counts = {"proposed": 0, "approved": 0, "unavailable": 0}
@@ -462,7 +432,7 @@ async def _repair(db, settings: Settings, work: _Work, console: Console) -> dict
     return counts
 
 
-async def _preserve(db, settings: Settings, work: _Work, console: Console) -> dict:
+async def _preserve(db, settings: Settings, work: WorkCounter, console: Console) -> dict:
     from linkkeeper.repair.preserve import preserve_links as entry
     counts: dict[str, Any] = {"results": 0}
 

@@ -12,9 +12,10 @@ from typing import Any
 
 DEFAULT_CONFIG_FILE = "linkkeeper.toml"
 ENV_PREFIX = "LINKKEEPER_"
-# LINKKEEPER_* variables that are not settings: the settings file's path, and the test suite's switch that
-# turns a missing browser from a skip into a failure (CI sets it). Any other unknown name is an error.
-NOT_SETTINGS = frozenset({"CONFIG", "REQUIRE_BROWSER"})
+# LINKKEEPER_* variables that are not settings: the settings file's path, the test suite's switch that turns a
+# missing browser from a skip into a failure (CI sets it), and the tests' fault injection (faults.py). Any other
+# unknown name is an error.
+NOT_SETTINGS = frozenset({"CONFIG", "REQUIRE_BROWSER", "FAULT"})
 
 
 class SettingsError(ValueError):
