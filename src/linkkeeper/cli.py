@@ -19,7 +19,6 @@ class Context:
     def __init__(self, config: str | None, db: str | None) -> None:
         self.config = config
         self.db_flag = db
-        self._settings = None
 
     def settings(self, **flags):
         try:

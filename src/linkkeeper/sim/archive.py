@@ -210,17 +210,25 @@ class SimulatedArchive:
         query = request.query
         url = query.get("url", "")
         if not url:
-            return web.Response(status=400, text="url param is required\n", content_type="text/plain")
+            return _bad("url param is required")
         match_type = query.get("matchType") or "exact"
         if url.startswith("*."):
             url, match_type = url[2:], "domain"
         if url.endswith("*"):
             url, match_type = url.rstrip("*"), "prefix"
         if match_type not in ("exact", "prefix", "host", "domain"):
-            return web.Response(status=400, text=f"bad matchType {match_type}\n", content_type="text/plain")
+            return _bad(f"bad matchType {match_type}")
         if self.is_excluded(url):
             return web.Response(status=403, text=_BLOCKED_RUNTIME_ERROR + "\n", content_type="text/plain",
                                 charset="UTF-8", headers={"X-Archive-Wayback-Runtime-Error": _BLOCKED_RUNTIME_ERROR})
+        try:
+            rows = _cdx_refine(self._cdx_rows(url, match_type), query)
+            page, next_key = _cdx_page(rows, query)
+            return _cdx_answer(page, next_key, query)
+        except _BadQuery as exc:
+            return _bad(str(exc))
+
+    def _cdx_rows(self, url: str, match_type: str) -> list[dict]:
         wanted = surt_key(url)
         wanted_host = wanted.split(")", 1)[0]
 
@@ -235,69 +243,7 @@ class SimulatedArchive:
             return host == wanted_host or host.startswith(wanted_host + ",")  # SURT: subdomains extend the key
 
         captures = sorted((c for c in self.captures if matches(c.key)), key=lambda c: (c.key, c.timestamp))
-        rows = [c.cdx_row() for c in captures]
-        if (start := query.get("from")):
-            rows = [r for r in rows if r["timestamp"][:len(start)] >= start]
-        if (end := query.get("to")):
-            rows = [r for r in rows if r["timestamp"][:len(end)] <= end]
-        for spec in query.getall("filter", []):
-            negate = spec.startswith("!")
-            name, _, pattern = spec.lstrip("!").partition(":")
-            if name not in _CDX_FIELDS:
-                return web.Response(status=400, text=f"bad filter field {name}\n", content_type="text/plain")
-            try:
-                regex = re.compile(pattern)
-            except re.error:
-                return web.Response(status=400, text=f"bad filter regex {pattern}\n", content_type="text/plain")
-            # The whole field must match (`statuscode:2` matches nothing), as on the real server.
-            rows = [r for r in rows if bool(regex.fullmatch(r[name])) != negate]
-        if (closest := query.get("closest")) and query.get("sort") == "closest":
-            target = _ts_datetime(closest)
-            rows.sort(key=lambda r: (abs((_ts_datetime(r["timestamp"]) - target).total_seconds()), r["timestamp"]))
-        for spec in query.getall("collapse", []):
-            name, _, size = spec.partition(":")
-            if name not in _CDX_FIELDS:
-                return web.Response(status=400, text=f"bad collapse field {name}\n", content_type="text/plain")
-            width = int(size) if size.isdigit() else None
-            collapsed, previous = [], None
-            for row in rows:  # adjacent duplicates only
-                value = row[name][:width] if width else row[name]
-                if value != previous:
-                    collapsed.append(row)
-                previous = value
-            rows = collapsed
-        offset = 0
-        if (resume_key := query.get("resumeKey")):
-            _, _, position = resume_key.rpartition("!")
-            offset = int(position) if position.isdigit() else len(rows)
-        limit = int(query["limit"]) if query.get("limit", "").lstrip("-").isdigit() else None
-        next_key = None
-        if limit is not None and limit < 0:
-            page = rows[limit:]
-        elif limit is not None:
-            page = rows[offset:offset + limit]
-            if offset + limit < len(rows) and page:
-                last = page[-1]
-                # Opaque to clients, like the real keys (`com%2Ccnn%29%2F+2001041400593%3A`).
-                next_key = f"{quote(last['urlkey'], safe='')}+{last['timestamp']}!{offset + limit}"
-        else:
-            page = rows[offset:]
-        if query.get("showResumeKey", "").lower() != "true":
-            next_key = None
-        fields = [f for f in query.get("fl", "").split(",") if f] or list(_CDX_FIELDS)
-        if any(f not in _CDX_FIELDS for f in fields):
-            return web.Response(status=400, text="bad fl\n", content_type="text/plain")
-        if query.get("output") == "json":
-            if not page and not next_key:
-                return web.json_response([])
-            out: list[list[str]] = [fields] + [[r[f] for f in fields] for r in page]
-            if next_key:
-                out += [[], [next_key]]
-            return web.Response(text=json.dumps(out), content_type="application/json")
-        text = "".join(" ".join(r[f] for f in fields) + "\n" for r in page)
-        if next_key:
-            text += "\n" + next_key + "\n"
-        return web.Response(text=text, content_type="text/plain", charset="UTF-8")
+        return [c.cdx_row() for c in captures]
 
     # ---- replay
 
@@ -560,3 +506,86 @@ def settings_for(base_url: str) -> dict[str, str]:
         "wayback_replay_url": f"{base}/web/",
         "wayback_save_url": f"{base}/save",
     }
+
+
+class _BadQuery(ValueError):
+    """A CDX query the real server answers with 400."""
+
+
+def _bad(message: str) -> web.Response:
+    return web.Response(status=400, text=message + "\n", content_type="text/plain")
+
+
+def _cdx_refine(rows: list[dict], query) -> list[dict]:
+    """from/to, filter (the whole field must match: `statuscode:2` matches nothing, as on the real server),
+    closest sorting and collapse (adjacent duplicates only), in the real server's order."""
+    if (start := query.get("from")):
+        rows = [r for r in rows if r["timestamp"][:len(start)] >= start]
+    if (end := query.get("to")):
+        rows = [r for r in rows if r["timestamp"][:len(end)] <= end]
+    for spec in query.getall("filter", []):
+        negate = spec.startswith("!")
+        name, _, pattern = spec.lstrip("!").partition(":")
+        if name not in _CDX_FIELDS:
+            raise _BadQuery(f"bad filter field {name}")
+        try:
+            regex = re.compile(pattern)
+        except re.error:
+            raise _BadQuery(f"bad filter regex {pattern}") from None
+        rows = [r for r in rows if bool(regex.fullmatch(r[name])) != negate]
+    if (closest := query.get("closest")) and query.get("sort") == "closest":
+        target = _ts_datetime(closest)
+        rows.sort(key=lambda r: (abs((_ts_datetime(r["timestamp"]) - target).total_seconds()), r["timestamp"]))
+    for spec in query.getall("collapse", []):
+        name, _, size = spec.partition(":")
+        if name not in _CDX_FIELDS:
+            raise _BadQuery(f"bad collapse field {name}")
+        width = int(size) if size.isdigit() else None
+        collapsed, previous = [], None
+        for row in rows:
+            value = row[name][:width] if width else row[name]
+            if value != previous:
+                collapsed.append(row)
+            previous = value
+        rows = collapsed
+    return rows
+
+
+def _cdx_page(rows: list[dict], query) -> tuple[list[dict], str | None]:
+    """The rows of this page (limit, resumeKey) and the key of the next one."""
+    offset = 0
+    if (resume_key := query.get("resumeKey")):
+        _, _, position = resume_key.rpartition("!")
+        offset = int(position) if position.isdigit() else len(rows)
+    limit = int(query["limit"]) if query.get("limit", "").lstrip("-").isdigit() else None
+    next_key = None
+    if limit is not None and limit < 0:
+        page = rows[limit:]
+    elif limit is not None:
+        page = rows[offset:offset + limit]
+        if offset + limit < len(rows) and page:
+            last = page[-1]
+            # Opaque to clients, like the real keys (`com%2Ccnn%29%2F+2001041400593%3A`).
+            next_key = f"{quote(last['urlkey'], safe='')}+{last['timestamp']}!{offset + limit}"
+    else:
+        page = rows[offset:]
+    if query.get("showResumeKey", "").lower() != "true":
+        next_key = None
+    return page, next_key
+
+
+def _cdx_answer(page: list[dict], next_key: str | None, query) -> web.Response:
+    fields = [f for f in query.get("fl", "").split(",") if f] or list(_CDX_FIELDS)
+    if any(f not in _CDX_FIELDS for f in fields):
+        raise _BadQuery("bad fl")
+    if query.get("output") == "json":
+        if not page and not next_key:
+            return web.json_response([])
+        out: list[list[str]] = [fields] + [[r[f] for f in fields] for r in page]
+        if next_key:
+            out += [[], [next_key]]
+        return web.Response(text=json.dumps(out), content_type="application/json")
+    text = "".join(" ".join(r[f] for f in fields) + "\n" for r in page)
+    if next_key:
+        text += "\n" + next_key + "\n"
+    return web.Response(text=text, content_type="text/plain", charset="UTF-8")
