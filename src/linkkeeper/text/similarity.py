@@ -10,21 +10,22 @@ import re
 import zlib
 
 from linkkeeper.text.html import html_to_text
+from linkkeeper.text.normalize import normalize_text
 from linkkeeper.text.trailer import Trailer, parse_trailer
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 SHINGLE_WORDS = 4
 
-
-def words(text: str) -> list[str]:
-    return [w.lower() for w in _WORD.findall(text)]
+def tokens(text: str) -> list[str]:
+    """The words of a text as comparisons count them (normalize_text, then runs of letters and digits)."""
+    return _WORD.findall(normalize_text(text))
 
 
 def shingles(text: str, k: int = SHINGLE_WORDS) -> set[int]:
-    tokens = words(text)
-    if len(tokens) < k:
-        return {zlib.crc32(" ".join(tokens).encode())} if tokens else set()
-    return {zlib.crc32(" ".join(tokens[i:i + k]).encode()) for i in range(len(tokens) - k + 1)}
+    tokens_ = tokens(text)
+    if len(tokens_) < k:
+        return {zlib.crc32(" ".join(tokens_).encode())} if tokens_ else set()
+    return {zlib.crc32(" ".join(tokens_[i:i + k]).encode()) for i in range(len(tokens_) - k + 1)}
 
 
 def containment(needle: str, haystack: str) -> float:

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from typing import Iterable
 
+from linkkeeper.text.normalize import normalize_text
+
 STOPWORDS = frozenset("""
 a an the and or but nor of to in on at for from by with as is are was were be been being its it this that these
 those into onto over under after before about than then not no his her their our your my he she they we you
@@ -15,10 +17,10 @@ him them us says said say will would can could should may might has have had do 
 
 
 def fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text or "")
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    # "Harper's" and the slug "harpers" must meet.
-    return re.sub(r"['\u2019\u2018`]", "", text)
+    """normalize_text, then accents dropped (a slug writes `quebec` for Québec) and apostrophes removed
+    ("Harper's" and the slug "harpers" must meet)."""
+    text = unicodedata.normalize("NFKD", normalize_text(text or ""))
+    return "".join(c for c in text if not unicodedata.combining(c)).replace("'", "")
 
 
 def content_words(text: str) -> list[str]:

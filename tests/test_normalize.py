@@ -1,0 +1,52 @@
+"""The one text normalisation every comparison uses, on the awkward cases real pages have."""
+
+from __future__ import annotations
+
+import pytest
+
+from linkkeeper.text.html import html_to_text
+from linkkeeper.text.normalize import normalize_text
+from linkkeeper.text.similarity import containment, tokens
+from linkkeeper.text.words import content_words, fold
+
+LEAD = ("Die Wehranlage an diesem Fluss wurde im vergangenen Jahr vollständig erneuert, und die Gemeinde will "
+        "nun auch den Uferweg wieder für Besucher öffnen, sobald die Arbeiten abgeschlossen sind.")
+
+
+@pytest.mark.parametrize("spelling, plain", [
+    ("die\u00adsem", "diesem"),                      # a soft hyphen inside a word
+    (html_to_text("die&shy;sem"), "diesem"),         # ... written as an entity
+    ("zero\u200bwidth\u200djoin\u2060er", "zerowidthjoiner"),
+    ("a\u00a0b&nbsp;", "a b&nbsp;"),                 # NBSP folded; an entity is decoded once, by html_to_text only
+    (html_to_text("a&nbsp;b"), "a b"),
+    ("\u2018quoted\u2019 \u201cdouble\u201d \u00abguillemets\u00bb", "'quoted' \"double\" \"guillemets\""),
+    ("Harper\u2019s", "harper's"),
+    ("2012\u20132013 \u2014 well\u2026", "2012-2013 - well..."),
+    ("\ufb01nance \ufb02ow", "finance flow"),         # ligatures
+    ("u\u0308berschreitet", "überschreitet"),        # a decomposed umlaut
+    ("\u200fRTL\u200e mark\u202b", "rtl mark"),        # bidirectional marks
+    ("  many \t\n spaces  ", "many spaces"),
+    ("STRASSE Straße", "strasse strasse"),           # case folded, not only lowered
+])
+def test_awkward_spellings_are_made_alike(spelling, plain):
+    assert normalize_text(spelling) == plain
+
+
+def test_a_page_with_soft_hyphens_holds_the_lead_it_reproduces():
+    hyphenated = LEAD.replace("Wehranlage", "Wehr\u00adan\u00adlage").replace("diesem", "die\u00adsem") \
+        .replace("vollständig", "voll\u00adstän\u00addig").replace("Gemeinde", "Ge\u00admein\u00adde") \
+        .replace("Besucher", "Be\u00adsu\u00adcher").replace("Arbeiten", "Ar\u00adbei\u00adten")
+    assert containment(LEAD, hyphenated) == 1.0
+
+
+def test_a_decomposed_page_holds_the_composed_lead():
+    import unicodedata
+
+    assert containment(LEAD, unicodedata.normalize("NFD", LEAD)) == 1.0
+
+
+def test_tokens_and_headline_words_read_the_same_text_alike():
+    assert tokens("Harper\u2019s bud\u00adget") == tokens("harper's budget") == ["harper", "s", "budget"]
+    assert fold("Qu\u00e9bec\u2019s") == "quebecs"
+    assert content_words("Stephen Harper\u2019s not-so-per\u00adma\u00adnent majority") == \
+        content_words("Stephen Harper's not-so-permanent majority")
