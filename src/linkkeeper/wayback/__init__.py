@@ -1,4 +1,4 @@
-"""The Internet Archive client: CDX search, replay and TimeGate, availability hints, Save Page Now and other
+"""The Internet Archive client: CDX search, replay and TimeGate, Save Page Now and other
 archives' Memento TimeGates, within the archive's published limits; small typed records and specific errors.
 Knows nothing of posts or verdicts. Import from here: the modules inside are the client's own business."""
 
@@ -34,7 +34,6 @@ from linkkeeper.wayback.client import (  # noqa: F401
     parse_cdx_json,
     parse_cdx_text,
     parse_link_header,
-    pick_closest_good,
     public_archive_url,
     surt_key,
     timestamp_to_datetime,

@@ -1,4 +1,4 @@
-"""Owns the Wayback Machine client: CDX search (exact, closest, prefix), replay/TimeGate, availability, Save
+"""Owns the Wayback Machine client: CDX search (exact, closest, prefix), replay/TimeGate, Save
 Page Now (SPN2 and the anonymous form), and other archives' Memento TimeGates; the per-endpoint rate limits
 and retries; small typed records. Knows nothing of posts.
 
@@ -74,7 +74,6 @@ __all__ = [
     "parse_cdx_json",
     "parse_cdx_text",
     "parse_link_header",
-    "pick_closest_good",
     "public_archive_url",
     "surt_key",
     "timestamp_to_datetime",
@@ -153,7 +152,7 @@ class RateLimitedError(ArchiveError):
 
 
 class MementoRedirectLoopError(ArchiveError):
-    """Following redirects (the Wayback Machine's or captured ones) came back to a memento already seen."""
+    """Following the Wayback Machine's own redirects came back to a memento already seen."""
 
 
 class SpnQuotaError(ArchiveError):
@@ -398,28 +397,6 @@ def parse_cdx(text: str | bytes, fields: Sequence[str] = DEFAULT_FIELDS) -> CdxP
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     return parse_cdx_json(text) if text.lstrip().startswith("[") else parse_cdx_text(text, fields)
-
-
-def pick_closest_good(records: Iterable[CdxRecord], when: datetime) -> CdxRecord | None:
-    """The 200, non-revisit capture closest in time to `when`; on a tie the one at or before `when`.
-
-    Done locally even though the query already filters on statuscode:200: the server's filter and closest-sort
-    are not something to trust blindly (revisits can be resolved to 200s, sort=closest only works for exact
-    matches), and a redirect, error page or revisit must never be offered as a replacement link.
-    """
-    target = _as_utc(when)
-    best: tuple[float, int, CdxRecord] | None = None
-    for record in records:
-        if record.statuscode != "200" or record.mimetype == "warc/revisit" or record.is_malformed:
-            continue
-        captured = record.datetime
-        if captured is None:
-            continue
-        delta = (captured - target).total_seconds()
-        key = (abs(delta), 0 if delta <= 0 else 1, record)
-        if best is None or key[:2] < best[:2]:
-            best = key
-    return best[2] if best else None
 
 
 # --------------------------------------------------------------------------------------------- mementos
@@ -845,7 +822,6 @@ class WaybackClient:
         self.clock = clock
         self.sleep = sleep
         rates = {"cdx": self.settings.cdx_rate, "replay": self.settings.replay_rate,
-                 "availability": self.settings.availability_rate,
                  "spn": (SPN_SIGNED_IN_PER_MINUTE if self.spn_signed_in else SPN_ANONYMOUS_PER_MINUTE)
                  * SPN_SAFETY / 60.0,
                  "spn_status": SPN_STATUS_RATE, "memento": OTHER_ARCHIVE_RATE}
@@ -1044,17 +1020,6 @@ class WaybackClient:
             raise ArchiveError(f"CDX search for {url}: HTTP {response.status}: {text.strip()[:200]}")
         return parse_cdx(text, fields)
 
-    async def closest_good_capture(self, url: str, when: datetime) -> CdxRecord | None:
-        """The 200 capture closest to `when` (ties: the one at or before), from ONE CDX request.
-
-        `closest=<ts>&sort=closest` is the CDX server's closest-timestamp mode (documented by the open-source
-        CDX servers for exact-match queries); limit=25 keeps the answer small. The choice itself is made
-        locally by `pick_closest_good`, so redirects, error pages and revisits are never returned even if the
-        server's filter or order let them through.
-        """
-        records = await self.search(url, filters=["statuscode:200"], closest=when, limit=25)
-        return pick_closest_good(records, when)
-
     # ---- replay
 
     def _replay_url(self, timestamp: str, url: str, raw: bool) -> str:
@@ -1066,7 +1031,8 @@ class WaybackClient:
 
         The Wayback Machine's own 302s to another capture are followed (at most `max_redirects`, relative
         Locations too), always through the configured replay endpoint. A captured redirect is returned as a
-        Memento with its 3xx status and `redirect_location`, not followed (see `memento_chain`).
+        Memento with its 3xx status and `redirect_location`, not followed: to see where it led, ask for
+        `redirect_location` at the memento's timestamp, as a browser in the Wayback Machine would.
         Raises NoMementoError (never archived), BlockedSiteError (excluded), MementoRedirectLoopError.
         """
         requested_ts = format_timestamp(timestamp)
@@ -1112,30 +1078,6 @@ class WaybackClient:
                        requested_timestamp=requested_ts, mimetype=headers.get("Content-Type", ""),
                        truncated=response.truncated, headers=dict(headers))
 
-    async def memento_chain(self, url: str, timestamp: datetime | str, *, raw: bool = True,
-                            max_hops: int = 5) -> list[Memento]:
-        """Follow captured redirects from memento to memento; the last one is not a redirect.
-
-        Each hop asks for the target at the timestamp of the redirect's capture (what a browser in the
-        Wayback Machine would do). Raises MementoRedirectLoopError when a capture repeats (recorded in
-        test_get_memento_raises_for_mementos_that_redirect_in_a_loop.yaml) or the chain is longer than
-        `max_hops`.
-        """
-        chain: list[Memento] = []
-        seen: set[tuple[str, str]] = set()
-        current_url, current_ts = url, format_timestamp(timestamp)
-        for _hop in range(max_hops + 1):
-            memento = await self.get_memento(current_url, current_ts, raw=raw)
-            key = (memento.timestamp, memento.url)
-            if key in seen:
-                raise MementoRedirectLoopError(f"{url}: captured redirects loop back to {memento.archive_url}")
-            seen.add(key)
-            chain.append(memento)
-            if not memento.is_redirect or not memento.redirect_location:
-                return chain
-            current_url, current_ts = memento.redirect_location, memento.timestamp
-        raise MementoRedirectLoopError(f"{url}: more than {max_hops} captured redirects")
-
     async def timegate_hop(self, url: str, when: datetime | str) -> str | None:
         """The timestamp of the capture nearest to `when`, from ONE replay request (its first hop only), or None
         when the URL was never archived. Enough to know a capture exists without fetching it."""
@@ -1151,18 +1093,6 @@ class WaybackClient:
         except NoMementoError:
             return None
         return format_timestamp(when)
-
-    # ---- availability
-
-    async def availability(self, url: str, timestamp: datetime | str | None = None) -> AvailabilityHint | None:
-        """The availability API's closest snapshot, or None. A hint at most (it misses archived pages)."""
-        params = [("url", url)]
-        if timestamp is not None:
-            params.append(("timestamp", format_timestamp(timestamp)))
-        response = await self._get("availability", self.settings.wayback_availability_url, params)
-        if response.status >= 400:
-            raise ArchiveError(f"availability for {url}: HTTP {response.status}")
-        return parse_availability(response.text, url)
 
     # ---- Save Page Now
 
