@@ -16,13 +16,11 @@ from linkkeeper.wayback import (
     ArchiveQueryError,
     ArchiveUnavailableError,
     BlockedSiteError,
-    CdxRecord,
     NoMementoError,
     RateLimitedError,
     RateLimiter,
     WaybackClient,
     parse_cdx,
-    pick_closest_good,
 )
 from linkkeeper.settings import Settings
 from linkkeeper.sim.archive import Capture, SimulatedArchive, settings_for
@@ -43,10 +41,11 @@ def cdx_queries(archive: SimulatedArchive) -> list[str]:
     return [path for endpoint, _when, path in archive.request_log if endpoint == "cdx"]
 
 
-# ------------------------------------------------------------------------------------- closest good capture
+# ----------------------------------------------------------------------------------------- closest captures
 
 
-async def test_closest_good_capture_skips_redirects_errors_and_revisits() -> None:
+async def test_closest_captures_is_one_closest_sorted_query_without_redirects_or_errors() -> None:
+    # The server filters and sorts by closeness in one request; choosing among the rows is the repair's business.
     clock = FakeClock()
     archive = SimulatedArchive(clock=clock)
     archive.add(URL, "20100101000000", body="the article")
@@ -57,52 +56,16 @@ async def test_closest_good_capture_skips_redirects_errors_and_revisits() -> Non
     archive.add("https://www.example.com/article", "20130101000000", body="the article, later")
     archive.add("http://example.com/other", "20120601000000", body="another page")
     async with client_on(archive, clock) as client:
-        record = await client.closest_good_capture("https://www.example.com/article",
-                                                   datetime(2012, 6, 1, tzinfo=timezone.utc))
-    assert record is not None
-    assert (record.timestamp, record.statuscode, record.original) == (
-        "20130101000000", "200", "https://www.example.com/article")
-    assert record.archive_url == "https://web.archive.org/web/20130101000000/https://www.example.com/article"
+        records = await client.closest_captures("https://www.example.com/article",
+                                                datetime(2012, 6, 1, tzinfo=timezone.utc))
+    assert records and {r.statuscode for r in records} <= {"200", "-"}
     assert client.requests["cdx"] == 1
     [query] = cdx_queries(archive)
     for part in ("output=json", "filter=statuscode:200", "closest=20120601000000", "sort=closest", "limit=25"):
         assert part in query
 
 
-async def test_closest_good_capture_prefers_at_or_before_on_ties() -> None:
-    clock = FakeClock()
-    archive = SimulatedArchive(clock=clock)
-    archive.add(URL, "20120601000000", body="before")
-    archive.add(URL, "20120621000000", body="after")
-    async with client_on(archive, clock) as client:
-        record = await client.closest_good_capture(URL, datetime(2012, 6, 11))  # naive = UTC
-        assert record.timestamp == "20120601000000"
-        assert (await client.closest_good_capture(URL, datetime(2012, 6, 12))).timestamp == "20120621000000"
-        assert await client.closest_good_capture("http://example.com/never", datetime(2012, 6, 12)) is None
-
-
-async def test_closest_good_capture_uses_the_server_closest_sort_with_limit() -> None:
-    clock = FakeClock()
-    archive = SimulatedArchive(clock=clock)
-    for day in range(1, 32):  # 31 + 28 captures: more than the limit of 25
-        archive.add(URL, f"201101{day:02d}000000", body=f"jan {day}")
-    for day in range(1, 29):
-        archive.add(URL, f"201102{day:02d}120000", body=f"feb {day}")
-    async with client_on(archive, clock) as client:
-        record = await client.closest_good_capture(URL, datetime(2011, 2, 20, 11))
-    assert record.timestamp == "20110220120000"
-
-
-def test_pick_closest_good_filters_locally() -> None:
-    # Even if the server ignored filter=statuscode:200, nothing but a 200 non-revisit is picked.
-    def row(ts: str, status: str, mime: str = "text/html") -> CdxRecord:
-        return CdxRecord("com,example)/a", ts, URL, mime, status, "D", "1")
-
-    records = [row("20120601000000", "301"), row("20120601000001", "-", "warc/revisit"),
-               row("20120601000002", "404"), row("20120601000003", "200", "warc/revisit"),
-               row("20000012170449", "200"), row("20120502000000", "200"), row("20120701000000", "200")]
-    assert pick_closest_good(records, datetime(2012, 6, 1)).timestamp == "20120502000000"  # 30 days either side
-    assert pick_closest_good(records[:5], datetime(2012, 6, 1)) is None
+# ---------------------------------------------------------------------------------------------- exclusion
 
 
 async def test_excluded_site_is_blocked_everywhere() -> None:
@@ -112,10 +75,9 @@ async def test_excluded_site_is_blocked_everywhere() -> None:
     archive.excluded("nationalpost.com")
     async with client_on(archive, clock) as client:
         with pytest.raises(BlockedSiteError, match="AdministrativeAccessControlException"):
-            await client.closest_good_capture("https://www.nationalpost.com/health/", datetime(2017, 9, 1))
+            await client.closest_captures("https://www.nationalpost.com/health/", datetime(2017, 9, 1))
         with pytest.raises(BlockedSiteError):
             await client.get_memento("https://nationalpost.com/health/", "20170929002712")
-        assert await client.availability("https://nationalpost.com/health/") is None
     assert client.requests["cdx"] == 1  # a 403 is not retried
 
 
@@ -144,8 +106,8 @@ async def test_replay_mementos_redirects_and_errors() -> None:
 
         moved = await client.get_memento(URL, "20120101000000")
         assert moved.status == 301 and moved.redirect_location == "http://example.com/moved"
-        chain = await client.memento_chain(URL, "20120101000000")
-        assert [m.status for m in chain] == [301, 200] and chain[-1].body == b"<p>moved here</p>"
+        target = await client.get_memento(moved.redirect_location, moved.timestamp)  # where the redirect led
+        assert [m.status for m in (moved, target)] == [301, 200] and target.body == b"<p>moved here</p>"
 
         view = await client.get_memento(URL, "20120101000000", raw=False)
         assert view.status == 301 and view.redirect_location == "http://example.com/moved"
@@ -204,9 +166,9 @@ async def test_client_keeps_under_the_cdx_rate() -> None:
             sent.append(clock())
 
         limiter.acquire = recording_acquire  # type: ignore[method-assign]
-        results = await asyncio.gather(*(client.closest_good_capture(URL, datetime(2012, 1, 1))
+        results = await asyncio.gather(*(client.closest_captures(URL, datetime(2012, 1, 1))
                                          for _ in range(30)))
-    assert all(r is not None for r in results)
+    assert all(r for r in results)
     assert archive.requests["cdx"] == 30 == client.requests["cdx"] == len(sent)
     assert all(b - a >= 2.5 - 1e-9 for a, b in zip(sent, sent[1:]))
     assert max(sum(1 for t in sent if start <= t < start + 60) for start in sent) <= 24
@@ -218,7 +180,7 @@ async def test_429_pauses_the_endpoint_then_retries() -> None:
     archive.add(URL, "20120101000000", body="x")
     async with client_on(archive, clock, cdx_rate=100.0) as client:
         for _ in range(3):
-            assert await client.closest_good_capture(URL, datetime(2012, 1, 1)) is not None
+            assert await client.closest_captures(URL, datetime(2012, 1, 1))
         started = clock()
     assert archive.limit_violations == 1 and archive.violations["cdx"] == 1
     assert client.requests["cdx"] == 4  # the refused one plus its retry
@@ -243,8 +205,8 @@ async def test_5xx_is_retried_then_succeeds() -> None:
     archive.add(URL, "20120101000000", body="x")
     archive.fail_next("cdx", 503, 502)
     async with client_on(archive, clock) as client:
-        record = await client.closest_good_capture(URL, datetime(2012, 1, 1))
-    assert record is not None and client.requests["cdx"] == 3
+        records = await client.closest_captures(URL, datetime(2012, 1, 1))
+    assert records and client.requests["cdx"] == 3
     assert len([s for s in clock.sleeps if s > 0]) >= 2  # backed off before each retry
 
 
@@ -277,24 +239,7 @@ async def test_connection_errors_are_retried() -> None:
     assert client.requests["cdx"] == client.max_attempts
 
 
-# ------------------------------------------------------------------------------------- availability, search
-
-
-async def test_availability() -> None:
-    clock = FakeClock()
-    archive = SimulatedArchive(clock=clock)
-    archive.add(URL, "20100101000000", body="a")
-    archive.add(URL, "20150101000000", body="b")
-    archive.add("http://flaky.example.org/page", "20150101000000", body="c")
-    archive.availability_blind("flaky.example.org")
-    async with client_on(archive, clock) as client:
-        hint = await client.availability(URL, "2011")
-        assert hint.timestamp == "20100101000000" and hint.status == "200"
-        assert hint.snapshot_url == "http://web.archive.org/web/20100101000000/http://example.com/article"
-        assert hint.archive_url.startswith("https://web.archive.org/web/20100101000000/")
-        assert (await client.availability("https://www.example.com/article")).timestamp == "20150101000000"
-        assert await client.availability("http://example.com/never") is None
-        assert await client.availability("http://flaky.example.org/page") is None  # archived, yet empty
+# ------------------------------------------------------------------------------------------------- search
 
 
 async def test_search_pages_collapses_and_match_types() -> None:

@@ -474,8 +474,9 @@ async def test_the_archive_session_trusts_its_endpoints_and_nothing_a_replay_poi
             assert memento.status == 200 and memento.timestamp == "20120102000000"
             with pytest.raises(ArchiveError):
                 await client.get_memento("http://b.example/", "20120103000000")
-            with pytest.raises(NoMementoError):
-                await client.memento_chain("http://c.example/", "20120104000000")
+            captured = await client.get_memento("http://c.example/", "20120104000000")
+            with pytest.raises(NoMementoError):  # its target is asked of the archive, which never saw it
+                await client.get_memento(captured.redirect_location, captured.timestamp)
             # The session itself lets the configured endpoint through, and nothing else on loopback or beyond.
             for url in ("http://169.254.169.254/latest/meta-data/", f"http://127.0.0.1:{runner.addresses[0][1] + 1}/",
                         f"http://localhost:{runner.addresses[0][1]}/web/x"):
