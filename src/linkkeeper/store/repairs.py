@@ -69,8 +69,6 @@ def pending_repairs(db, *, min_confidence: float | None = None) -> list[dict]:
     """Repairs waiting for the curator, with what review needs to rank and show them. `failing_since` is
     when the URL started failing (its first failing check in the current run of failures), or for a
     nullified link the post's publication."""
-    status_columns = {c.name for c in db["url_status"].columns}
-    first_failure = "s.first_failure_at" if "first_failure_at" in status_columns else "NULL"
     params: list = []
     where = "r.state = 'proposed' AND p.deleted_at IS NULL"
     if min_confidence is not None:
@@ -82,7 +80,7 @@ def pending_repairs(db, *, min_confidence: float | None = None) -> list[dict]:
                p.title AS post_title, p.url AS post_url, p.published, p.outlet, p.content,
                l.nullified_reason, l.url_normalized, s.verdict, s.status, s.error_class,
                CASE WHEN l.nullified_reason IS NOT NULL THEN p.published
-                    ELSE COALESCE({first_failure},
+                    ELSE COALESCE(s.first_failure_at,
                         (SELECT min(c.checked_at) FROM checks c WHERE c.url = l.url_normalized
                            AND c.verdict IN ('dead', 'soft-404')
                            AND c.checked_at > COALESCE((SELECT max(g.checked_at) FROM checks g
