@@ -1,0 +1,118 @@
+"""Checks and what they decide: which links are checked and when (due_urls), every attempt of a check
+(checks), each URL's current verdict (url_status) and a curator's "not dead" mark on it (url_marks)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterator
+
+from linkkeeper.store.sql import date_clause, first_row, insert_row, transaction, upsert_row
+
+# Verdicts on which a repair is looked for: the link no longer leads to the article.
+BROKEN_VERDICTS = ("dead", "soft-404")
+GOOD_VERDICTS = ("alive", "redirected", "moved", "drifted")
+# Verdicts of a page that is there to be captured (a drifted page no longer holds the article).
+LIVE_VERDICTS = ("alive", "redirected", "moved")
+# Verdicts of a failure still being confirmed (or of a probe that could not tell): re-checked on the
+# confirmation schedule rather than after days.
+RECHECK_SOON_VERDICTS = ("suspect", "unknown")
+
+# Links that are themselves Wayback captures are replayed through the archive client (its rate limit), not
+# probed.
+WAYBACK_URL_PATTERNS = ("http://web.archive.org/web/%", "https://web.archive.org/web/%",
+                        "http://wayback.archive.org/web/%", "https://wayback.archive.org/web/%")
+NOT_WAYBACK = "NOT (" + " OR ".join(["l.url_normalized LIKE ?"] * len(WAYBACK_URL_PATTERNS)) + ")"
+_IS_WAYBACK = "(" + " OR ".join(["l.url_normalized LIKE ?"] * len(WAYBACK_URL_PATTERNS)) + ")"
+
+
+def links_to_check(db, *, date_from: str | None = None, date_to: str | None = None,
+                   all_links: bool = False) -> Iterator[str]:
+    """Distinct normalised URLs of original-article links (every outbound link with all_links) in posts
+    published within [date_from, date_to] (inclusive dates). Links to Wayback captures are left out: they
+    are replayed through the archive client (its rate limit), not probed (archive_links_to_check)."""
+    return _link_urls(db, date_from, date_to, all_links, wayback=False)
+
+
+def archive_links_to_check(db, *, date_from: str | None = None, date_to: str | None = None,
+                           all_links: bool = False) -> Iterator[str]:
+    """Distinct links (Original Article ones unless all_links) that are themselves Wayback captures."""
+    return _link_urls(db, date_from, date_to, all_links, wayback=True)
+
+
+def _link_urls(db, date_from: str | None, date_to: str | None, all_links: bool, *, wayback: bool) -> Iterator[str]:
+    where, params = ["l.url_normalized IS NOT NULL", "l.nullified_reason IS NULL", "p.deleted_at IS NULL"], []
+    if not all_links:
+        where.append("l.role = 'original'")
+    where += date_clause(date_from, date_to, params)
+    where.append(_IS_WAYBACK if wayback else NOT_WAYBACK)
+    params += WAYBACK_URL_PATTERNS
+    sql = (f"SELECT DISTINCT l.url_normalized FROM links l JOIN posts p ON p.id = l.post_id "
+           f"WHERE {' AND '.join(where)} ORDER BY l.url_normalized")
+    for (url,) in db.execute(sql, params):
+        yield url
+
+
+def due_urls(db, *, now: str, alive_after_seconds: float, soon_after_seconds: float, limit: int | None = None,
+             all_links: bool = False) -> list[str]:
+    """The URLs a run should check now, oldest due first: never-checked URLs at once (first of all), then
+    suspect and unknown ones `soon_after_seconds` after their last check (the confirmation schedule), and
+    every other verdict `alive_after_seconds` after it. `now` is the cut-off (utcnow()'s form; the caller
+    adds any slack). Only links of posts not deleted; original-article links unless `all_links`."""
+    where = ["l.url_normalized IS NOT NULL", "l.nullified_reason IS NULL", "p.deleted_at IS NULL", NOT_WAYBACK]
+    params: list = list(WAYBACK_URL_PATTERNS)
+    if not all_links:
+        where.append("l.role = 'original'")
+    soon = ",".join("?" * len(RECHECK_SOON_VERDICTS))
+    sql = f"""
+        WITH wanted AS (SELECT DISTINCT l.url_normalized AS url FROM links l JOIN posts p ON p.id = l.post_id
+                        WHERE {' AND '.join(where)}),
+        scheduled AS (
+            SELECT w.url, CASE
+                WHEN s.url IS NULL OR s.last_checked IS NULL THEN NULL
+                WHEN s.verdict IN ({soon}) THEN strftime('%Y-%m-%dT%H:%M:%SZ', s.last_checked, ?)
+                ELSE strftime('%Y-%m-%dT%H:%M:%SZ', s.last_checked, ?) END AS due_at
+            FROM wanted w LEFT JOIN url_status s ON s.url = w.url)
+        SELECT url FROM scheduled WHERE due_at IS NULL OR due_at <= ?
+        ORDER BY due_at IS NOT NULL, due_at, url LIMIT ?"""
+    params += [*RECHECK_SOON_VERDICTS, f"+{int(soon_after_seconds)} seconds", f"+{int(alive_after_seconds)} seconds",
+               now, -1 if limit is None else max(0, limit)]
+    return [row[0] for row in db.execute(sql, params)]
+
+
+def url_state(db, url: str) -> dict | None:
+    """The URL's current verdict row (url_status), or None before its first check."""
+    return first_row(db, "SELECT * FROM url_status WHERE url = ?", [url])
+
+
+def url_mark(db, url: str) -> dict | None:
+    return first_row(db, "SELECT * FROM url_marks WHERE url = ?", [url])
+
+
+def record_check(db, attempts: list[dict[str, Any]], state: dict[str, Any]) -> int:
+    """Store one check - every attempt of it, the last one deciding - and the URL's new state (decided by
+    verdict.decide), together."""
+    rows = [dict(a, redirect_chain=json.dumps(a.get("redirect_chain") or [])) for a in attempts]
+    check = attempts[-1]
+    with transaction(db):
+        for row in rows:
+            check_id = insert_row(db, "checks", row)
+        upsert_row(db, "url_status", dict(state, url=check["url"], last_checked=check["checked_at"],
+                                          check_id=check_id, status=check.get("status"),
+                                          final_url=check.get("final_url"), error_class=check.get("error_class")),
+                   pk="url")
+    return check_id
+
+
+def lead_texts_for(db, url: str) -> list[str]:
+    """The reproduced article text of the posts whose Original Article link is this URL (the drift test)."""
+    return [r[0] for r in db.execute(
+        "SELECT p.lead_text FROM links l JOIN posts p ON p.id = l.post_id "
+        "WHERE l.url_normalized = ? AND l.role = 'original' AND p.lead_text IS NOT NULL LIMIT 5", [url])]
+
+
+def check_history(db, url: str | None, limit: int = 8) -> list[dict]:
+    """The URL's latest checks (every attempt), newest first."""
+    if not url:
+        return []
+    return list(db.query("""SELECT checked_at, method, status, error_class, verdict, attempts FROM checks
+                            WHERE url = ? ORDER BY checked_at DESC, id DESC LIMIT ?""", [url, limit]))

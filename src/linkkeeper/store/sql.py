@@ -1,0 +1,73 @@
+"""What the table modules of the store share: the write transaction, cached INSERT statements for the hot
+paths, the published-date filter, and reading one row as a dict. No table of its own."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Any, Iterator
+
+import sqlite_utils
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """One atomic unit of work: everything inside lands together or not at all."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    else:
+        db.execute("COMMIT")
+
+
+_STATEMENTS: dict[tuple, str] = {}
+
+
+def upsert_row(db, table: str, row: dict[str, Any], pk: str = "id") -> None:
+    """INSERT ... ON CONFLICT DO UPDATE of the given columns only. sqlite-utils' Table.upsert introspects
+    the table on every call, which made ingest spend most of its time in PRAGMAs; the statement text is
+    cached here per column set and run through Database.execute."""
+    columns = tuple(row)
+    key = (table, columns, pk)
+    sql = _STATEMENTS.get(key)
+    if sql is None:
+        names = ", ".join(f'"{c}"' for c in columns)
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != pk)
+        sql = _STATEMENTS[key] = (f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))}) '
+                                  f'ON CONFLICT("{pk}") DO UPDATE SET {updates}')
+    db.execute(sql, list(row.values()))
+
+
+def insert_row(db, table: str, row: dict[str, Any]) -> int:
+    """INSERT of one row through a cached statement (see upsert_row); returns its rowid."""
+    columns = tuple(row)
+    key = (table, columns, None)
+    sql = _STATEMENTS.get(key)
+    if sql is None:
+        names = ", ".join(f'"{c}"' for c in columns)
+        sql = _STATEMENTS[key] = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})'
+    return db.execute(sql, list(row.values())).lastrowid
+
+
+def first_row(db, sql: str, params: list) -> dict | None:
+    """The first row of a query as a dict, or None. Through a cursor rather than sqlite-utils' db.query (which
+    every other read uses): db.query wraps each statement in a savepoint, which doubles the time of a lookup
+    by key, and the checker makes two of those per URL (url_state, url_mark)."""
+    cursor = db.execute(sql, params)
+    row = cursor.fetchone()
+    return dict(zip([d[0] for d in cursor.description], row)) if row else None
+
+
+def date_clause(date_from: str | None, date_to: str | None, params: list) -> list[str]:
+    """WHERE terms keeping posts (alias p) published within [date_from, date_to] (inclusive dates); their
+    parameters are appended to `params`."""
+    clauses = []
+    if date_from:
+        clauses.append("substr(p.published, 1, 10) >= ?")
+        params.append(date_from)
+    if date_to:
+        clauses.append("substr(p.published, 1, 10) <= ?")
+        params.append(date_to)
+    return clauses
