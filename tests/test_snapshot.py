@@ -13,8 +13,9 @@ import pytest
 
 from linkkeeper.wayback import CdxRecord, WaybackClient
 from linkkeeper.settings import Settings
-from linkkeeper.repair.capture import (LookupCache, SnapshotFinder, Target, Want, order_candidates, target_date, url_date,
-                                 verify)
+from linkkeeper.repair.capture import (LookupCache, SnapshotFinder, Target, Want, order_candidates, target_date,
+                                       verify_capture)
+from linkkeeper.text.urls import url_date
 from linkkeeper.sim.archive import Capture, SimulatedArchive, settings_for
 from linkkeeper.sim.servers import serve
 from linkkeeper.sim.web import article_html
@@ -110,17 +111,17 @@ def view(text: str = "", status: int = 200, title: str | None = None, **extra) -
     ({"error": "no-memento", "message": "never archived"}, "no-memento"),
 ])
 def test_verify_rejects(page, kind):
-    verdict = verify(page, POST, 0.5)
+    verdict = verify_capture(page, POST, 0.5)
     assert not verdict.ok and verdict.kind == kind
 
 
 def test_verify_accepts_the_article_whatever_banners_it_carries():
     page = view(f"Subscribe to continue reading. {POST} Page not found? Try search.", title="Spending plan")
-    verdict = verify(page, POST, 0.5)
+    verdict = verify_capture(page, POST, 0.5)
     assert verdict.ok and verdict.text_similarity == 1.0
     # With no post text to compare, a plain 200 page passes but markers still count.
-    assert verify(view("A long article " * 50, title="Story"), "", 0.5).ok
-    assert verify(view("Sorry, the page could not be found.", title="Oops"), "", 0.5).kind == "soft-404"
+    assert verify_capture(view("A long article " * 50, title="Story"), "", 0.5).ok
+    assert verify_capture(view("Sorry, the page could not be found.", title="Oops"), "", 0.5).kind == "soft-404"
 
 
 # ----------------------------------------------------------------------------- the decoy test set, both paths

@@ -1,6 +1,6 @@
 """Repairs: for each dead Original Article link (and each nullified one whose URL is known, and each link to a
 Wayback capture that no longer plays), find the capture nearest the article's date that verifies against the
-text the post reproduces (snapshot.py), and store a proposal with its evidence and confidence. Proposals at or
+text the post reproduces (repair.capture), and store a proposal with its evidence and confidence. Proposals at or
 above `auto_approve_confidence` are approved; the rest wait for the curator (`linkkeeper approve` / `reject`).
 
 Confidence is the share of the post's text the capture holds (similarity.containment), times 0.8 when the
@@ -22,7 +22,7 @@ from linkkeeper.wayback import (ArchiveError, WaybackClient, format_timestamp, i
 from linkkeeper.net.session import session_for
 from linkkeeper.settings import Settings
 from linkkeeper.text.similarity import post_lead_text
-from linkkeeper.repair.capture import Finding, LookupCache, SnapshotFinder, Want, target_date, verify
+from linkkeeper.repair.capture import Finding, LookupCache, SnapshotFinder, Want, target_date, verify_capture
 from linkkeeper.text.dates import to_iso
 
 # Confidence when the capture is a 200 page but there is no text to compare it with.
@@ -133,7 +133,7 @@ async def check_archive_links(db, finder: SnapshotFinder, settings: Settings, *,
             view = await finder.memento(original, timestamp)
         except ArchiveError as exc:  # the archive is down or rate limited: that says nothing about the capture
             view = {"error": "transient", "message": f"{type(exc).__name__}: {exc}"}
-        judged = verify(view, "", settings.min_text_similarity)
+        judged = verify_capture(view, "", settings.min_text_similarity)
         served = view.get("timestamp")
         if judged.ok:
             same = bool(served) and served.startswith(format_timestamp(timestamp)[:len(timestamp)])
