@@ -21,7 +21,7 @@ from linkkeeper.net.session import make_session
 from linkkeeper.sources.ingest import ingest
 from linkkeeper.text.html import scan_anchors
 from linkkeeper.text.trailer import is_original_anchor
-from linkkeeper.repair.recover import (Candidate, CdxQuery, QueryCache, RecoveryConfigError, author_score,
+from linkkeeper.repair.recover import (RecoveryCandidate, CdxQuery, QueryCache, RecoveryConfigError, author_score,
                                 confidence, decide, fallback_queries, learn_outlet_map, plan_queries,
                                 recover_nullified)
 from linkkeeper.text.urls import parse_dated_path, slug_words, url_id
@@ -226,10 +226,10 @@ def test_confidence_rests_on_the_text_and_needs_text_to_approve():
     assert confidence(None, 1.0, 1.0, 1.0) <= 0.6  # nothing to compare: never automatic
 
 
-def _cand(url: str, conf: float, text: float | None = 1.0, title: float = 1.0) -> Candidate:
+def _cand(url: str, conf: float, text: float | None = 1.0, title: float = 1.0) -> RecoveryCandidate:
     record = CdxRecord("k", "20121016000000", url, "text/html", "200", "D", "1")
-    return Candidate(url, record.timestamp, record, None, date(2012, 10, 16), "path", True, ["a", "b"],
-                     verified=True, confidence=conf, text_similarity=text, title_match=title)
+    return RecoveryCandidate(url, record.timestamp, record, None, date(2012, 10, 16), "path", True, ["a", "b"],
+                             verified=True, confidence=conf, text_similarity=text, title_match=title)
 
 
 def test_decision_approves_only_a_clear_winner():

@@ -12,7 +12,8 @@ from typing import Iterable
 from urllib.parse import urlsplit
 
 from linkkeeper.repair.capture.lookups import LookupCache
-from linkkeeper.repair.capture.ranking import AFTER_WEIGHT, CaptureCandidate, Target, order_candidates, weighted_distance
+from linkkeeper.repair.capture.ranking import (AFTER_WEIGHT, CaptureCandidate, Target, order_candidates,
+                                              weighted_distance)
 from linkkeeper.repair.capture.verification import CaptureCheck, verify_capture, view_of
 from linkkeeper.settings import Settings
 from linkkeeper.text.urls import host_key
@@ -363,8 +364,9 @@ class SnapshotFinder:
 
         for item in sorted(items, key=rank)[:max(1, self.settings.verify_budget)]:
             view = await self.other_memento(item)
-            chosen = search.judge(view, item["timestamp"], source, archive=(urlsplit(item["uri"]).hostname or "").lower(),
-                                  url=item["uri"], timestamp=view.get("timestamp") or item["timestamp"])
+            archive = (urlsplit(item["uri"]).hostname or "").lower()
+            chosen = search.judge(view, item["timestamp"], source, archive=archive, url=item["uri"],
+                                  timestamp=view.get("timestamp") or item["timestamp"])
             if chosen:
                 return chosen
         return None

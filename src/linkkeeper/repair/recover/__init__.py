@@ -17,4 +17,4 @@ link. Each post still names its outlet (`Source:`), its date, the article's auth
 from linkkeeper.repair.recover.outlets import RecoveryConfigError, learn_outlet_map  # noqa: F401
 from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, fallback_queries, plan_queries  # noqa: F401
 from linkkeeper.repair.recover.run import recover_nullified, run_repair_command  # noqa: F401
-from linkkeeper.repair.recover.scoring import Candidate, author_score, confidence, decide  # noqa: F401
+from linkkeeper.repair.recover.scoring import RecoveryCandidate, author_score, confidence, decide  # noqa: F401

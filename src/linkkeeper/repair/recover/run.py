@@ -20,8 +20,8 @@ from linkkeeper.net.session import run as run_stage
 from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.repair.recover.outlets import OutletMap, learn_outlet_map
 from linkkeeper.repair.recover.queries import QueryCache, fallback_queries, plan_queries
-from linkkeeper.repair.recover.scoring import (Candidate, CaptureCache, Decision, PostContext, add_candidates, decide,
-                                               verify, verify_best)
+from linkkeeper.repair.recover.scoring import (CaptureCache, PostContext, RecoveryCandidate, RecoveryDecision,
+                                               add_candidates, decide, verify_best, verify_candidate)
 from linkkeeper.settings import Settings
 from linkkeeper.text.dates import parse_iso_or_none, to_iso
 from linkkeeper.wayback import ArchiveUnavailableError, RateLimitedError, WaybackClient
@@ -100,14 +100,14 @@ class _Recoverer:
         post = PostContext.from_row(row)
         outlet = self.map.lookup(post.outlet)
         if not post.outlet:
-            return self._save(post, Decision("unavailable", "the post has no Source: line"), {}, {})
+            return self._save(post, RecoveryDecision("unavailable", "the post has no Source: line"), {}, {})
         profiles = self.map.domains_for(outlet, post.when) if outlet else []
         if not profiles:
-            return self._save(post, Decision("unavailable", f"no domain known for outlet {post.outlet!r}: add it "
-                                                            f"to the outlets file"), {}, {"outlet": post.outlet})
+            unknown = f"no domain known for outlet {post.outlet!r}: add it to the outlets file"
+            return self._save(post, RecoveryDecision("unavailable", unknown), {}, {"outlet": post.outlet})
         by_key = {p.host_key: p for p in outlet.domains.values()}
         context: dict[str, Any] = {"outlet": post.outlet, "domains": [p.host for p in profiles], "queries": []}
-        found: dict[tuple[str, str], Candidate] = {}
+        found: dict[tuple[str, str], RecoveryCandidate] = {}
         for round_ in (plan_queries(profiles, post.when, self.lookback),
                        fallback_queries(profiles, post.when, self.lookback)):
             if context["queries"] and not self._worth_another_round(found):
@@ -129,7 +129,7 @@ class _Recoverer:
             # version under a new headline, the same story republished) may rank low on its slug alone.
             rivals = sorted((c for c in found.values() if not c.verified and c.prescore >= CONFIRM_PRESCORE),
                             key=lambda c: (-c.prescore, c.url))[:CONFIRM_MAX]
-            await asyncio.gather(*(verify(c, post, self.captures) for c in rivals))
+            await asyncio.gather(*(verify_candidate(c, post, self.captures) for c in rivals))
             self.summary.captures_fetched += len(rivals)
         decision = decide(found.values(), self.settings.auto_approve_confidence)
         live = None
@@ -142,7 +142,7 @@ class _Recoverer:
         best = max((c.confidence or 0.0 for c in found.values() if c.verified), default=0.0)
         return best < self.settings.auto_approve_confidence
 
-    def _save(self, post: PostContext, decision: Decision, found: dict, context: dict,
+    def _save(self, post: PostContext, decision: RecoveryDecision, found: dict, context: dict,
               live: tuple[str | None, dict] | None = None) -> RecoveryOutcome:
         ranked = sorted(found.values(), key=lambda c: (not c.verified, -(c.confidence or 0.0), -c.prescore, c.url))
         kept = ranked[:CANDIDATES_KEPT]

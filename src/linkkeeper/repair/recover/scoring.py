@@ -68,7 +68,10 @@ class PostContext:
 
 
 @dataclass
-class Candidate:
+class RecoveryCandidate:
+    """A page the index lists for a post: its prescore from URL and dates, and once its capture is fetched,
+    its confidence and evidence."""
+
     url: str
     timestamp: str
     record: CdxRecord
@@ -116,7 +119,7 @@ def date_score(article: date, when: date, source: str, day_known: bool) -> float
 
 
 def _candidate(record: CdxRecord, post: PostContext, profiles: dict[str, DomainProfile],
-               lookback: int) -> Candidate | None:
+               lookback: int) -> RecoveryCandidate | None:
     if record.statuscode != "200" or record.is_revisit or record.is_malformed:
         return None
     if not (record.mimetype.startswith("text/html") or record.mimetype == "application/xhtml+xml"):
@@ -155,7 +158,7 @@ def _candidate(record: CdxRecord, post: PostContext, profiles: dict[str, DomainP
     slug = slug_words(rest)
     if not slug and url_id(rest) is None:
         return None  # neither a headline nor an id: a section front or a tag page
-    cand = Candidate(record.original, record.timestamp, record, profile, article, source, day_known, slug)
+    cand = RecoveryCandidate(record.original, record.timestamp, record, profile, article, source, day_known, slug)
     cand.slug_score = slug_score(slug, post.title_words)
     cand.date_score = date_score(article, post.when, source, day_known)
     informative = profile.slug_informative() if profile else True
@@ -166,7 +169,7 @@ def _candidate(record: CdxRecord, post: PostContext, profiles: dict[str, DomainP
     return cand
 
 
-def add_candidates(found: dict[tuple[str, str], Candidate], records: Iterable[CdxRecord], post: PostContext,
+def add_candidates(found: dict[tuple[str, str], RecoveryCandidate], records: Iterable[CdxRecord], post: PostContext,
                    profiles: dict[str, DomainProfile], lookback: int) -> int:
     """Merge records into `found` (one candidate per page: scheme, www, case, trailing slash and query
     ignored; the earliest capture kept). Returns how many new pages were added."""
@@ -249,7 +252,7 @@ class CaptureCache:
                        page_words=set(re.findall(r"[a-z0-9]+", fold(text))))
 
 
-async def verify(cand: Candidate, post: PostContext, captures: CaptureCache) -> None:
+async def verify_candidate(cand: RecoveryCandidate, post: PostContext, captures: CaptureCache) -> None:
     """Fetch the candidate's capture and compare it with the post: its confidence and evidence."""
     fetched = await captures.get(cand.url, cand.timestamp)
     cand.verified = True
@@ -284,36 +287,36 @@ async def verify_best(found: dict, post: PostContext, captures: CaptureCache) ->
     top = pending[0].prescore
     # Far below the leader, a candidate is not worth a request (the leader always is).
     chosen = [pending[0]] + [c for c in pending[1:limit] if c.prescore >= max(0.15, 0.4 * top)]
-    await asyncio.gather(*(verify(c, post, captures) for c in chosen))
+    await asyncio.gather(*(verify_candidate(c, post, captures) for c in chosen))
     return len(chosen)
 
 
 @dataclass
-class Decision:
+class RecoveryDecision:
     state: str  # approved | proposed | unavailable
     reason: str
-    best: Candidate | None = None
-    runner_up: Candidate | None = None
+    best: RecoveryCandidate | None = None
+    runner_up: RecoveryCandidate | None = None
 
 
-def decide(found: Iterable[Candidate], auto_approve: float) -> Decision:
+def decide(found: Iterable[RecoveryCandidate], auto_approve: float) -> RecoveryDecision:
     ranked = sorted((c for c in found if c.verified), key=lambda c: (-(c.confidence or 0.0), c.url))
     if not ranked:
-        return Decision("unavailable", "no capture of the outlet's pages matched the post's date and shape")
+        return RecoveryDecision("unavailable", "no capture of the outlet's pages matched the post's date and shape")
     best, runner = ranked[0], (ranked[1] if len(ranked) > 1 else None)
     if (best.confidence or 0.0) < REVIEW_FLOOR:
-        return Decision("unavailable", f"no capture resembles the post (best confidence {best.confidence})",
-                        best, runner)
+        return RecoveryDecision("unavailable", f"no capture resembles the post (best confidence {best.confidence})",
+                                best, runner)
     close = runner is not None and (runner.confidence or 0.0) > (best.confidence or 0.0) - AMBIGUITY_MARGIN
     if close:
-        return Decision("proposed", f"ambiguous: {runner.url} scores {runner.confidence} against "
-                                    f"{best.confidence}", best, runner)
+        return RecoveryDecision("proposed", f"ambiguous: {runner.url} scores {runner.confidence} against "
+                                            f"{best.confidence}", best, runner)
     if best.text_similarity is None:
-        return Decision("proposed", "the post reproduces too little text to verify the capture", best, runner)
+        return RecoveryDecision("proposed", "the post reproduces too little text to verify the capture", best, runner)
     if (best.confidence or 0.0) >= auto_approve and best.text_similarity >= MIN_TEXT_FOR_AUTO \
             and (best.title_match or 0.0) >= MIN_TITLE_FOR_AUTO:
-        return Decision("approved", "clear winner: the capture holds the post's text under its headline",
-                        best, runner)
-    return Decision("proposed", f"best match below automatic approval (confidence {best.confidence}, "
-                                f"text {best.text_similarity}, title {best.title_match})", best, runner)
+        return RecoveryDecision("approved", "clear winner: the capture holds the post's text under its headline",
+                                best, runner)
+    return RecoveryDecision("proposed", f"best match below automatic approval (confidence {best.confidence}, "
+                                        f"text {best.text_similarity}, title {best.title_match})", best, runner)
 
