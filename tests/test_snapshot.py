@@ -11,7 +11,7 @@ from typing import AsyncIterator
 import aiohttp
 import pytest
 
-from linkkeeper.wayback import CdxRecord, WaybackClient
+from linkkeeper.wayback import ArchiveQueryError, CdxRecord, WaybackClient
 from linkkeeper.settings import Settings
 from linkkeeper.repair.capture import (LookupCache, SnapshotFinder, Target, Want, order_candidates, target_date,
                                        verify_capture)
@@ -268,6 +268,24 @@ async def test_bulk_links_choose_the_same_captures_from_one_prefix_query():
     # Most links were settled by the shared answer: their own CDX query was not needed.
     own = [p for e, _t, p in archive.request_log if e == "cdx" and "matchType=prefix" not in p]
     assert len(own) <= 2
+
+
+class RefusingArchive:
+    """A client every request of which the archive would refuse: a bug in the request, not an answer."""
+
+    async def get_memento(self, url, timestamp, raw=True):
+        raise ArchiveQueryError(f"{timestamp!r} is not a 1-14 digit Wayback timestamp")
+
+    async def closest_captures(self, url, when, limit=25):
+        raise ArchiveQueryError("closest: not a valid timestamp")
+
+
+async def test_a_query_error_is_not_recorded_as_a_missing_capture():
+    settings = Settings()
+    finder = SnapshotFinder(RefusingArchive(), settings, LookupCache(None, settings.archive_negative_ttl_days))
+    url = "http://www.example-news.com/2013/03/09/budget"
+    with pytest.raises(ArchiveQueryError):
+        await finder.find(Want(url, target_date(url, T.isoformat()), post_text("budget")))
 
 
 async def test_a_first_capture_costs_one_timegate_and_no_cdx():

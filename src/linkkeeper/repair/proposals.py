@@ -17,8 +17,8 @@ from typing import Callable
 
 from linkkeeper import store
 from linkkeeper.check import verdict
-from linkkeeper.wayback import (ArchiveError, WaybackClient, format_timestamp, is_wayback_url, parse_archive_location,
-                                public_archive_url)
+from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, WaybackClient, format_timestamp, is_wayback_url,
+                                parse_archive_location, public_archive_url)
 from linkkeeper.net.session import session_for
 from linkkeeper.settings import Settings
 from linkkeeper.text.similarity import post_lead_text
@@ -131,6 +131,8 @@ async def check_archive_links(db, finder: SnapshotFinder, settings: Settings, *,
         timestamp, _mode, original = parse_archive_location(url)  # type: ignore[misc]
         try:
             view = await finder.memento(original, timestamp)
+        except ArchiveQueryError:
+            raise  # a request of ours the archive would refuse: a bug to surface, not a dead capture
         except ArchiveError as exc:  # the archive is down or rate limited: that says nothing about the capture
             view = {"error": "transient", "message": f"{type(exc).__name__}: {exc}"}
         judged = verify_capture(view, "", settings.min_text_similarity)

@@ -17,7 +17,7 @@ from linkkeeper.repair.capture.ranking import (AFTER_WEIGHT, CaptureCandidate, T
 from linkkeeper.repair.capture.verification import CaptureCheck, verify_capture, view_of
 from linkkeeper.settings import Settings
 from linkkeeper.text.urls import host_key
-from linkkeeper.wayback import (ArchiveError, ArchiveUnavailableError, BlockedSiteError, CdxRecord,
+from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, ArchiveUnavailableError, BlockedSiteError, CdxRecord,
                                 MementoRedirectLoopError, NoMementoError, OtherMemento, RateLimitedError,
                                 WaybackClient, format_timestamp, public_archive_url, surt_key, timestamp_to_datetime)
 
@@ -112,8 +112,8 @@ class SnapshotFinder:
                 return {"requested": requested, "error": "excluded", "message": f"excluded from the archive: {exc}"}
             except MementoRedirectLoopError as exc:
                 return {"requested": requested, "error": "redirect", "message": str(exc)}
-            except (ArchiveUnavailableError, RateLimitedError):
-                raise
+            except (ArchiveUnavailableError, RateLimitedError, ArchiveQueryError):
+                raise  # the archive is down, or our request is wrong: neither says anything of the capture
             except ArchiveError as exc:
                 return {"requested": requested, "error": "error", "message": f"{type(exc).__name__}: {exc}"}
             view = view_of(memento, requested)
@@ -168,7 +168,7 @@ class SnapshotFinder:
                                    item["rel"])
             try:
                 fetched = await self.client.fetch_other_memento(memento)
-            except (ArchiveUnavailableError, RateLimitedError):
+            except (ArchiveUnavailableError, RateLimitedError, ArchiveQueryError):
                 raise
             except ArchiveError as exc:
                 return {"requested": item["timestamp"], "error": "error", "message": str(exc)}
@@ -215,6 +215,8 @@ class SnapshotFinder:
         from_, to = format_timestamp(start), format_timestamp(end)
         try:
             answer = await self.prefix_rows(prefix_url(cluster), from_, to)
+        except ArchiveQueryError:
+            raise  # a query of ours the archive would refuse: a bug to surface, not a host with no captures
         except ArchiveError:
             return  # the archive is down or refused the query: each link asks on its own instead
         self.stats["bulk_queries"] += 1
@@ -252,6 +254,8 @@ class SnapshotFinder:
         """The nearest capture that verifies (see the package notes); never raises for archive failures."""
         try:
             return await self._find(want)
+        except ArchiveQueryError:
+            raise  # a request of ours the archive would refuse: a bug to surface, not a capture missing
         except ArchiveError as exc:
             # Down, rate limited past the retries, or an answer we cannot read: nothing was cached, so the
             # next run asks again.
@@ -352,6 +356,8 @@ class SnapshotFinder:
         source = f"memento:{endpoint}"
         try:
             items = await self.other_mementos(endpoint, want.url, want.target.when)
+        except ArchiveQueryError:
+            raise
         except ArchiveError as exc:
             search.reject("", {}, CaptureCheck(False, "error", f"{endpoint}: {exc}"), source)
             return None

@@ -21,8 +21,8 @@ from linkkeeper.text.html import first_heading, html_to_text, page_title
 from linkkeeper.text.similarity import containment, page_text, post_lead_text
 from linkkeeper.text.urls import NOT_ARTICLE, host_key, parse_dated_path, slug_words, url_id
 from linkkeeper.text.words import content_words, fold, slug_score
-from linkkeeper.wayback import (ArchiveError, ArchiveUnavailableError, BlockedSiteError, CdxRecord, NoMementoError,
-                                RateLimitedError, WaybackClient, public_archive_url)
+from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, ArchiveUnavailableError, CdxRecord, RateLimitedError,
+                                WaybackClient, public_archive_url)
 
 # An id-based date estimate is rough (ids grow unevenly): only far outliers are ruled out by it.
 ID_SLACK_DAYS = 45
@@ -243,7 +243,11 @@ class CaptureCache:
             memento = await self.client.get_memento(url, timestamp, raw=True)
         except (ArchiveUnavailableError, RateLimitedError):
             raise  # the archive, not the capture: the post is retried in the next run
-        except (NoMementoError, BlockedSiteError, ArchiveError) as exc:
+        except ArchiveQueryError:
+            raise  # a request of ours the archive would refuse: a bug to surface, not a capture missing
+        except ArchiveError as exc:
+            # The rest is about this capture: none (NoMementoError), excluded (BlockedSiteError), redirects that
+            # loop, or an answer the client could not read (an unexpected status).
             return Fetched(error=f"{type(exc).__name__}: {exc}"[:300])
         markup = memento.body.decode("utf-8", "replace")
         heads = [html_to_text(raw) for raw in (page_title(markup), first_heading(markup)) if raw]
