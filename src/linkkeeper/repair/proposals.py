@@ -114,11 +114,6 @@ def build_repair(row: dict, want: Want, finding: Finding, settings: Settings) ->
                 evidence=evidence, state=state)
 
 
-async def repair_one(finder: SnapshotFinder, row: dict, settings: Settings) -> dict:
-    want = want_for(row)
-    return build_repair(row, want, await finder.find(want), settings)
-
-
 async def check_archive_links(db, finder: SnapshotFinder, settings: Settings, *, date_from: str | None = None,
                               date_to: str | None = None) -> tuple[int, int]:
     """Replay every Original Article link that is itself a Wayback capture (through the archive client, so

@@ -17,7 +17,6 @@ class LookupCache:
         self.db = db
         self.negative_ttl = negative_ttl_days * 86400.0
         self.hits = 0
-        self.misses = 0
         self._memory: dict[str, Any] = {}
         self._inflight: dict[str, asyncio.Task] = {}
 
@@ -52,6 +51,5 @@ class LookupCache:
     async def _fetch(self, key: str, endpoint: str, fetch: Callable[[], Awaitable[Any]],
                      negative: Callable[[Any], bool]) -> Any:
         value = await fetch()
-        self.misses += 1
         self.put(key, endpoint, value, negative=negative(value))
         return value

@@ -56,7 +56,6 @@ class IdModel:
 
     intercept: float
     slope: float
-    points: int
 
     def date_of(self, ident: int) -> date | None:
         try:
@@ -76,7 +75,7 @@ def fit_id_model(points: Iterable[tuple[int, date]]) -> IdModel | None:
     if sxx == 0 or sxy <= 0:
         return None  # ids that do not grow with time say nothing about dates
     slope = sxy / sxx
-    return IdModel(mean_d - slope * mean_i, slope, len(pts))
+    return IdModel(mean_d - slope * mean_i, slope)
 
 
 @dataclass
@@ -172,19 +171,12 @@ class DomainProfile:
             self._memo["id_model"] = fit_id_model(points)
         return self._memo["id_model"]
 
-    def describe(self, when: date | None = None) -> dict:
-        era = self.era()
-        dated, undated = self.shapes(when) if when else ([], False)
-        return {"host": self.host, "links": self.count, "era": [str(d) for d in era] if era else None,
-                "from_file": self.file_rank is not None, "dated_shapes": [list(s) for s in dated],
-                "undated": undated, "undated_prefix": self.undated_prefix(),
-                "slug_title_ratio": self.slug_title_ratio(), "id_model": bool(self.id_model())}
-
 
 @dataclass
 class Outlet:
+    """One outlet (its names folded by outlet_key) and the domains it publishes on."""
+
     key: str
-    names: Counter = field(default_factory=Counter)
     domains: dict[str, DomainProfile] = field(default_factory=dict)
 
     def domain(self, host: str) -> DomainProfile:
@@ -194,10 +186,6 @@ class Outlet:
             profile = self.domains[key] = DomainProfile(key)
         profile.spellings[host.lower()] += 0  # known spelling, even when only the file names it
         return profile
-
-    @property
-    def name(self) -> str:
-        return self.names.most_common(1)[0][0] if self.names else self.key
 
 
 class OutletMap:
@@ -234,7 +222,6 @@ class OutletMap:
         if not host or host in REDIRECTOR_HOSTS or host_key(host) in REDIRECTOR_HOSTS:
             return
         outlet = self.outlet(outlet_name)
-        outlet.names[outlet_name.strip()] += 1
         profile = outlet.domain(host)
         profile.spellings[host] += 1
         profile.links.append(LearnedLink(parts.path or "/", when, title))
@@ -248,7 +235,6 @@ class OutletMap:
                 self.aliases[outlet_key(alias)] = outlet_key(name)
         for name, entry in entries.items():
             outlet = self.outlet(name)
-            outlet.names[name] += 0
             hints = [_parse_date_template(t, origin, name) for t in entry.get("date_paths", []) or []]
             domains = entry.get("domains", []) or []
             if not isinstance(domains, list) or not all(isinstance(d, str) and d for d in domains):
@@ -274,10 +260,6 @@ class OutletMap:
             nearest = min(learned, key=lambda p: p.era_distance(when))
             chosen = [nearest] + [p for p in chosen if p is not nearest]
         return chosen[:MAX_DOMAINS]
-
-    def describe(self, when: date | None = None) -> dict:
-        return {key: {"names": sorted(o.names), "domains": [p.describe(when) for p in o.domains.values()]}
-                for key, o in sorted(self.outlets.items())}
 
 
 def _parse_date_template(template: Any, origin: str, name: str) -> tuple[str, str]:

@@ -297,10 +297,11 @@ async def verify_best(found: dict, post: PostContext, captures: CaptureCache) ->
 
 @dataclass
 class RecoveryDecision:
+    """What becomes of a nullified link, why, and the candidate it rests on."""
+
     state: str  # approved | proposed | unavailable
     reason: str
     best: RecoveryCandidate | None = None
-    runner_up: RecoveryCandidate | None = None
 
 
 def decide(found: Iterable[RecoveryCandidate], auto_approve: float) -> RecoveryDecision:
@@ -310,17 +311,16 @@ def decide(found: Iterable[RecoveryCandidate], auto_approve: float) -> RecoveryD
     best, runner = ranked[0], (ranked[1] if len(ranked) > 1 else None)
     if (best.confidence or 0.0) < REVIEW_FLOOR:
         return RecoveryDecision("unavailable", f"no capture resembles the post (best confidence {best.confidence})",
-                                best, runner)
+                                best)
     close = runner is not None and (runner.confidence or 0.0) > (best.confidence or 0.0) - AMBIGUITY_MARGIN
     if close:
         return RecoveryDecision("proposed", f"ambiguous: {runner.url} scores {runner.confidence} against "
-                                            f"{best.confidence}", best, runner)
+                                            f"{best.confidence}", best)
     if best.text_similarity is None:
-        return RecoveryDecision("proposed", "the post reproduces too little text to verify the capture", best, runner)
+        return RecoveryDecision("proposed", "the post reproduces too little text to verify the capture", best)
     if (best.confidence or 0.0) >= auto_approve and best.text_similarity >= MIN_TEXT_FOR_AUTO \
             and (best.title_match or 0.0) >= MIN_TITLE_FOR_AUTO:
-        return RecoveryDecision("approved", "clear winner: the capture holds the post's text under its headline",
-                                best, runner)
+        return RecoveryDecision("approved", "clear winner: the capture holds the post's text under its headline", best)
     return RecoveryDecision("proposed", f"best match below automatic approval (confidence {best.confidence}, "
-                                        f"text {best.text_similarity}, title {best.title_match})", best, runner)
+                                        f"text {best.text_similarity}, title {best.title_match})", best)
 
