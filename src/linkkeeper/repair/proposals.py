@@ -125,7 +125,7 @@ async def check_archive_links(db, finder: SnapshotFinder, settings: Settings, *,
     for url in list(store.archive_links_to_check(db, date_from=date_from, date_to=date_to)):
         timestamp, _mode, original = parse_archive_location(url)  # type: ignore[misc]
         try:
-            view = await finder.memento(original, timestamp)
+            view = await finder.lookups.memento(original, timestamp)
         except ArchiveQueryError:
             raise  # a request of ours the archive would refuse: a bug to surface, not a dead capture
         except ArchiveError as exc:  # the archive is down or rate limited: that says nothing about the capture

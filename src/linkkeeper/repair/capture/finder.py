@@ -1,6 +1,6 @@
 """Finding a capture that verifies, for each page wanted, in the order that spends fewest requests (see the
 package notes): a host's shared CDX prefix query, the TimeGate, the URL's own CDX list, then other archives;
-every answer through the LookupCache."""
+every answer through ArchiveLookups, so asked once ever."""
 
 from __future__ import annotations
 
@@ -11,26 +11,20 @@ from datetime import datetime, timedelta
 from typing import Iterable
 from urllib.parse import urlsplit
 
-from linkkeeper.repair.capture.lookups import LookupCache
+from linkkeeper.repair.capture.lookups import ArchiveLookups, LookupCache, record_of
 from linkkeeper.repair.capture.ranking import (AFTER_WEIGHT, CaptureCandidate, Target, order_candidates,
                                               weighted_distance)
-from linkkeeper.repair.capture.verification import CaptureCheck, verify_capture, view_of
+from linkkeeper.repair.capture.verification import CaptureCheck, verify_capture
 from linkkeeper.settings import Settings
 from linkkeeper.text.urls import host_key
-from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, ArchiveUnavailableError, BlockedSiteError, CdxRecord,
-                                MementoRedirectLoopError, NoMementoError, OtherMemento, RateLimitedError,
-                                WaybackClient, format_timestamp, public_archive_url, surt_key, timestamp_to_datetime)
+from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, CdxRecord, WaybackClient, format_timestamp,
+                                public_archive_url, surt_key, timestamp_to_datetime)
 
 # Bulk lookups: how many links of one host make a prefix query worth it, how far apart their dates may be to
 # share one, and how far around those dates it looks.
 BULK_MIN_LINKS = 3
 BULK_SPAN_DAYS = 365
 BULK_PAD_DAYS = 60
-BULK_PAGE_ROWS = 10_000
-BULK_MAX_PAGES = 3
-BULK_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest")
-CDX_CLOSEST_LIMIT = 25
-_CANDIDATE_FILTER = "statuscode:200|-"
 
 
 @dataclass(frozen=True)
@@ -91,91 +85,11 @@ class SnapshotFinder:
     """Finds and verifies a capture per Want; `plan` first lets links of one host share CDX queries."""
 
     def __init__(self, client: WaybackClient, settings: Settings, cache: LookupCache | None = None) -> None:
-        self.client = client
         self.settings = settings
         self.cache = cache or LookupCache(None, settings.archive_negative_ttl_days)
+        self.lookups = ArchiveLookups(client, self.cache)
         self._bulk: dict[str, asyncio.Task] = {}
         self.stats: Counter[str] = Counter()
-
-    # ---- cached lookups
-
-    async def memento(self, url: str, timestamp: str) -> dict:
-        """The capture of `url` at (or, through the Wayback Machine's redirect, nearest to) `timestamp`."""
-        requested = format_timestamp(timestamp)
-
-        async def fetch() -> dict:
-            try:
-                memento = await self.client.get_memento(url, requested, raw=True)
-            except NoMementoError as exc:
-                return {"requested": requested, "error": "no-memento", "message": str(exc)}
-            except BlockedSiteError as exc:
-                return {"requested": requested, "error": "excluded", "message": f"excluded from the archive: {exc}"}
-            except MementoRedirectLoopError as exc:
-                return {"requested": requested, "error": "redirect", "message": str(exc)}
-            except (ArchiveUnavailableError, RateLimitedError, ArchiveQueryError):
-                raise  # the archive is down, or our request is wrong: neither says anything of the capture
-            except ArchiveError as exc:
-                return {"requested": requested, "error": "error", "message": f"{type(exc).__name__}: {exc}"}
-            view = view_of(memento, requested)
-            if memento.timestamp != requested:
-                # Landed elsewhere: keep it under its own timestamp too, so asking for it later costs nothing.
-                self.cache.put(self._memento_key(memento.url, memento.timestamp), "replay",
-                               dict(view, requested=memento.timestamp), negative=False)
-            return view
-
-        return await self.cache.get(self._memento_key(url, requested), "replay", fetch,
-                                    negative=lambda v: bool(v.get("error")))
-
-    @staticmethod
-    def _memento_key(url: str, timestamp: str) -> str:
-        return f"memento|{timestamp}|{url}"
-
-    async def cdx_closest(self, url: str, when: datetime) -> dict:
-        async def fetch() -> dict:
-            try:
-                records = await self.client.closest_captures(url, when, limit=CDX_CLOSEST_LIMIT)
-            except BlockedSiteError as exc:
-                return {"excluded": str(exc), "rows": []}
-            return {"rows": [_row(r) for r in records]}
-
-        return await self.cache.get(f"cdx-closest|{surt_key(url)}|{format_timestamp(when)}", "cdx", fetch,
-                                    negative=lambda v: not v.get("rows"))
-
-    async def prefix_rows(self, prefix_url: str, from_: str, to: str) -> dict:
-        async def fetch() -> dict:
-            try:
-                records, truncated = await self.client.prefix_search(
-                    prefix_url, from_=from_, to=to, filters=[_CANDIDATE_FILTER], fields=BULK_FIELDS,
-                    page_rows=BULK_PAGE_ROWS, max_pages=BULK_MAX_PAGES)
-            except BlockedSiteError as exc:
-                return {"excluded": str(exc), "rows": [], "truncated": False}
-            return {"rows": [_row(r) for r in records], "truncated": truncated}
-
-        return await self.cache.get(f"cdx-prefix|{prefix_url}|{from_}|{to}", "cdx", fetch,
-                                    negative=lambda v: not v.get("rows"))
-
-    async def other_mementos(self, endpoint: str, url: str, when: datetime) -> list[dict]:
-        async def fetch() -> list[dict]:
-            found = await self.client.other_archive_mementos(endpoint, url, when)
-            return [{"uri": m.uri, "timestamp": m.timestamp, "rel": m.rel} for m in found]
-
-        return await self.cache.get(f"other|{endpoint}|{format_timestamp(when)}|{surt_key(url)}", "memento",
-                                    fetch, negative=lambda v: not v)
-
-    async def other_memento(self, item: dict) -> dict:
-        async def fetch() -> dict:
-            memento = OtherMemento(item["uri"], timestamp_to_datetime(item["timestamp"]) if item["timestamp"] else None,
-                                   item["rel"])
-            try:
-                fetched = await self.client.fetch_other_memento(memento)
-            except (ArchiveUnavailableError, RateLimitedError, ArchiveQueryError):
-                raise
-            except ArchiveError as exc:
-                return {"requested": item["timestamp"], "error": "error", "message": str(exc)}
-            return view_of(fetched, item["timestamp"])
-
-        return await self.cache.get(f"other-memento|{item['uri']}", "memento", fetch,
-                                    negative=lambda v: bool(v.get("error")))
 
     # ---- bulk planning
 
@@ -214,13 +128,13 @@ class SnapshotFinder:
         start, end = first - timedelta(days=BULK_PAD_DAYS), last + timedelta(days=BULK_PAD_DAYS)
         from_, to = format_timestamp(start), format_timestamp(end)
         try:
-            answer = await self.prefix_rows(prefix_url(cluster), from_, to)
+            answer = await self.lookups.prefix_rows(prefix_url(cluster), from_, to)
         except ArchiveQueryError:
             raise  # a query of ours the archive would refuse: a bug to surface, not a host with no captures
         except ArchiveError:
             return  # the archive is down or refused the query: each link asks on its own instead
         self.stats["bulk_queries"] += 1
-        rows = [_record(r) for r in answer["rows"]]
+        rows = [record_of(r) for r in answer["rows"]]
         by_key: dict[str, list[CdxRecord]] = defaultdict(list)
         for record in rows:
             by_key[record.urlkey or surt_key(record.original)].append(record)
@@ -280,11 +194,11 @@ class SnapshotFinder:
         # 3. The URL's own CDX list around the target.
         if not search.excluded and not search.never_archived and search.budget > 0:
             finding.path.append("cdx")
-            answer = await self.cdx_closest(want.url, want.target.when)
+            answer = await self.lookups.cdx_closest(want.url, want.target.when)
             if answer.get("excluded"):
                 search.excluded = answer["excluded"]
             elif chosen := await self._try_candidates(
-                    search, order_candidates([_record(r) for r in answer["rows"]], want.target.when)):
+                    search, order_candidates([record_of(r) for r in answer["rows"]], want.target.when)):
                 return search.found(chosen)
         if search.excluded:
             finding.error = f"excluded from the Wayback Machine ({search.excluded})"
@@ -310,7 +224,7 @@ class SnapshotFinder:
                 continue
             search.tried.add(candidate.timestamp)
             search.budget -= 1
-            view = await self.memento(candidate.original, candidate.timestamp)
+            view = await self.lookups.memento(candidate.original, candidate.timestamp)
             served = view.get("timestamp")
             if served and served != candidate.timestamp:
                 if served in search.tried:
@@ -323,7 +237,7 @@ class SnapshotFinder:
     async def _try_timegate(self, search: _Search) -> Choice | None:
         """The TimeGate's capture, when it verifies and needs no CDX list to be trusted (see `_settled`)."""
         want = search.want
-        view = await self.memento(want.url, want.target.timestamp)
+        view = await self.lookups.memento(want.url, want.target.timestamp)
         if view.get("error") == "no-memento":
             search.never_archived = True
             search.finding.error = "the Wayback Machine has not archived this URL"
@@ -355,7 +269,7 @@ class SnapshotFinder:
         want = search.want
         source = f"memento:{endpoint}"
         try:
-            items = await self.other_mementos(endpoint, want.url, want.target.when)
+            items = await self.lookups.other_mementos(endpoint, want.url, want.target.when)
         except ArchiveQueryError:
             raise
         except ArchiveError as exc:
@@ -369,7 +283,7 @@ class SnapshotFinder:
             return weighted_distance(when, want.target.when) if when else float("inf")
 
         for item in sorted(items, key=rank)[:max(1, self.settings.verify_budget)]:
-            view = await self.other_memento(item)
+            view = await self.lookups.other_memento(item)
             archive = (urlsplit(item["uri"]).hostname or "").lower()
             chosen = search.judge(view, item["timestamp"], source, archive=archive, url=item["uri"],
                                   timestamp=view.get("timestamp") or item["timestamp"])
@@ -439,13 +353,4 @@ def prefix_url(cluster: list[Want]) -> str:
     if parts.port and parts.port not in (80, 443):
         host += f":{parts.port}"
     return f"{host}{common or '/'}"
-
-
-def _row(record: CdxRecord) -> list[str]:
-    return [record.urlkey, record.timestamp, record.original, record.mimetype, record.statuscode, record.digest,
-            record.length]
-
-
-def _record(row: list[str]) -> CdxRecord:
-    return CdxRecord(*row)
 
