@@ -10,13 +10,14 @@ import asyncio
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
 from linkkeeper import store
+from linkkeeper.repair.capture.lookups import record_of, row_of
 from linkkeeper.repair.recover.outlets import DomainProfile
 from linkkeeper.text.urls import period_path
-from linkkeeper.wayback import BlockedSiteError, CdxRecord, WaybackClient
+from linkkeeper.wayback import BlockedSiteError, CdxRecord, WaybackClient, format_timestamp
 
 # Captures follow publication: a query over capture dates reaches this many days past the period.
 CAPTURE_LAG_DAYS = 3
@@ -60,8 +61,8 @@ def _mondays(lo: date, hi: date) -> list[date]:
     return out
 
 
-def _ts(day: date, end: bool = False) -> str:
-    return day.strftime("%Y%m%d") + ("235959" if end else "000000")
+def _last_second(day: date) -> datetime:
+    return datetime.combine(day, time(23, 59, 59))
 
 
 def search_window(when: date, lookback: int) -> tuple[date, date]:
@@ -85,8 +86,8 @@ def plan_queries(profiles: Iterable[DomainProfile], when: date, lookback: int) -
             base = f"{profile.host}{profile.undated_prefix()}"
             for monday in _mondays(lo, hi):
                 sunday = monday + timedelta(days=6)
-                queries.append(CdxQuery(base, from_=_ts(monday),
-                                        to=_ts(sunday + timedelta(days=CAPTURE_LAG_DAYS), end=True),
+                queries.append(CdxQuery(base, from_=format_timestamp(monday),
+                                        to=format_timestamp(_last_second(sunday + timedelta(days=CAPTURE_LAG_DAYS))),
                                         purpose=f"{base}* captured {monday}..{sunday} (+{CAPTURE_LAG_DAYS} days)"))
     return list(dict.fromkeys(queries))
 
@@ -107,13 +108,11 @@ def fallback_queries(profiles: Iterable[DomainProfile], when: date, lookback: in
             periods = sorted({period_path(fmt, month).rstrip("/") for fmt in fmts})
             pattern = "original:.*/(" + "|".join(re.escape(p) for p in periods) + ")/.*"
             url = f"{profile.host}/"
-            queries.append(CdxQuery(url, from_=_ts(month), to=_ts(month_end + timedelta(days=CAPTURE_LAG_DAYS), True),
+            last = _last_second(month_end + timedelta(days=CAPTURE_LAG_DAYS))
+            queries.append(CdxQuery(url, from_=format_timestamp(month), to=format_timestamp(last),
                                     filters=BASE_FILTERS + (pattern,),
                                     purpose=f"{url}* captured in {month:%Y-%m}, paths dated {'|'.join(periods)}"))
     return list(dict.fromkeys(queries))
-
-
-_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
 
 
 class QueryCache:
@@ -141,7 +140,7 @@ class QueryCache:
         cached = store.recovery_query(self.db, query.key)
         if cached is not None:
             self.from_store += 1
-            return [CdxRecord(*row) for row in cached["rows"]]
+            return [record_of(row) for row in cached["rows"]]
         error = None
         self.sent += 1
         try:
@@ -150,7 +149,7 @@ class QueryCache:
                                                limit=CDX_PAGE_ROWS, resume=True, max_pages=CDX_MAX_PAGES)
         except BlockedSiteError as exc:
             records, error = [], f"blocked: {exc}"
-        rows = [[getattr(r, name) for name in _FIELDS] for r in records]
+        rows = [row_of(r) for r in records]
         store.save_recovery_query(self.db, query.key, url=query.url, match_type=query.match_type,
                                   params=json.loads(query.key), rows=rows, error=error)
         return records
