@@ -165,7 +165,8 @@ class SnapshotFinder:
     # ---- finding
 
     async def find(self, want: Want) -> Finding:
-        """The nearest capture that verifies (see the package notes); never raises for archive failures."""
+        """The nearest capture that verifies (see the package notes); the archive failing is a Finding, not an
+        exception (a request of ours it would refuse is raised: that is a bug)."""
         try:
             return await self._find(want)
         except ArchiveQueryError:

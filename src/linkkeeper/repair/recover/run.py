@@ -15,8 +15,7 @@ import click
 
 from linkkeeper import store
 from linkkeeper.check.probe import drift_reason, probe
-from linkkeeper.net.session import make_session, session_for
-from linkkeeper.net.session import run as run_stage
+from linkkeeper.net.session import make_session, session_for, run as run_stage
 from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.repair.recover.outlets import OutletMap, learn_outlet_map
 from linkkeeper.repair.recover.queries import QueryCache, fallback_queries, plan_queries
@@ -87,6 +86,8 @@ async def live_replacement(session, url: str, settings: Settings, content: str) 
 
 
 class _Recoverer:
+    """One run's recovery: the caches its posts share, and each post's search, decision and record."""
+
     def __init__(self, db, settings: Settings, outlet_map: OutletMap, client: WaybackClient, session,
                  summary: RecoverySummary, live_check: bool) -> None:
         self.db, self.settings, self.map = db, settings, outlet_map
