@@ -14,16 +14,17 @@ import pytest
 from click.testing import CliRunner
 
 from linkkeeper import store
-from linkkeeper.wayback import CdxRecord, WaybackClient
+from linkkeeper.wayback import ArchiveQueryError, CdxRecord, WaybackClient
 from linkkeeper.cli import main
 from linkkeeper.sources.export import export_patched
 from linkkeeper.net.session import make_session
 from linkkeeper.sources.ingest import ingest
 from linkkeeper.text.html import scan_anchors
 from linkkeeper.text.trailer import is_original_anchor
-from linkkeeper.repair.recover import (Candidate, CdxQuery, QueryCache, RecoveryConfigError, author_score,
+from linkkeeper.repair.recover import (RecoveryCandidate, CdxQuery, QueryCache, RecoveryConfigError, author_score,
                                 confidence, decide, fallback_queries, learn_outlet_map, plan_queries,
                                 recover_nullified)
+from linkkeeper.repair.recover.scoring import CaptureCache, PostContext, verify_candidate
 from linkkeeper.text.urls import parse_dated_path, slug_words, url_id
 from linkkeeper.text.words import content_words, outlet_key, slug_score
 from worlds.recovery import (AMBIG_DUP, AMBIG_UPDATE, CLEAR, MISSING, SHORT, UNKNOWN, UNSEEN,
@@ -226,10 +227,10 @@ def test_confidence_rests_on_the_text_and_needs_text_to_approve():
     assert confidence(None, 1.0, 1.0, 1.0) <= 0.6  # nothing to compare: never automatic
 
 
-def _cand(url: str, conf: float, text: float | None = 1.0, title: float = 1.0) -> Candidate:
+def _cand(url: str, conf: float, text: float | None = 1.0, title: float = 1.0) -> RecoveryCandidate:
     record = CdxRecord("k", "20121016000000", url, "text/html", "200", "D", "1")
-    return Candidate(url, record.timestamp, record, None, date(2012, 10, 16), "path", True, ["a", "b"],
-                     verified=True, confidence=conf, text_similarity=text, title_match=title)
+    return RecoveryCandidate(url, record.timestamp, record, None, date(2012, 10, 16), "path", True, ["a", "b"],
+                             verified=True, confidence=conf, text_similarity=text, title_match=title)
 
 
 def test_decision_approves_only_a_clear_winner():
@@ -240,6 +241,23 @@ def test_decision_approves_only_a_clear_winner():
     assert decide([_cand("http://a/1", 0.92, title=0.3)], 0.9).state == "proposed"  # text without headline
     assert decide([_cand("http://a/1", 0.3)], 0.9).state == "unavailable"
     assert decide([], 0.9).state == "unavailable"
+
+
+class RefusingArchive:
+    """A client every request of which the archive would refuse: a bug in the request, not an answer."""
+
+    async def get_memento(self, url, timestamp, raw=True):
+        raise ArchiveQueryError(f"{timestamp!r} is not a 1-14 digit Wayback timestamp")
+
+
+async def test_a_query_error_is_not_recorded_as_a_missing_capture():
+    cand = _cand("http://a/1", 0.0)
+    cand.verified, cand.confidence = False, None
+    post = PostContext.from_row({"link_id": "l1", "post_id": "p1", "title": "A story",
+                                 "published": "2012-10-16T10:00:00Z", "content": ""})
+    with pytest.raises(ArchiveQueryError):
+        await verify_candidate(cand, post, CaptureCache(RefusingArchive()))
+    assert "memento_error" not in cand.evidence
 
 
 # ------------------------------------------------------------------------------------ the run, end to end
@@ -254,6 +272,7 @@ def served(world):
     yield settings, archive_base, web_port
     archive.stop()
     web.stop()
+
 
 
 def _fresh_db(world, tmp_path: Path, settings: Settings):

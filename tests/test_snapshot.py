@@ -11,10 +11,11 @@ from typing import AsyncIterator
 import aiohttp
 import pytest
 
-from linkkeeper.wayback import CdxRecord, WaybackClient
+from linkkeeper.wayback import ArchiveQueryError, CdxRecord, WaybackClient
 from linkkeeper.settings import Settings
-from linkkeeper.repair.capture import (LookupCache, SnapshotFinder, Target, Want, order_candidates, target_date, url_date,
-                                 verify)
+from linkkeeper.repair.capture import (LookupCache, SnapshotFinder, Target, Want, order_candidates, target_date,
+                                       verify_capture)
+from linkkeeper.text.urls import url_date
 from linkkeeper.sim.archive import Capture, SimulatedArchive, settings_for
 from linkkeeper.sim.servers import serve
 from linkkeeper.sim.web import article_html
@@ -110,17 +111,17 @@ def view(text: str = "", status: int = 200, title: str | None = None, **extra) -
     ({"error": "no-memento", "message": "never archived"}, "no-memento"),
 ])
 def test_verify_rejects(page, kind):
-    verdict = verify(page, POST, 0.5)
+    verdict = verify_capture(page, POST, 0.5)
     assert not verdict.ok and verdict.kind == kind
 
 
 def test_verify_accepts_the_article_whatever_banners_it_carries():
     page = view(f"Subscribe to continue reading. {POST} Page not found? Try search.", title="Spending plan")
-    verdict = verify(page, POST, 0.5)
+    verdict = verify_capture(page, POST, 0.5)
     assert verdict.ok and verdict.text_similarity == 1.0
     # With no post text to compare, a plain 200 page passes but markers still count.
-    assert verify(view("A long article " * 50, title="Story"), "", 0.5).ok
-    assert verify(view("Sorry, the page could not be found.", title="Oops"), "", 0.5).kind == "soft-404"
+    assert verify_capture(view("A long article " * 50, title="Story"), "", 0.5).ok
+    assert verify_capture(view("Sorry, the page could not be found.", title="Oops"), "", 0.5).kind == "soft-404"
 
 
 # ----------------------------------------------------------------------------- the decoy test set, both paths
@@ -267,6 +268,24 @@ async def test_bulk_links_choose_the_same_captures_from_one_prefix_query():
     # Most links were settled by the shared answer: their own CDX query was not needed.
     own = [p for e, _t, p in archive.request_log if e == "cdx" and "matchType=prefix" not in p]
     assert len(own) <= 2
+
+
+class RefusingArchive:
+    """A client every request of which the archive would refuse: a bug in the request, not an answer."""
+
+    async def get_memento(self, url, timestamp, raw=True):
+        raise ArchiveQueryError(f"{timestamp!r} is not a 1-14 digit Wayback timestamp")
+
+    async def closest_captures(self, url, when, limit=25):
+        raise ArchiveQueryError("closest: not a valid timestamp")
+
+
+async def test_a_query_error_is_not_recorded_as_a_missing_capture():
+    settings = Settings()
+    finder = SnapshotFinder(RefusingArchive(), settings, LookupCache(None, settings.archive_negative_ttl_days))
+    url = "http://www.example-news.com/2013/03/09/budget"
+    with pytest.raises(ArchiveQueryError):
+        await finder.find(Want(url, target_date(url, T.isoformat()), post_text("budget")))
 
 
 async def test_a_first_capture_costs_one_timegate_and_no_cdx():

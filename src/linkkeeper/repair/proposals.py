@@ -1,6 +1,6 @@
 """Repairs: for each dead Original Article link (and each nullified one whose URL is known, and each link to a
 Wayback capture that no longer plays), find the capture nearest the article's date that verifies against the
-text the post reproduces (snapshot.py), and store a proposal with its evidence and confidence. Proposals at or
+text the post reproduces (repair.capture), and store a proposal with its evidence and confidence. Proposals at or
 above `auto_approve_confidence` are approved; the rest wait for the curator (`linkkeeper approve` / `reject`).
 
 Confidence is the share of the post's text the capture holds (similarity.containment), times 0.8 when the
@@ -17,12 +17,12 @@ from typing import Callable
 
 from linkkeeper import store
 from linkkeeper.check import verdict
-from linkkeeper.wayback import (ArchiveError, WaybackClient, format_timestamp, is_wayback_url, parse_archive_location,
-                                public_archive_url)
+from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, WaybackClient, format_timestamp, is_wayback_url,
+                                parse_archive_location, public_archive_url)
 from linkkeeper.net.session import session_for
 from linkkeeper.settings import Settings
 from linkkeeper.text.similarity import post_lead_text
-from linkkeeper.repair.capture import Finding, LookupCache, SnapshotFinder, Want, target_date, verify
+from linkkeeper.repair.capture import Finding, LookupCache, SnapshotFinder, Want, target_date, verify_capture
 from linkkeeper.text.dates import to_iso
 
 # Confidence when the capture is a 200 page but there is no text to compare it with.
@@ -114,11 +114,6 @@ def build_repair(row: dict, want: Want, finding: Finding, settings: Settings) ->
                 evidence=evidence, state=state)
 
 
-async def repair_one(finder: SnapshotFinder, row: dict, settings: Settings) -> dict:
-    want = want_for(row)
-    return build_repair(row, want, await finder.find(want), settings)
-
-
 async def check_archive_links(db, finder: SnapshotFinder, settings: Settings, *, date_from: str | None = None,
                               date_to: str | None = None) -> tuple[int, int]:
     """Replay every Original Article link that is itself a Wayback capture (through the archive client, so
@@ -130,10 +125,12 @@ async def check_archive_links(db, finder: SnapshotFinder, settings: Settings, *,
     for url in list(store.archive_links_to_check(db, date_from=date_from, date_to=date_to)):
         timestamp, _mode, original = parse_archive_location(url)  # type: ignore[misc]
         try:
-            view = await finder.memento(original, timestamp)
+            view = await finder.lookups.memento(original, timestamp)
+        except ArchiveQueryError:
+            raise  # a request of ours the archive would refuse: a bug to surface, not a dead capture
         except ArchiveError as exc:  # the archive is down or rate limited: that says nothing about the capture
             view = {"error": "transient", "message": f"{type(exc).__name__}: {exc}"}
-        judged = verify(view, "", settings.min_text_similarity)
+        judged = verify_capture(view, "", settings.min_text_similarity)
         served = view.get("timestamp")
         if judged.ok:
             same = bool(served) and served.startswith(format_timestamp(timestamp)[:len(timestamp)])

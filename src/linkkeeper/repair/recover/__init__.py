@@ -1,17 +1,20 @@
-"""Recovering the nullified Original Article links (posts of 2012-09-11 .. 2012-12-11) from the Wayback
-Machine's index: the outlets' domains and URL shapes, the CDX queries, the scoring of candidates, the run."""
+"""Recovering nullified Original Article links from the Wayback Machine's index.
 
-from linkkeeper.repair.recover.run import (  # noqa: F401
-    Candidate,
-    CdxQuery,
-    QueryCache,
-    RecoveryConfigError,
-    author_score,
-    confidence,
-    decide,
-    fallback_queries,
-    learn_outlet_map,
-    plan_queries,
-    recover_nullified,
-    run_repair_command,
-)
+Between 2012-09-11 and 2012-12-11 the blogging software dropped the target of every post's Original Article
+link. Each post still names its outlet (`Source:`), its date, the article's author (`Author:`), its headline
+(the post title) and its opening paragraphs. From that:
+
+1. **Outlet map** (outlets.py): the domains each outlet's working links point at, their eras and URL shapes.
+2. **Candidates** (queries.py): CDX queries shared by every post of a period, each made once.
+3. **Scoring** (scoring.py): slug, date and outlet rank the candidates; the best few are fetched raw and
+   compared with the post's paragraphs, headline and author line, which gives the confidence in 0..1.
+4. **Decision** (scoring.py, run.py): a clear winner at or above `auto_approve_confidence` is approved; close
+   or weak cases wait for the curator with their candidates (`recovery_candidates`, and the repair's
+   evidence); nothing plausible is recorded as unavailable. The recovered URL becomes the replacement where
+   it is still alive, else its capture; the original URL is kept in links.known_url.
+"""
+
+from linkkeeper.repair.recover.outlets import RecoveryConfigError, learn_outlet_map  # noqa: F401
+from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, fallback_queries, plan_queries  # noqa: F401
+from linkkeeper.repair.recover.run import recover_nullified, run_repair_command  # noqa: F401
+from linkkeeper.repair.recover.scoring import RecoveryCandidate, author_score, confidence, decide  # noqa: F401

@@ -1,0 +1,166 @@
+"""The archive questions capture choosing asks - a capture, a URL's captures nearest a date, a prefix's
+captures over a span, another archive's mementos - each answered in a form that can be kept, and kept by
+question: found captures for good, "nothing there" answers for `archive_negative_ttl_days` (table
+`archive_lookups`, through store.py; in memory without a database), so a second run over the same links asks
+the archive nothing. Concurrent asks of one question share one request."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any, Awaitable, Callable
+
+from linkkeeper import store
+from linkkeeper.repair.capture.verification import view_of
+from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, ArchiveUnavailableError, BlockedSiteError, CdxRecord,
+                                MementoRedirectLoopError, NoMementoError, OtherMemento, RateLimitedError,
+                                WaybackClient, format_timestamp, surt_key, timestamp_to_datetime)
+
+CDX_CLOSEST_LIMIT = 25
+# The bulk prefix query (see the package notes): 200 captures and revisits (status `-`), a few pages at most.
+PREFIX_FILTER = "statuscode:200|-"
+PREFIX_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest")
+PREFIX_PAGE_ROWS = 10_000
+PREFIX_MAX_PAGES = 3
+
+
+class LookupCache:
+    """Archive answers by question (see the module notes)."""
+
+    def __init__(self, db=None, negative_ttl_days: float = 7.0) -> None:
+        self.db = db
+        self.negative_ttl = negative_ttl_days * 86400.0
+        self.hits = 0
+        self._memory: dict[str, Any] = {}
+        self._inflight: dict[str, asyncio.Task] = {}
+
+    def peek(self, key: str) -> tuple[bool, Any]:
+        if self.db is None:
+            return (key in self._memory), self._memory.get(key)
+        return store.archive_lookup(self.db, key)
+
+    def put(self, key: str, endpoint: str, value: Any, *, negative: bool) -> None:
+        if self.db is None:
+            self._memory[key] = value
+        else:
+            store.save_archive_lookup(self.db, key, endpoint, value,
+                                      ttl_seconds=self.negative_ttl if negative else None)
+
+    async def get(self, key: str, endpoint: str, fetch: Callable[[], Awaitable[Any]],
+                  negative: Callable[[Any], bool]) -> Any:
+        """The cached answer, or fetch it and keep it. Errors (an archive that is down) are never kept."""
+        found, value = self.peek(key)
+        if found:
+            self.hits += 1
+            return value
+        task = self._inflight.get(key)
+        if task is None:
+            task = asyncio.ensure_future(self._fetch(key, endpoint, fetch, negative))
+            self._inflight[key] = task
+            task.add_done_callback(lambda _t: self._inflight.pop(key, None))
+        else:
+            self.hits += 1
+        return await asyncio.shield(task)
+
+    async def _fetch(self, key: str, endpoint: str, fetch: Callable[[], Awaitable[Any]],
+                     negative: Callable[[Any], bool]) -> Any:
+        value = await fetch()
+        self.put(key, endpoint, value, negative=negative(value))
+        return value
+
+
+class ArchiveLookups:
+    """The archive's answers through a LookupCache (see the module notes); archive failures and requests of
+    ours it would refuse are raised, never kept."""
+
+    def __init__(self, client: WaybackClient, cache: LookupCache) -> None:
+        self.client = client
+        self.cache = cache
+
+    async def memento(self, url: str, timestamp: str) -> dict:
+        """The capture of `url` at (or, through the Wayback Machine's redirect, nearest to) `timestamp`."""
+        requested = format_timestamp(timestamp)
+
+        async def fetch() -> dict:
+            try:
+                memento = await self.client.get_memento(url, requested, raw=True)
+            except NoMementoError as exc:
+                return {"requested": requested, "error": "no-memento", "message": str(exc)}
+            except BlockedSiteError as exc:
+                return {"requested": requested, "error": "excluded", "message": f"excluded from the archive: {exc}"}
+            except MementoRedirectLoopError as exc:
+                return {"requested": requested, "error": "redirect", "message": str(exc)}
+            except (ArchiveUnavailableError, RateLimitedError, ArchiveQueryError):
+                raise  # the archive is down, or our request is wrong: neither says anything of the capture
+            except ArchiveError as exc:
+                return {"requested": requested, "error": "error", "message": f"{type(exc).__name__}: {exc}"}
+            view = view_of(memento, requested)
+            if memento.timestamp != requested:
+                # Landed elsewhere: keep it under its own timestamp too, so asking for it later costs nothing.
+                self.cache.put(self._memento_key(memento.url, memento.timestamp), "replay",
+                               dict(view, requested=memento.timestamp), negative=False)
+            return view
+
+        return await self.cache.get(self._memento_key(url, requested), "replay", fetch,
+                                    negative=lambda v: bool(v.get("error")))
+
+    @staticmethod
+    def _memento_key(url: str, timestamp: str) -> str:
+        return f"memento|{timestamp}|{url}"
+
+    async def cdx_closest(self, url: str, when: datetime) -> dict:
+        async def fetch() -> dict:
+            try:
+                records = await self.client.closest_captures(url, when, limit=CDX_CLOSEST_LIMIT)
+            except BlockedSiteError as exc:
+                return {"excluded": str(exc), "rows": []}
+            return {"rows": [row_of(r) for r in records]}
+
+        return await self.cache.get(f"cdx-closest|{surt_key(url)}|{format_timestamp(when)}", "cdx", fetch,
+                                    negative=lambda v: not v.get("rows"))
+
+    async def prefix_rows(self, prefix_url: str, from_: str, to: str) -> dict:
+        async def fetch() -> dict:
+            try:
+                records, truncated = await self.client.prefix_search(
+                    prefix_url, from_=from_, to=to, filters=[PREFIX_FILTER], fields=PREFIX_FIELDS,
+                    page_rows=PREFIX_PAGE_ROWS, max_pages=PREFIX_MAX_PAGES)
+            except BlockedSiteError as exc:
+                return {"excluded": str(exc), "rows": [], "truncated": False}
+            return {"rows": [row_of(r) for r in records], "truncated": truncated}
+
+        return await self.cache.get(f"cdx-prefix|{prefix_url}|{from_}|{to}", "cdx", fetch,
+                                    negative=lambda v: not v.get("rows"))
+
+    async def other_mementos(self, endpoint: str, url: str, when: datetime) -> list[dict]:
+        async def fetch() -> list[dict]:
+            found = await self.client.other_archive_mementos(endpoint, url, when)
+            return [{"uri": m.uri, "timestamp": m.timestamp, "rel": m.rel} for m in found]
+
+        return await self.cache.get(f"other|{endpoint}|{format_timestamp(when)}|{surt_key(url)}", "memento",
+                                    fetch, negative=lambda v: not v)
+
+    async def other_memento(self, item: dict) -> dict:
+        async def fetch() -> dict:
+            memento = OtherMemento(item["uri"], timestamp_to_datetime(item["timestamp"]) if item["timestamp"] else None,
+                                   item["rel"])
+            try:
+                fetched = await self.client.fetch_other_memento(memento)
+            except (ArchiveUnavailableError, RateLimitedError, ArchiveQueryError):
+                raise
+            except ArchiveError as exc:
+                return {"requested": item["timestamp"], "error": "error", "message": str(exc)}
+            return view_of(fetched, item["timestamp"])
+
+        return await self.cache.get(f"other-memento|{item['uri']}", "memento", fetch,
+                                    negative=lambda v: bool(v.get("error")))
+
+
+def row_of(record: CdxRecord) -> list[str]:
+    """A CDX record as the cache keeps it."""
+    return [record.urlkey, record.timestamp, record.original, record.mimetype, record.statuscode, record.digest,
+            record.length]
+
+
+def record_of(row: list[str]) -> CdxRecord:
+    return CdxRecord(*row)

@@ -1,0 +1,311 @@
+"""The outlet map: for each outlet name (a post's `Source:` line), the domains its working Original Article
+links point at in posts outside the nullified window, each with its era (first and last post linking to it)
+and its URL shape (date in the path and in which format, the section prefixes before the date, whether slugs
+come from the headline, numeric ids and how they grow with time). `data/outlets.toml`, merged with the file
+the `outlets_file` setting names, adds outlets the blog never linked elsewhere, aliases and date paths."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+from urllib.parse import urlsplit
+
+from linkkeeper import store
+from linkkeeper.settings import Settings, SettingsError
+from linkkeeper.text.dates import local_date
+from linkkeeper.text.urls import host_key, parse_dated_path, slug_words, url_id
+from linkkeeper.text.words import content_words, outlet_key
+
+SHIPPED_OUTLETS = "outlets.toml"
+
+# A domain is "of the post's era" when the blog linked it within this many days of the post.
+ERA_MARGIN_DAYS = 120
+# URL shapes are read from the links closest in time: outlets redesign their URLs (the Star, Dec 2012).
+SHAPE_ERA_DAYS = 270
+MAX_DOMAINS = 2
+MAX_SECTIONS = 8
+
+# Link shorteners and feed redirectors say nothing about where an outlet publishes.
+REDIRECTOR_HOSTS = frozenset({
+    "feedproxy.google.com", "feeds.feedburner.com", "feeds.reuters.com", "rss.cnn.com", "news.google.com",
+    "www.google.com", "google.com", "bit.ly", "t.co", "ow.ly", "goo.gl", "tinyurl.com", "dlvr.it", "is.gd",
+    "l.facebook.com", "www.facebook.com", "twitter.com", "web.archive.org", "archive.org",
+})
+
+
+class RecoveryConfigError(SettingsError):
+    """The outlets file cannot be used; the message names the file."""
+
+
+@dataclass
+class LearnedLink:
+    path: str
+    when: date | None  # the linking post's date (None for a date path from the outlets file)
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class IdModel:
+    """Article ids against time, fitted on the blog's own links: day ordinal = intercept + slope * id."""
+
+    intercept: float
+    slope: float
+
+    def date_of(self, ident: int) -> date | None:
+        try:
+            return date.fromordinal(int(round(self.intercept + self.slope * ident)))
+        except (ValueError, OverflowError):
+            return None
+
+
+def fit_id_model(points: Iterable[tuple[int, date]]) -> IdModel | None:
+    pts = sorted({(i, d.toordinal()) for i, d in points})
+    if len({i for i, _ in pts}) < 2:
+        return None
+    mean_i = sum(i for i, _ in pts) / len(pts)
+    mean_d = sum(d for _, d in pts) / len(pts)
+    sxx = sum((i - mean_i) ** 2 for i, _ in pts)
+    sxy = sum((i - mean_i) * (d - mean_d) for i, d in pts)
+    if sxx == 0 or sxy <= 0:
+        return None  # ids that do not grow with time say nothing about dates
+    slope = sxy / sxx
+    return IdModel(mean_d - slope * mean_i, slope)
+
+
+@dataclass
+class DomainProfile:
+    """What the blog's links (and the outlets file) say about one domain of one outlet."""
+
+    host_key: str
+    spellings: Counter = field(default_factory=Counter)
+    links: list[LearnedLink] = field(default_factory=list)
+    hints: list[tuple[str, str]] = field(default_factory=list)  # (prefix, fmt) from the outlets file
+    file_rank: int | None = None  # position in the outlets file's domain list
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def host(self) -> str:
+        return self.spellings.most_common(1)[0][0] if self.spellings else self.host_key
+
+    @property
+    def count(self) -> int:
+        return len(self.links)
+
+    def era(self) -> tuple[date, date] | None:
+        dates = sorted(link.when for link in self.links if link.when)
+        return (dates[0], dates[-1]) if dates else None
+
+    def era_distance(self, when: date) -> int | None:
+        """0 when the blog linked this domain around `when`, else days to the nearest link; None if never."""
+        era = self.era()
+        if era is None:
+            return None
+        first, last = era
+        margin = timedelta(days=ERA_MARGIN_DAYS)
+        if first - margin <= when <= last + margin:
+            return 0
+        return min(abs((when - first).days), abs((when - last).days))
+
+    def _near(self, when: date) -> list[LearnedLink]:
+        dated = [link for link in self.links if link.when]
+        near = [link for link in dated if abs((link.when - when).days) <= SHAPE_ERA_DAYS]
+        return near or sorted(dated, key=lambda link: abs((link.when - when).days))[:3]
+
+    def shapes(self, when: date) -> tuple[list[tuple[str, str]], bool]:
+        """(dated shapes as (section prefix, format), most used first; whether undated paths are in use)
+        around `when`."""
+        near = self._near(when)
+        fmts = {d.fmt for link in near if (d := parse_dated_path(link.path))}
+        counts = Counter((d.prefix, d.fmt) for link in self.links
+                         if (d := parse_dated_path(link.path)) and d.fmt in fmts)
+        dated = [shape for shape, _ in counts.most_common()]
+        dated += [hint for hint in self.hints if hint not in dated]
+        undated = any(parse_dated_path(link.path) is None for link in near) or (not near and not self.hints)
+        return dated[:MAX_SECTIONS], undated
+
+    def undated_prefix(self) -> str:
+        """The first path segment every undated link shares (`/news/` at the BBC), else `/`: it narrows a
+        query over capture dates without losing a section."""
+        if "undated_prefix" not in self._memo:
+            firsts = set()
+            for link in self.links:
+                if parse_dated_path(link.path) is None:
+                    segments = [s for s in link.path.split("/") if s]
+                    firsts.add(segments[0] if len(segments) > 1 else "")
+            only = next(iter(firsts)) if len(firsts) == 1 else ""
+            self._memo["undated_prefix"] = f"/{only}/" if re.fullmatch(r"[A-Za-z][A-Za-z-]{1,30}", only) else "/"
+        return self._memo["undated_prefix"]
+
+    def slug_title_ratio(self) -> float | None:
+        """How much of a slug the linking post's title explains, on average over the blog's links."""
+        if "slug_ratio" not in self._memo:
+            ratios = []
+            for link in self.links:
+                title = set(content_words(link.title))
+                if not title:
+                    continue
+                dated = parse_dated_path(link.path)
+                slug = set(slug_words(dated.rest if dated else link.path))
+                ratios.append(len(slug & title) / len(slug) if slug else 0.0)
+            self._memo["slug_ratio"] = round(sum(ratios) / len(ratios), 3) if ratios else None
+        return self._memo["slug_ratio"]
+
+    def slug_informative(self) -> bool:
+        ratio = self.slug_title_ratio()
+        return True if ratio is None else ratio >= 0.4
+
+    def id_model(self) -> IdModel | None:
+        if "id_model" not in self._memo:
+            points = []
+            for link in self.links:
+                dated = parse_dated_path(link.path)
+                ident = url_id(dated.rest if dated else link.path)
+                if ident is not None and link.when:
+                    points.append((ident, link.when))
+            self._memo["id_model"] = fit_id_model(points)
+        return self._memo["id_model"]
+
+
+@dataclass
+class Outlet:
+    """One outlet (its names folded by outlet_key) and the domains it publishes on."""
+
+    key: str
+    domains: dict[str, DomainProfile] = field(default_factory=dict)
+
+    def domain(self, host: str) -> DomainProfile:
+        key = host_key(host)
+        profile = self.domains.get(key)
+        if profile is None:
+            profile = self.domains[key] = DomainProfile(key)
+        profile.spellings[host.lower()] += 0  # known spelling, even when only the file names it
+        return profile
+
+
+class OutletMap:
+    """Outlet name -> its domains, learned from the blog and completed by the outlets file."""
+
+    def __init__(self) -> None:
+        self.outlets: dict[str, Outlet] = {}
+        self.aliases: dict[str, str] = {}
+
+    def _key(self, name: str | None) -> str:
+        key = outlet_key(name)
+        return self.aliases.get(key, key)
+
+    def outlet(self, name: str) -> Outlet:
+        key = self._key(name)
+        if key not in self.outlets:
+            self.outlets[key] = Outlet(key)
+        return self.outlets[key]
+
+    def lookup(self, name: str | None) -> Outlet | None:
+        key = self._key(name)
+        if not key:
+            return None
+        found = self.outlets.get(key)
+        if found is None and key.startswith("the"):
+            found = self.outlets.get(self.aliases.get(key[3:], key[3:]))
+        return found
+
+    def add_link(self, outlet_name: str | None, url: str, when: date | None, title: str = "") -> None:
+        if not outlet_key(outlet_name):
+            return
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        if not host or host in REDIRECTOR_HOSTS or host_key(host) in REDIRECTOR_HOSTS:
+            return
+        outlet = self.outlet(outlet_name)
+        profile = outlet.domain(host)
+        profile.spellings[host] += 1
+        profile.links.append(LearnedLink(parts.path or "/", when, title))
+        profile._memo.clear()
+
+    def apply_file(self, entries: dict[str, dict], origin: str) -> None:
+        for name, entry in entries.items():
+            if not isinstance(entry, dict):
+                raise RecoveryConfigError(f"{origin}: outlet {name!r} must be a table")
+            for alias in entry.get("aliases", []) or []:
+                self.aliases[outlet_key(alias)] = outlet_key(name)
+        for name, entry in entries.items():
+            outlet = self.outlet(name)
+            hints = [_parse_date_template(t, origin, name) for t in entry.get("date_paths", []) or []]
+            domains = entry.get("domains", []) or []
+            if not isinstance(domains, list) or not all(isinstance(d, str) and d for d in domains):
+                raise RecoveryConfigError(f"{origin}: outlet {name!r}: domains must be a list of host names")
+            for rank, host in enumerate(domains):
+                if "/" in host or ":" in host:
+                    raise RecoveryConfigError(f"{origin}: outlet {name!r}: {host!r} is not a host name")
+                profile = outlet.domain(host)
+                profile.file_rank = rank if profile.file_rank is None else min(profile.file_rank, rank)
+                profile.hints += [h for h in hints if h not in profile.hints]
+                profile._memo.clear()
+
+    def domains_for(self, outlet: Outlet, when: date) -> list[DomainProfile]:
+        """The domains to search for a post of this date: those the blog linked around then; else the
+        outlets file's, with the blog's nearest in time first."""
+        profiles = list(outlet.domains.values())
+        learned = [p for p in profiles if p.era() is not None]
+        active = sorted((p for p in learned if p.era_distance(when) == 0), key=lambda p: -p.count)
+        if active:
+            return active[:MAX_DOMAINS]
+        chosen = sorted((p for p in profiles if p.file_rank is not None), key=lambda p: p.file_rank)
+        if learned:
+            nearest = min(learned, key=lambda p: p.era_distance(when))
+            chosen = [nearest] + [p for p in chosen if p is not nearest]
+        return chosen[:MAX_DOMAINS]
+
+
+def _parse_date_template(template: Any, origin: str, name: str) -> tuple[str, str]:
+    if not isinstance(template, str) or "{yyyy}" not in template or not template.startswith("/"):
+        raise RecoveryConfigError(f"{origin}: outlet {name!r}: date path {template!r} must start with / and "
+                                  "hold {yyyy}")
+    sample = (template.replace("{yyyy}", "2000").replace("{mon}", "jan").replace("{mm}", "01")
+              .replace("{dd}", "01"))
+    dated = parse_dated_path(sample + ("x" if sample.endswith("/") else "/x"))
+    if dated is None or "{" in sample:
+        raise RecoveryConfigError(f"{origin}: outlet {name!r}: date path {template!r} is not "
+                                  "PREFIX/{yyyy}/{mm or mon}[/{dd}]/")
+    return dated.prefix, dated.fmt
+
+
+def read_outlets_file(path: Path | str) -> dict[str, dict]:
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RecoveryConfigError(f"{path}: outlets file not found") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise RecoveryConfigError(f"{path}: {exc}") from None
+    outlets = data.get("outlets", {})
+    if not isinstance(outlets, dict):
+        raise RecoveryConfigError(f"{path}: [outlets.NAME] tables expected")
+    return outlets
+
+
+def shipped_outlets_path() -> Path:
+    return Path(str(resources.files("linkkeeper") / "data" / SHIPPED_OUTLETS))
+
+
+def learn_outlet_map(db, settings: Settings) -> OutletMap:
+    """The outlet map: the outlets files first (their aliases decide which outlet a link belongs to), then
+    every working Original Article link outside the nullified window."""
+    mapping = OutletMap()
+    shipped = read_outlets_file(shipped_outlets_path())
+    user = read_outlets_file(settings.outlets_file) if settings.outlets_file else {}
+    # The user's file wins outlet by outlet: an entry there replaces the shipped one, however it is spelled.
+    replaced = {outlet_key(name) for name in user}
+    mapping.apply_file({k: v for k, v in shipped.items() if outlet_key(k) not in replaced}, SHIPPED_OUTLETS)
+    if user:
+        mapping.apply_file(user, str(settings.outlets_file))
+    for row in store.original_links_for_learning(db, exclude_from=settings.nullified_from,
+                                                  exclude_to=settings.nullified_to):
+        mapping.add_link(row["outlet"], row["url"], local_date(row["published"]), row["title"] or "")
+    return mapping
+
