@@ -7,7 +7,6 @@ store.record_decisions, whichever door it came in by (command line, review page,
 from __future__ import annotations
 
 import csv
-import html
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -15,7 +14,11 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import urlsplit
 
+from markupsafe import escape
+
 from linkkeeper import store
+from linkkeeper.check.verdict import signature
+from linkkeeper.desk.report import csv_safe
 from linkkeeper.files import write_atomically
 from linkkeeper.text.urls import normalize_url
 from linkkeeper.text.dates import parse_iso_or_none
@@ -139,8 +142,6 @@ def edit(db, repair_id: int, value: str, *, approve: bool = False, note: str | N
 def mark_not_dead(db, ids: Iterable[int], *, note: str | None = None, origin: str = "review") -> list[dict]:
     """The curator says the link works: its repair is rejected and its URL marked, and the mark holds (the
     checker reports the URL alive) for as long as its failure looks the same (verdict.signature)."""
-    from linkkeeper.check.verdict import signature
-
     items = []
     for repair_id in ids:
         repair = _one(db, repair_id)
@@ -203,16 +204,16 @@ def _render(text: str, tokens: list[re.Match], marked: list[bool], start: int, e
         if token.start() < start or token.end() > end:
             continue
         if hit and not open_:
-            out += [html.escape(text[pos:token.start()]), "<mark>"]
+            out += [escape(text[pos:token.start()]), "<mark>"]
             pos, open_ = token.start(), True
         elif not hit and open_:
-            out += [html.escape(text[pos:last_end]), "</mark>"]
+            out += [escape(text[pos:last_end]), "</mark>"]
             pos, open_ = last_end, False
         last_end = token.end()
     if open_:
-        out += [html.escape(text[pos:last_end]), "</mark>"]
+        out += [escape(text[pos:last_end]), "</mark>"]
         pos = last_end
-    out.append(html.escape(text[pos:end]))
+    out.append(escape(text[pos:end]))
     return "".join(out)
 
 
@@ -250,11 +251,6 @@ DECISION_COLUMNS = ["id", "batch", "decided_at", "repair_id", "link_id", "url", 
 IMPORT_REQUIRED = {"action"}
 
 
-def _csv_safe(value):
-    from linkkeeper.desk.report import csv_safe
-    return csv_safe(value)
-
-
 def _csv_plain(value: str) -> str:
     """Undo report.csv_safe's quote, so an exported note or URL imports as it was."""
     if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
@@ -272,7 +268,7 @@ def export_decisions(db, path: str | Path) -> int:
         writer = csv.writer(fh)
         writer.writerow(DECISION_COLUMNS)
         for row in store.decision_rows(db):
-            writer.writerow([_csv_safe(row.get(c)) for c in DECISION_COLUMNS])
+            writer.writerow([csv_safe(row.get(c)) for c in DECISION_COLUMNS])
             count += 1
 
     write_atomically(path, write)

@@ -1,7 +1,8 @@
 """Reports: report.json, report.csv, report.md and a single-file report.html (no external assets, every
 value escaped), one row per link: the post, the link, its verdict with evidence, and the proposed
 replacement. The HTML adds figures, inline SVG charts (link health by post year and by outlet, and what
-changed since the previous report) and a sortable, filterable table.
+changed since the previous report) and a sortable, filterable table; its markup, CSS and script are
+templates/report.html and what it includes (autoescaped, desk/pages.py), and this module shapes what they show.
 
 Everything is streamed: one pass over the links counts the charts' figures, a second writes the four files
 row by row, so a blog with 100,000 links never sits in memory whole.
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from linkkeeper import __version__, store
+from linkkeeper.check.verdict import signature
+from linkkeeper.desk.pages import template
 from linkkeeper.files import AtomicFiles
 from linkkeeper.text.dates import parse_iso, to_iso
 
@@ -46,8 +49,6 @@ def mark_active(row: dict) -> bool:
     """A "not dead" mark counts while the URL fails the way it did when the curator marked it."""
     if row.get("mark") != "not-dead" or not row.get("mark_signature"):
         return False
-    from linkkeeper.check.verdict import signature
-
     return row["mark_signature"] == signature(row.get("evidence_class") or row.get("verdict") or "",
                                               row.get("status"), row.get("error_class"))
 
@@ -296,22 +297,132 @@ def markdown_tail(listed: int) -> str:
     return f"\n{listed} links listed in report.html, report.csv and report.json.\n"
 
 
-# --- HTML -------------------------------------------------------------------------------------------------
+# --- HTML: the page, its CSS, script and charts are templates/report.html and the files it includes; here,
+# what they show. Its head, each row and its tail are macros, so the page streams row by row.
 
-def escape(value: Any) -> str:
-    """Any value as HTML text or attribute value (the one escaping the report and the review page use)."""
-    return html.escape("" if value is None else str(value), quote=True)
+_PAGE = template("report.html").module
 
 
-def web_link(url: str | None, text: str | None = None, cls: str = "", new_tab: bool = False) -> str:
-    if not url:
-        return ""
-    # Only web links become clickable: a javascript: or data: URL from an export stays inert text.
-    if not url.lower().startswith(("http://", "https://")):
-        return escape(text or url)
-    klass = f' class="{cls}"' if cls else ""
-    target = ' target="_blank"' if new_tab else ""
-    return f'<a href="{escape(url)}"{klass}{target} rel="noopener noreferrer">{escape(text or url)}</a>'
+def html_head(ctx: dict) -> str:
+    survey_: Survey = ctx["survey"]
+    return _PAGE.head(
+        generated_at=ctx["generated_at"], posts=ctx["summary"]["posts"], since=ctx["since"],
+        scope="every outbound link" if ctx["all_links"] else "Original Article links",
+        figures=figures(survey_, ctx["previous"]),
+        legend=[(CATEGORY_LABELS[c], CATEGORY_COLORS[c]) for c in CATEGORIES],
+        years=column_chart(sorted(survey_.by_year.items())), outlets=bar_chart(survey_.outlets()),
+        changes=change_chart(survey_), changes_note=(
+            "Nothing changed since the previous report." if survey_.had_previous
+            else "This is the first report from this database: nothing to compare with yet."),
+        categories=CATEGORIES, repair_states=store.REPAIR_STATES)
+
+
+def html_row(row: dict, history: list[dict]) -> str:
+    cat = category(row)
+    previous = row.get("previous_category")
+    return _PAGE.row(
+        row=row, category=cat, verdict=row["verdict"] or "unchecked", title=row["post_title"] or "(untitled)",
+        marked=mark_active(row), was=previous if previous and previous != cat else None,
+        evidence=evidence_items(row), capture=capture_label(row["capture_timestamp"]),
+        confidence="" if row["confidence"] is None else f"{row['confidence']:.2f}",
+        history=[_history_line(h) for h in history], history_more=len(history) >= HISTORY_SHOWN)
+
+
+def html_tail(listed: int) -> str:
+    return _PAGE.tail(listed=listed)
+
+
+def figures(survey_: Survey, previous: dict | None) -> list[dict]:
+    """The figures above the charts: links, each category (with its share), pending review; each with its
+    change since the previous report when there was one."""
+    before = (previous or {}).get("categories") or {}
+    out = [_figure("Links", survey_.links, None if previous is None else sum(before.values()))]
+    for cat in CATEGORIES:
+        n = survey_.totals.get(cat, 0)
+        share = f"{100 * n / survey_.links:.0f}%" if survey_.links else ""
+        out.append(_figure(cat, n, before.get(cat, 0) if previous is not None else None, share=share,
+                           color=CATEGORY_COLORS[cat]))
+    out.append(_figure("Pending review", survey_.pending_review,
+                       None if previous is None else previous.get("pending_review")))
+    return out
+
+
+def _figure(label: str, n: int, before: int | None, *, share: str = "", color: str | None = None) -> dict:
+    delta = "" if before is None else ("no change" if n == before else f"{n - before:+d} since last report")
+    return {"label": label, "n": n, "color": color, "detail": " · ".join(x for x in (share, delta) if x)}
+
+
+def _title(name: str, counts: Counter) -> str:
+    return f"{name}: " + ", ".join(f"{c} {counts.get(c, 0)}" for c in CATEGORIES if counts.get(c))
+
+
+def column_chart(groups: list[tuple[str, Counter]]) -> dict | None:
+    """Stacked columns, one per group (post years), each split by category: where _report_charts.html draws
+    what, in a 440 x 220 viewBox."""
+    if not groups:
+        return None
+    width, height, left, bottom, top = 440, 220, 30, 20, 14
+    plot_w, plot_h = width - left - 6, height - bottom - top
+    peak = max(sum(c.values()) for _n, c in groups) or 1
+    step = plot_w / len(groups)
+    bar = max(4.0, min(46.0, step * 0.7))
+    columns = []
+    for i, (name, counts) in enumerate(groups):
+        x, y, segments = left + step * i + (step - bar) / 2, float(top + plot_h), []
+        for cat in CATEGORIES:
+            if counts.get(cat):
+                h = plot_h * counts[cat] / peak
+                y -= h
+                segments.append((y, h, CATEGORY_COLORS[cat]))
+        columns.append({"name": name, "title": _title(name, counts), "x": x, "middle": x + bar / 2, "top": y,
+                        "total": sum(counts.values()), "segments": segments})
+    return {"width": width, "height": height, "left": left, "bar": bar, "columns": columns,
+            "ticks": [(top + plot_h * (1 - tick), round(peak * tick)) for tick in (0, 0.5, 1)]}
+
+
+def bar_chart(groups: list[tuple[str, Counter]]) -> dict | None:
+    """Stacked horizontal bars, one per group (outlets), each split by category."""
+    if not groups:
+        return None
+    bars = [(name if len(name) <= 18 else name[:17] + "…", _title(name, counts),
+             [(counts.get(c, 0), CATEGORY_COLORS[c]) for c in CATEGORIES], sum(counts.values()))
+            for name, counts in groups]
+    return _bars(bars, left=120)
+
+
+def change_chart(survey_: Survey) -> dict | None:
+    """One bar per kind of change (previous category → category), coloured by where the links went; None on
+    a first report or when nothing changed."""
+    if not survey_.had_previous or not survey_.transitions:
+        return None
+    bars = [(f"{was} → {now}", f"{was} → {now}: {n} links", [(n, CATEGORY_COLORS.get(now, "#777"))], n)
+            for (was, now), n in survey_.transitions.most_common(12)]
+    return _bars(bars, left=170, min_width=2.0)
+
+
+def _bars(bars: list[tuple[str, str, list[tuple[int, str]], int]], *, left: int, min_width: float = 0.0) -> dict:
+    """(name, title, [(count, colour)], total) per bar, in a 440-wide viewBox, a row of 20 per bar."""
+    width, row_height, right = 440, 20, 30
+    peak = max(total for *_rest, total in bars) or 1
+    plot_w = width - left - right
+    shaped = []
+    for i, (name, title, counts, total) in enumerate(bars):
+        x, segments = float(left), []
+        for n, color in counts:
+            if n:
+                w = max(min_width, plot_w * n / peak)
+                segments.append((x, w, color))
+                x += w
+        shaped.append({"name": name, "title": title, "y": 4 + i * row_height, "segments": segments, "end": x,
+                       "total": total})
+    return {"width": width, "height": row_height * len(bars) + 8, "left": left, "row_height": row_height,
+            "bars": shaped}
+
+
+def _history_line(check: dict) -> str:
+    when = (check["checked_at"] or "")[:16].replace("T", " ")
+    outcome = " ".join(str(x) for x in (check["status"], check["error_class"]) if x)
+    return f"{when} {check['method'] or ''} {outcome} → {check['verdict']}"
 
 
 def evidence_items(row: dict) -> list[str]:
@@ -331,266 +442,3 @@ def capture_label(timestamp: str | None) -> str:
     if timestamp and len(timestamp) == 14 and timestamp.isdigit():
         return f"capture of {timestamp[:4]}-{timestamp[4:6]}-{timestamp[6:8]} {timestamp[8:10]}:{timestamp[10:12]}"
     return "live page"
-
-
-_STYLE = """
-:root{--fg:#1d2329;--muted:#5b6670;--line:#dde2e6;--bg:#f6f8fa}
-*{box-sizing:border-box}body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;color:var(--fg)}
-header{padding:18px 28px 8px}h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:0 0 8px}
-main{padding:0 28px 40px}.muted,.small{color:var(--muted)}.small{font-size:12px}
-.figures{display:flex;flex-wrap:wrap;gap:10px;margin:12px 0 18px}
-.fig{border:1px solid var(--line);border-radius:8px;padding:10px 14px;min-width:130px;background:#fff}
-.fig b{display:block;font-size:22px}.fig .d{font-size:12px;color:var(--muted)}
-.fig .sw{display:inline-block;width:10px;height:10px;border-radius:2px;margin-right:6px}
-.charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px;margin-bottom:18px}
-figure{margin:0;border:1px solid var(--line);border-radius:8px;padding:12px;background:#fff}
-figcaption{font-weight:600;margin-bottom:6px}svg{display:block;max-width:100%;height:auto}
-svg text{font:11px system-ui,sans-serif;fill:#333}.legend{display:flex;gap:14px;flex-wrap:wrap;margin:6px 0 14px}
-.legend span{display:inline-flex;align-items:center;gap:5px;font-size:12px}.legend i{width:11px;height:11px;border-radius:2px;display:inline-block}
-.controls{display:flex;flex-wrap:wrap;gap:8px;align-items:center;position:sticky;top:0;background:#fff;padding:8px 0;z-index:2}
-.controls input,.controls select{padding:5px 7px;border:1px solid #bbc3ca;border-radius:5px;font:inherit}
-.controls input{width:22em}
-table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid var(--line);padding:6px 7px;text-align:left;vertical-align:top}
-th{background:var(--bg);cursor:pointer;position:sticky;top:46px;white-space:nowrap;user-select:none}
-th[aria-sort=ascending]::after{content:" ▲"}th[aria-sort=descending]::after{content:" ▼"}
-td.url{min-width:15em;max-width:26em;overflow-wrap:anywhere;font-size:12.5px}td.ev{min-width:17em;max-width:28em;overflow-wrap:anywhere;font-size:12px}
-.badge{display:inline-block;border-radius:10px;padding:1px 8px;font-size:12px;color:#fff;white-space:nowrap}
-.c-working{background:#2e7d32}.c-repaired{background:#1565c0}.c-broken{background:#c62828}
-.c-uncertain{background:#e0a100;color:#222}.c-unchecked{background:#9e9e9e}
-.tag{display:inline-block;border:1px solid #bbc3ca;border-radius:10px;padding:0 6px;font-size:11px;color:var(--muted);margin-left:4px}
-details summary{cursor:pointer;color:var(--muted)}ol.chain{margin:2px 0 2px 1.2em;padding:0}
-ol.hist{font-size:11px;margin:3px 0 0;padding-left:1.3em;color:var(--muted)}
-a{color:#0b57a4}
-"""
-
-_SCRIPT = """
-(function(){
-var table=document.getElementById('links'),tbody=table.tBodies[0],rows=Array.prototype.slice.call(tbody.rows);
-var q=document.getElementById('q'),fc=document.getElementById('fcat'),fr=document.getElementById('frep'),shown=document.getElementById('shown');
-var texts=null;
-function apply(){
-  if(!texts){texts=rows.map(function(r){return r.textContent.toLowerCase()})}
-  var needle=q.value.toLowerCase(),cat=fc.value,rep=fr.value,n=0;
-  for(var i=0;i<rows.length;i++){var r=rows[i];
-    var ok=(!cat||r.getAttribute('data-category')===cat)&&(!rep||r.getAttribute('data-repair')===rep)&&(!needle||texts[i].indexOf(needle)>=0);
-    r.hidden=!ok;if(ok)n++}
-  shown.textContent=n;
-}
-q.addEventListener('input',apply);fc.addEventListener('change',apply);fr.addEventListener('change',apply);
-var heads=table.tHead.rows[0].cells;
-Array.prototype.forEach.call(heads,function(th,i){th.addEventListener('click',function(){
-  var asc=th.getAttribute('aria-sort')!=='ascending';
-  Array.prototype.forEach.call(heads,function(h){h.removeAttribute('aria-sort')});
-  th.setAttribute('aria-sort',asc?'ascending':'descending');
-  function key(r){var c=r.cells[i];var s=c.getAttribute('data-sort');return s!==null?s:c.textContent.trim().toLowerCase()}
-  var numeric=th.getAttribute('data-type')==='number';
-  var order=rows.map(function(r,j){return [key(r),j]});
-  order.sort(function(a,b){var x=a[0],y=b[0],d;
-    if(numeric){x=x===''?-1:+x;y=y===''?-1:+y;d=x-y}else{d=x<y?-1:x>y?1:0}
-    return (asc?d:-d)||a[1]-b[1]});
-  var frag=document.createDocumentFragment(),next=[],oldTexts=texts;
-  order.forEach(function(p){frag.appendChild(rows[p[1]]);next.push(rows[p[1]])});
-  if(oldTexts){texts=order.map(function(p){return oldTexts[p[1]]})}
-  rows=next;tbody.appendChild(frag);
-})});
-})();
-"""
-
-
-def html_head(ctx: dict) -> str:
-    survey_: Survey = ctx["survey"]
-    summary = ctx["summary"]
-    previous = ctx["previous"]
-    before = (previous or {}).get("categories") or {}
-    scope = "every outbound link" if ctx["all_links"] else "Original Article links"
-    parts = ["<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-             "<meta name='viewport' content='width=device-width,initial-scale=1'>"
-             f"<title>linkkeeper report {escape(ctx['generated_at'][:10])}</title><style>{_STYLE}</style></head><body>"
-             f"<header><h1>linkkeeper report</h1><div class='muted'>Generated {escape(ctx['generated_at'])} by "
-             f"linkkeeper {escape(__version__)} · {escape(scope)} · {escape(summary['posts'])} posts</div></header><main>"]
-    parts.append("<section class='figures' aria-label='Summary figures'>")
-    parts.append(_figure("Links", survey_.links, None if previous is None else sum(before.values())))
-    for cat in CATEGORIES:
-        n = survey_.totals.get(cat, 0)
-        share = f"{100 * n / survey_.links:.0f}%" if survey_.links else ""
-        parts.append(_figure(cat, n, before.get(cat, 0) if previous is not None else None, share=share, swatch=cat))
-    parts.append(_figure("Pending review", survey_.pending_review,
-                         None if previous is None else (previous.get("pending_review"))))
-    parts.append("</section>")
-    parts.append("<div class='legend'>" + "".join(
-        f"<span><i style='background:{CATEGORY_COLORS[c]}'></i>{escape(CATEGORY_LABELS[c])}</span>" for c in CATEGORIES)
-        + "</div>")
-    parts.append("<section class='charts'>")
-    parts.append("<figure><figcaption>Link health by post year</figcaption>"
-                 + svg_columns(sorted(survey_.by_year.items()), "Link health by post year") + "</figure>")
-    parts.append("<figure><figcaption>Link health by outlet</figcaption>"
-                 + svg_bars(survey_.outlets(), "Link health by outlet") + "</figure>")
-    parts.append("<figure><figcaption>Changes since the previous report</figcaption>"
-                 + svg_changes(survey_, previous) + "</figure>")
-    parts.append("</section>")
-    listing = (f"Links whose verdict or repair changed since {escape(ctx['since'])}" if ctx["since"] else "All links")
-    options_cat = "".join(f"<option value='{escape(c)}'>{escape(c)}</option>" for c in CATEGORIES)
-    options_rep = "".join(f"<option value='{escape(s)}'>{escape(s)}</option>" for s in store.REPAIR_STATES)
-    parts.append(f"<h2>{listing}</h2><div class='controls'>"
-                 "<input id='q' type='search' placeholder='Filter: title, URL, outlet, error…' aria-label='Filter rows'>"
-                 f"<select id='fcat' aria-label='Category'><option value=''>every category</option>{options_cat}</select>"
-                 f"<select id='frep' aria-label='Repair state'><option value=''>any repair</option>{options_rep}</select>"
-                 "<span class='small'>showing <b id='shown'>all</b> rows · click a heading to sort</span></div>"
-                 "<table id='links'><thead><tr><th data-type='text'>Published</th><th>Post</th><th>Outlet</th>"
-                 "<th>Link</th><th>Verdict</th><th>Evidence</th><th>Replacement</th>"
-                 "<th data-type='number'>Confidence</th><th>Repair</th></tr></thead><tbody>")
-    return "".join(parts)
-
-
-def _figure(label: str, n: int, before: int | None, *, share: str = "", swatch: str | None = None) -> str:
-    sw = f"<span class='sw' style='background:{CATEGORY_COLORS[swatch]}'></span>" if swatch else ""
-    delta = "" if before is None else ("no change" if n == before else f"{n - before:+d} since last report")
-    detail = " · ".join(x for x in (share, delta) if x)
-    return (f"<div class='fig' data-figure='{escape(label)}'>{sw}{escape(label)}<b>{escape(n)}</b>"
-            f"<span class='d'>{escape(detail)}</span></div>")
-
-
-def _title(name: str, counts: Counter) -> str:
-    return f"{name}: " + ", ".join(f"{c} {counts.get(c, 0)}" for c in CATEGORIES if counts.get(c))
-
-
-def svg_columns(groups: list[tuple[str, Counter]], label: str) -> str:
-    """Stacked columns, one per group (post years), each split by category."""
-    if not groups:
-        return "<p class='muted'>No links.</p>"
-    width, height, left, bottom, top = 440, 220, 30, 20, 14
-    plot_w, plot_h = width - left - 6, height - bottom - top
-    peak = max(sum(c.values()) for _n, c in groups) or 1
-    step = plot_w / len(groups)
-    bar = max(4.0, min(46.0, step * 0.7))
-    out = [f"<svg viewBox='0 0 {width} {height}' role='img' aria-label='{escape(label)}' xmlns='http://www.w3.org/2000/svg'>"]
-    for tick in (0, 0.5, 1):
-        y = top + plot_h * (1 - tick)
-        out.append(f"<line x1='{left}' x2='{width - 4}' y1='{y:.1f}' y2='{y:.1f}' stroke='#e3e7ea'/>"
-                   f"<text x='{left - 4}' y='{y + 4:.1f}' text-anchor='end'>{round(peak * tick)}</text>")
-    for i, (name, counts) in enumerate(groups):
-        x = left + step * i + (step - bar) / 2
-        y = top + plot_h
-        out.append(f"<g><title>{escape(_title(name, counts))}</title>")
-        for cat in CATEGORIES:
-            n = counts.get(cat, 0)
-            if not n:
-                continue
-            h = plot_h * n / peak
-            y -= h
-            out.append(f"<rect x='{x:.1f}' y='{y:.1f}' width='{bar:.1f}' height='{h:.1f}' fill='{CATEGORY_COLORS[cat]}'/>")
-        out.append(f"<text x='{x + bar / 2:.1f}' y='{y - 3:.1f}' text-anchor='middle'>{sum(counts.values())}</text>")
-        out.append(f"<text x='{x + bar / 2:.1f}' y='{height - 6}' text-anchor='middle'>{escape(name)}</text></g>")
-    out.append("</svg>")
-    return "".join(out)
-
-
-def svg_bars(groups: list[tuple[str, Counter]], label: str) -> str:
-    """Stacked horizontal bars, one per group (outlets), each split by category."""
-    if not groups:
-        return "<p class='muted'>No links.</p>"
-    width, row_h, left, right = 440, 20, 120, 30
-    height = row_h * len(groups) + 8
-    peak = max(sum(c.values()) for _n, c in groups) or 1
-    plot_w = width - left - right
-    out = [f"<svg viewBox='0 0 {width} {height}' role='img' aria-label='{escape(label)}' xmlns='http://www.w3.org/2000/svg'>"]
-    for i, (name, counts) in enumerate(groups):
-        y = 4 + i * row_h
-        shown = name if len(name) <= 18 else name[:17] + "…"
-        out.append(f"<g><title>{escape(_title(name, counts))}</title>"
-                   f"<text x='{left - 6}' y='{y + 13}' text-anchor='end'>{escape(shown)}</text>")
-        x = float(left)
-        for cat in CATEGORIES:
-            n = counts.get(cat, 0)
-            if not n:
-                continue
-            w = plot_w * n / peak
-            out.append(f"<rect x='{x:.1f}' y='{y + 3}' width='{w:.1f}' height='{row_h - 6}' fill='{CATEGORY_COLORS[cat]}'/>")
-            x += w
-        out.append(f"<text x='{x + 4:.1f}' y='{y + 13}'>{sum(counts.values())}</text></g>")
-    out.append("</svg>")
-    return "".join(out)
-
-
-def svg_changes(survey_: Survey, previous: dict | None) -> str:
-    """One bar per kind of change (previous category → category), coloured by where the links went."""
-    if not survey_.had_previous:
-        return "<p class='muted'>This is the first report from this database: nothing to compare with yet.</p>"
-    if not survey_.transitions:
-        return "<p class='muted'>Nothing changed since the previous report.</p>"
-    groups = survey_.transitions.most_common(12)
-    width, row_h, left, right = 440, 20, 170, 30
-    height = row_h * len(groups) + 8
-    peak = groups[0][1] or 1
-    plot_w = width - left - right
-    out = [f"<svg viewBox='0 0 {width} {height}' role='img' aria-label='Changes since the previous report' "
-           f"xmlns='http://www.w3.org/2000/svg'>"]
-    for i, ((was, now), n) in enumerate(groups):
-        y = 4 + i * row_h
-        w = max(2.0, plot_w * n / peak)
-        label = f"{was} → {now}"
-        out.append(f"<g><title>{escape(label)}: {n} links</title>"
-                   f"<text x='{left - 6}' y='{y + 13}' text-anchor='end'>{escape(label)}</text>"
-                   f"<rect x='{left}' y='{y + 3}' width='{w:.1f}' height='{row_h - 6}' fill='{CATEGORY_COLORS.get(now, '#777')}'/>"
-                   f"<text x='{left + w + 4:.1f}' y='{y + 13}'>{n}</text></g>")
-    out.append("</svg>")
-    return "".join(out)
-
-
-def _history_html(history: list[dict]) -> str:
-    if not history:
-        return ""
-    items = "".join(
-        f"<li>{escape((h['checked_at'] or '')[:16].replace('T', ' '))} {escape(h['method'] or '')} "
-        f"{escape(' '.join(str(x) for x in (h['status'], h['error_class']) if x))} → {escape(h['verdict'])}</li>"
-        for h in history)
-    return (f"<details><summary>check history ({len(history)}{'+' if len(history) >= HISTORY_SHOWN else ''})</summary>"
-            f"<ol class='hist'>{items}</ol></details>")
-
-
-def html_row(row: dict, history: list[dict]) -> str:
-    verdict = row["verdict"] or "unchecked"
-    cat = category(row)
-    confidence = "" if row["confidence"] is None else f"{row['confidence']:.2f}"
-    tags = []
-    if mark_active(row):
-        tags.append("<span class='tag'>marked not dead</span>")
-    if row.get("previous_category") and row["previous_category"] != cat:
-        tags.append(f"<span class='tag'>was {escape(row['previous_category'])}</span>")
-    chain = row["redirect_chain"] or []
-    evidence = [escape(x) for x in evidence_items(row)]
-    if row["last_checked"]:
-        evidence.append(f"<span class='small'>checked {escape(row['last_checked'])}</span>")
-    if chain:
-        evidence.append("redirects:<ol class='chain'>" + "".join(
-            f"<li>{escape(h.get('status'))} {web_link(h.get('location')) or escape(h.get('location'))}</li>" for h in chain)
-            + "</ol>")
-    capture = ""
-    if row["replacement"]:
-        capture = web_link(row["replacement"], capture_label(row["capture_timestamp"]), "capture")
-        if row["repair_reason"]:
-            capture += f"<div class='small'>{escape(row['repair_reason'])}</div>"
-    repair = ""
-    if row["repair_id"] is not None:
-        repair = f"#{escape(row['repair_id'])} {escape(row['repair_state'])}"
-        if row.get("repair_note"):
-            repair += f"<div class='small'>{escape(row['repair_note'])}</div>"
-    title = row["post_title"] or "(untitled)"
-    return (
-        f"<tr data-category='{escape(cat)}' data-repair='{escape(row['repair_state'] or '')}' data-link='{escape(row['link_id'])}'>"
-        f"<td data-sort='{escape(row['post_published'] or '')}'>{escape((row['post_published'] or '')[:10])}</td>"
-        f"<td>{web_link(row['post_url'], title, 'post') or escape(title)}</td>"
-        f"<td>{escape(row['outlet'])}</td>"
-        f"<td class='url'>{web_link(row['url'], None, 'live') or escape(row['url'])}</td>"
-        f"<td data-sort='{escape(cat)} {escape(verdict)}'><span class='badge c-{escape(cat)}'>{escape(verdict)}</span>{''.join(tags)}</td>"
-        f"<td class='ev'>{'<br>'.join(evidence)}{_history_html(history)}</td>"
-        f"<td class='url'>{capture}</td>"
-        f"<td data-sort='{escape(row['confidence'] if row['confidence'] is not None else '')}'>{escape(confidence)}</td>"
-        f"<td>{repair}</td></tr>\n")
-
-
-def html_tail(listed: int) -> str:
-    empty = "" if listed else "<p class='muted'>No links to list.</p>"
-    return (f"</tbody></table>{empty}<p class='small'>{listed} links listed.</p></main>"
-            f"<script>{_SCRIPT}</script></body></html>\n")
-
