@@ -5,6 +5,7 @@ done kept. A traceback is for bugs only (tests/test_cli.py). The signals are sen
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -107,6 +108,17 @@ def test_usage_mistakes_name_the_help_to_read(lk):
     assert one_line(result) == "linkkeeper: error: No such option '--bogus'. (see `linkkeeper check --help`)"
     unknown = lk("frobnicate")
     assert unknown.exit_code == 2 and one_line(unknown).endswith("(see `linkkeeper --help`)")
+
+
+def test_the_demo_will_not_start_afresh_a_database_holding_another_blog(lk, tmp_path):
+    other = tmp_path / "other.xml"
+    other.write_text(sample_export_path().read_text(encoding="utf-8"), encoding="utf-8")
+    assert lk("--db", "mine.db", "ingest", str(other)).exit_code == 0
+    result = lk("--db", "mine.db", "demo")
+    assert result.exit_code == 2
+    assert "mine.db holds more than the demo's blog" in one_line(result)
+    assert json.loads(lk("--db", "mine.db", "status").stdout)["posts"] == 30  # untouched
+    assert lk("--db", "notsqlite.db", "demo").exit_code == 2
 
 
 def test_a_review_port_in_use_is_one_line(lk):

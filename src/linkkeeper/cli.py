@@ -180,19 +180,35 @@ def _output_folder(path: str) -> str:
 
 @main.command()
 @click.option("--out", "out_dir", default="reports", show_default=True, type=click.Path(file_okay=False),
-              help="Where the reports and the patched export go.")
-@click.option("--db", "demo_db", default=None, help="Database for the demo (default: OUT/demo.db, recreated).")
+              help="Where the reports, the patched export and the database (demo.db) go.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--leave-for-review", is_flag=True,
-              help="Approve nothing automatically: every proposal waits for `linkkeeper review`.")
+              help="Approve nothing automatically, and serve the review page on the simulated web and archive "
+                   "until Ctrl+C.")
 @click.pass_obj
-def demo(obj: Context, out_dir: str, demo_db: str | None, as_json: bool, leave_for_review: bool) -> None:
-    """The whole job offline: a bundled sample blog checked against a simulated web and Wayback Machine."""
-    from linkkeeper.demo import run_demo
+def demo(obj: Context, out_dir: str, as_json: bool, leave_for_review: bool) -> None:
+    """The whole job offline: a bundled sample blog checked, repaired and its nullified links recovered,
+    against a simulated web and Wayback Machine. The global --db names its database (recreated)."""
+    from linkkeeper.demo import is_demo_database, run_demo
 
+    db_path = Path(obj.db_flag) if obj.db_flag else None
+    if db_path is not None and db_path.exists() and not is_demo_database(db_path):
+        raise Mistake(f"{db_path} holds more than the demo's blog, and the demo starts its database afresh: "
+                      f"give --db a new file, or leave it out ({Path(out_dir) / 'demo.db'})")
     obj.on_stop = lambda: "the demo stopped; run it again to start over"
-    summary = run_demo(Path(out_dir), Path(demo_db) if demo_db else None, echo=None if as_json else click.echo,
-                       auto_approve_confidence=1.01 if leave_for_review else None)
+
+    def serving(url: str, next_step: str, summary: dict) -> None:
+        # The review page is up on the demo's world: say where, what to do after, what a stop keeps; then wait.
+        if as_json:
+            click.echo(json.dumps(summary | {"review": url}, indent=2))
+        click.echo(f"review: {url} (Ctrl+C to stop)", err=as_json)
+        click.echo(f"next: decide the repairs in your browser, press Ctrl+C, then run `{next_step}`", err=as_json)
+        obj.on_stop = lambda: f"review ended; every decision is saved. Next: `{next_step}`"
+        threading.Event().wait()
+
+    summary = run_demo(Path(out_dir), db_path, echo=None if as_json else click.echo,
+                       auto_approve_confidence=1.01 if leave_for_review else None,
+                       review=serving if leave_for_review else None)
     if as_json:
         click.echo(json.dumps(summary, indent=2))
 
