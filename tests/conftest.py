@@ -45,7 +45,7 @@ def review_demo(tmp_path_factory):
     from linkkeeper.demo import run_demo
 
     out = tmp_path_factory.mktemp("review-demo")
-    run_demo(out, echo=None, auto_approve_confidence=1.01)
+    run_demo(out, echo=None, auto_approve_confidence=1.01, recover=False)
     return out / "demo.db"
 
 

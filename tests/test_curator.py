@@ -22,7 +22,7 @@ from linkkeeper.check.verdict import signature
 def demo_db(tmp_path_factory):
     """The demo with every proposal left for review (auto-approve above 1)."""
     out = tmp_path_factory.mktemp("curator-demo")
-    summary = run_demo(out, echo=None, auto_approve_confidence=1.01)
+    summary = run_demo(out, echo=None, auto_approve_confidence=1.01, recover=False)
     return out / "demo.db", summary
 
 

@@ -23,7 +23,7 @@ import click
 import pytest
 
 from linkkeeper import cli
-from linkkeeper.settings import ENV_PREFIX, Settings
+from linkkeeper.settings import ENV_PREFIX, RANGES, Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -248,6 +248,17 @@ def toml_default(field: dataclasses.Field) -> str:
 
 
 SETTINGS = dataclasses.fields(Settings)
+
+
+def ranges_section() -> str:
+    text = read(SETTINGS_DOC)
+    start = text.index("## Ranges")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+@pytest.mark.parametrize("name", sorted(RANGES))
+def test_setting_range_is_documented(name):
+    assert f"`{name}`" in ranges_section(), f"docs/settings.md: the range of `{name}` is not under Ranges"
 
 
 def settings_row(name: str) -> str | None:

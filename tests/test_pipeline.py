@@ -53,15 +53,52 @@ def test_patched_export_differs_only_in_repaired_hrefs(demo):
     patched = (out / "patched-export.xml").read_bytes()
     assert patched != original
     db = store.open_db(out / "demo.db")
-    approved = list(db.query("SELECT url, replacement FROM repairs WHERE state = 'approved'"))
-    assert len(approved) == summary["hrefs_replaced"] == 10
+    approved = list(db.query("SELECT post_id, url, replacement, reason FROM repairs WHERE state = 'approved'"))
+    dead = [row for row in approved if not row["reason"].startswith("nullified")]
+    # Ten dead links repaired, and four nullified links recovered: an href where the blog had lost it.
+    assert len(dead) == 10 and len(approved) == summary["hrefs_replaced"] == 14
+    post_of = {f"tag:blogger.com,1999:blog-6412345678901234567.post-{1000 + p.number}": p for p in SAMPLE_POSTS}
     restored = patched
     for row in approved:
-        assert ARCHIVE_LINK.match(row["replacement"])
         new, old = f'href="{row["replacement"]}"'.encode(), f'href="{row["url"]}"'.encode()
+        if row in dead:
+            assert ARCHIVE_LINK.match(row["replacement"])
+        else:
+            lost_href = post_of[row["post_id"]].href
+            new, old = (b" " + new, b"") if lost_href is None else (new, f'href="{lost_href}"'.encode())
         assert restored.count(new) == 1
         restored = restored.replace(new, old)
     assert restored == original
+
+
+def test_nullified_links_are_recovered_from_the_archive(demo):
+    out, summary, lines = demo
+    db = store.open_db(out / "demo.db")
+    repairs = {r["post_id"]: r for r in db["repairs"].rows if r["reason"].startswith("nullified")}
+    by_number = {int(post_id.rsplit("-", 1)[1]) - 1000: r for post_id, r in repairs.items()}
+    lost = {p.number: p for p in SAMPLE_POSTS if p.fate == "nullified"}
+    assert set(by_number) == set(lost)
+    for number, post in lost.items():
+        repair = by_number[number]
+        if post.archived and not post.also_at:
+            assert repair["state"] == "approved" and repair["url"] == post.article, post.title
+        elif post.also_at:
+            # The outlet ran it under two URLs: the same text, so the curator chooses.
+            assert repair["state"] == "proposed" and "ambiguous" in json.loads(repair["evidence"])["decision"]
+            assert repair["url"] in (post.article, post.also_at)
+        else:
+            assert repair["state"] == "unavailable"
+        # Where the article still lives, the replacement is the live page; else its capture.
+        if post.live == "alive":
+            assert repair["replacement"] == post.article
+        elif post.live == "moved":
+            assert repair["replacement"] == post.article.replace("www.guardian.co.uk", "www.theguardian.com")
+        elif repair["state"] == "approved":
+            assert ARCHIVE_LINK.match(repair["replacement"]).group(2) == post.article
+    assert (summary["nullified_recovered"], summary["nullified_approved"], summary["nullified_for_review"],
+            summary["nullified_not_found"]) == (5, 4, 1, 1)
+    assert "nullified links: 6 in the window, 5 recovered (4 approved automatically, 1 for review), 1 not found" \
+        in "\n".join(lines)
 
 
 def test_repairs_choose_the_closest_good_capture(demo):

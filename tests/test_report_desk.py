@@ -24,7 +24,7 @@ HOSTILE_OUTLET = "<img src=x onerror=alert(1)>"
 @pytest.fixture(scope="module")
 def demo_db(tmp_path_factory):
     out = tmp_path_factory.mktemp("report-demo")
-    run_demo(out, echo=None)
+    run_demo(out, echo=None, recover=False)
     return out / "demo.db"
 
 

@@ -1,33 +1,130 @@
-"""The `linkkeeper` command line: parse, call one library function, print. No SQL and no HTTP here."""
+"""The `linkkeeper` command line: parse, call one library function, print. No SQL and no HTTP here.
+
+Every way a command can end is decided here, in `Commands.main` and `entry`: a mistake the user can fix gets
+one line on stderr, `linkkeeper: error: ...`, and exit code 2; a run that fails for the world's reasons (the
+network, the archive, the disk) one line and exit 3; Ctrl-C and SIGTERM one line saying what was kept, and
+130 or 143; only a bug prints a traceback, with where to report it (exits.py has the codes).
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import sqlite3
 import sys
+import threading
 from pathlib import Path
+from typing import Callable
 
 import click
 
 from linkkeeper import __version__, store
+from linkkeeper.exits import (EXIT_BREAKAGE, EXIT_FAILED, EXIT_OK, EXIT_USAGE, REPORT_BUGS_AT, SignalNote,
+                              os_error_line)
 from linkkeeper.net.session import run as run_stage
 from linkkeeper.settings import SettingsError, load
 
-EXIT_OK, EXIT_BREAKAGE, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+# `linkkeeper --help` lists the commands in the order of the work (docs/commands.md follows it).
+COMMAND_ORDER = ("demo", "ingest", "check", "repair", "review", "approve", "reject", "known-url", "export", "report",
+                 "run", "preserve", "decisions", "status")
+NOTHING_INGESTED = "nothing ingested yet{where}: run `linkkeeper ingest FILE` first"
+# sqlite3 errors that are the machine's state, not a bug: the run failed (exit 3), in one line.
+SQLITE_TROUBLE = ("locked", "busy", "disk", "full", "readonly", "unable to open", "malformed")
+
+
+class Mistake(click.ClickException):
+    """Something the user can fix: a path, a setting, the input, the order of the commands. Exit code 2."""
+
+    exit_code = EXIT_USAGE
+
+
+class RunFailed(click.ClickException):
+    """The world failed the run: the network or the archive cannot be reached, the disk is full. Exit code 3."""
+
+    exit_code = EXIT_FAILED
+
+
+def _one_line(exc: click.ClickException) -> str:
+    message = " ".join(exc.format_message().split())
+    if isinstance(exc, click.UsageError) and exc.ctx is not None:
+        message += f" (see `{exc.ctx.command_path} --help`)"
+    return message
 
 
 class Context:
-    def __init__(self, config: str | None, db: str | None) -> None:
-        self.config = config
-        self.db_flag = db
+    """What every command shares: the global options, and what to say if the command is stopped."""
+
+    def __init__(self) -> None:
+        self.config: str | None = None
+        self.db_flag: str | None = None
+        # Set by a command once it has work under way: the line a stop prints ("812 of 2,000 checks saved").
+        self.on_stop: Callable[[], str] | None = None
 
     def settings(self, **flags):
         try:
             return load(self.config, db=self.db_flag, **flags)
         except SettingsError as exc:
-            raise click.UsageError(str(exc)) from None
+            raise Mistake(str(exc)) from None
 
-    def open_db(self, settings):
-        return store.open_db(settings.db)
+    def open_db(self, settings, *, ingested: bool = False):
+        """The database, made if need be; `ingested` refuses one with no posts (and makes none)."""
+        path = settings.db
+        memory = path == ":memory:"
+        if ingested and not memory and not Path(path).exists():
+            raise Mistake(NOTHING_INGESTED.format(where=f" (there is no database {path})"))
+        folder = Path(path).parent
+        if not memory and not folder.is_dir():
+            raise Mistake(f"cannot open the database {path}: there is no folder {folder}")
+        try:
+            db = store.open_db(path)
+        except sqlite3.DatabaseError as exc:
+            if "not a database" in str(exc):
+                raise Mistake(f"{path} is not a linkkeeper database: not an SQLite file") from None
+            if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
+                raise Mistake(f"cannot open the database {path}: {exc}") from None
+            if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc):
+                raise Mistake(f"cannot write to the database {path}: the file or its folder is read-only") from None
+            raise
+        if ingested and not store.counts(db)["posts"]:
+            raise Mistake(NOTHING_INGESTED.format(where=f" in {path}"))
+        return db
+
+    def stopped_line(self) -> str:
+        return self.on_stop() if self.on_stop else "nothing is left half-done"
+
+
+class Commands(click.Group):
+    """The top-level group: its commands in the order of the work, and every ending but a bug's."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        known = super().list_commands(ctx)
+        return [n for n in COMMAND_ORDER if n in known] + [n for n in known if n not in COMMAND_ORDER]
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        # click's standalone endings (its usage block, "Aborted!", exit 1 on Ctrl-C) are replaced by the ones
+        # below; whoever calls (the console script, CliRunner) gets these and a SystemExit, as standalone.
+        state = extra.pop("obj", None) or Context()
+        with SignalNote() as note:
+            try:
+                code = super().main(args, prog_name or "linkkeeper", complete_var, standalone_mode=False,
+                                    obj=state, **extra)
+            except (click.Abort, KeyboardInterrupt):
+                # click turns Ctrl-C into Abort; SIGTERM arrives as Ctrl-C (SignalNote).
+                click.echo(f"linkkeeper: stopped by {note.name}: {state.stopped_line()}", err=True)
+                sys.exit(note.exit_code)
+            except click.ClickException as exc:
+                click.echo(f"linkkeeper: error: {_one_line(exc)}", err=True)
+                sys.exit(exc.exit_code)
+            except OSError as exc:
+                code, message = os_error_line(exc)
+                click.echo(f"linkkeeper: error: {message}", err=True)
+                sys.exit(code)
+            except sqlite3.DatabaseError as exc:
+                if not any(word in str(exc) for word in SQLITE_TROUBLE):
+                    raise  # a statement the code got wrong: a bug
+                click.echo(f"linkkeeper: error: the run failed: the database: {exc}", err=True)
+                sys.exit(EXIT_FAILED)
+        sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
 def _date(value: str | None) -> str | None:
@@ -52,15 +149,68 @@ def with_dates(fn):
     return fn
 
 
-@click.group()
+@click.group(cls=Commands, name="linkkeeper")
 @click.version_option(__version__, prog_name="linkkeeper")
 @click.option("--config", type=click.Path(dir_okay=False), help="Settings file (default: ./linkkeeper.toml).")
-@click.option("--db", help="SQLite database (default: linkkeeper.db).")
-@click.pass_context
-def main(ctx: click.Context, config: str | None, db: str | None) -> None:
+@click.option("--db", metavar="PATH", help="SQLite database (default: linkkeeper.db).")
+@click.pass_obj
+def main(obj: Context, config: str | None, db: str | None) -> None:
     """Check a blog's original-article links, repair dead ones from the Wayback Machine, write back a
-    patched export."""
-    ctx.obj = Context(config, db)
+    patched export.
+
+    Exit codes: 0 done, 1 a link newly broke, 2 a mistake to fix, 3 the run failed, 130/143 stopped."""
+    obj.config, obj.db_flag = config, db
+
+
+def _output_file(path: str) -> Path:
+    """A file the command is to write: its folder must exist (a typo should not make new folders)."""
+    folder = Path(path).parent
+    if not folder.exists():
+        raise Mistake(f"cannot write {path}: there is no folder {folder}")
+    if not folder.is_dir():
+        raise Mistake(f"cannot write {path}: {folder} is a file, not a folder")
+    return Path(path)
+
+
+def _output_folder(path: str) -> str:
+    if Path(path).exists() and not Path(path).is_dir():
+        raise Mistake(f"cannot write the reports into {path}: it is a file, not a folder")
+    return path
+
+
+@main.command()
+@click.option("--out", "out_dir", default="reports", show_default=True, type=click.Path(file_okay=False),
+              help="Where the reports, the patched export and the database (demo.db) go.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--leave-for-review", is_flag=True,
+              help="Approve nothing automatically, and serve the review page on the simulated web and archive "
+                   "until Ctrl+C.")
+@click.pass_obj
+def demo(obj: Context, out_dir: str, as_json: bool, leave_for_review: bool) -> None:
+    """The whole job offline: a bundled sample blog checked, repaired and its nullified links recovered,
+    against a simulated web and Wayback Machine. The global --db names its database (recreated)."""
+    from linkkeeper.demo import is_demo_database, run_demo
+
+    db_path = Path(obj.db_flag) if obj.db_flag else None
+    if db_path is not None and db_path.exists() and not is_demo_database(db_path):
+        raise Mistake(f"{db_path} holds more than the demo's blog, and the demo starts its database afresh: "
+                      f"give --db a new file, or leave it out ({Path(out_dir) / 'demo.db'})")
+    obj.on_stop = lambda: "the demo stopped; run it again to start over"
+
+    def serving(url: str, next_step: str, summary: dict) -> None:
+        # The review page is up on the demo's world: say where, what to do after, what a stop keeps; then wait.
+        if as_json:
+            click.echo(json.dumps(summary | {"review": url}, indent=2))
+        click.echo(f"review: {url} (Ctrl+C to stop)", err=as_json)
+        click.echo(f"next: decide the repairs in your browser, press Ctrl+C, then run `{next_step}`", err=as_json)
+        obj.on_stop = lambda: f"review ended; every decision is saved. Next: `{next_step}`"
+        threading.Event().wait()
+
+    summary = run_demo(Path(out_dir), db_path, echo=None if as_json else click.echo,
+                       auto_approve_confidence=1.01 if leave_for_review else None,
+                       review=serving if leave_for_review else None)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
 
 
 @main.command()
@@ -74,12 +224,11 @@ def ingest(obj: Context, file: str) -> None:
 
     settings = obj.settings()
     db = obj.open_db(settings)
+    obj.on_stop = lambda: f"nothing of {file} was stored (a file goes in whole or not at all); run again"
     try:
         result = run_ingest(db, file, blog_hosts=settings.blog_hosts)
     except ExportError as exc:
-        click.echo(f"error: {exc}", err=True)
-        click.echo("nothing was ingested from this file", err=True)
-        sys.exit(EXIT_USAGE)
+        raise Mistake(f"{exc}; nothing was ingested from this file") from None
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(f"{file} ({result.format}): {result.posts} posts ({result.changed} new or changed), "
@@ -94,22 +243,37 @@ def ingest(obj: Context, file: str) -> None:
 @click.option("--confirm-now", is_flag=True,
               help="Re-probe failures in this run instead of over days (a one-off bulk repair); such verdicts "
                    "are flagged as resting on a single day's evidence.")
-@click.option("--concurrency", type=int, help="Requests in flight at once.")
-@click.option("--per-host", type=int, help="Requests in flight per host.")
-@click.option("--timeout", "total_timeout", type=float, help="Total seconds per request.")
+@click.option("--concurrency", type=click.IntRange(min=1), help="Requests in flight at once.")
+@click.option("--per-host", type=click.IntRange(min=1), help="Requests in flight per host.")
+@click.option("--timeout", "total_timeout", type=click.FloatRange(min=0, min_open=True),
+              help="Total seconds per request.")
 @click.pass_obj
 def check(obj: Context, date_from, date_to, all_links, confirm_now, concurrency, per_host, total_timeout) -> None:
     """Check each post's Original Article link (every outbound link with --all-links). Exits 1 when a link
     became dead or soft-404 in this run."""
     from linkkeeper.check.runner import check_urls
+    from linkkeeper.net.reach import network_failure
+    from linkkeeper.progress import Console
 
     settings = obj.settings(concurrency=concurrency, per_host=per_host, total_timeout=total_timeout)
-    db = obj.open_db(settings)
+    db = obj.open_db(settings, ingested=True)
     urls = list(store.links_to_check(db, date_from=date_from, date_to=date_to, all_links=all_links))
+    problem = run_stage(network_failure(settings, urls))
+    if problem:
+        raise RunFailed(problem)
     # Original Article links are read in full (soft-404 and drift tests); other links get HEAD first.
     originals = set(store.links_to_check(db, date_from=date_from, date_to=date_to)) if all_links else None
-    summary = run_stage(check_urls(db, urls, settings, confirm_now=confirm_now,
-                                     want_body=(lambda u: u in originals) if originals is not None else (lambda u: True)))
+    console, done = Console(name="check", every=5.0), 0
+
+    def saved(_evidence, _state) -> None:
+        nonlocal done
+        done += 1
+        console.progress("checked", done, len(urls))
+
+    obj.on_stop = lambda: (f"{done:,} of {len(urls):,} checks saved; `linkkeeper check` checks every link anew, "
+                           f"`linkkeeper run` only those due")
+    summary = run_stage(check_urls(db, urls, settings, confirm_now=confirm_now, on_result=saved,
+                                   want_body=(lambda u: u in originals) if originals is not None else (lambda u: True)))
     click.echo(f"checked {summary.checked} URLs: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.verdicts.items()))
                + f"; newly broken {summary.new_dead}")
     sys.exit(EXIT_BREAKAGE if summary.new_dead else EXIT_OK)
@@ -123,15 +287,60 @@ def check(obj: Context, date_from, date_to, all_links, confirm_now, concurrency,
 def repair(obj: Context, date_from, date_to, no_recover) -> None:
     """Propose a Wayback Machine capture for each dead (or nullified, URL known) Original Article link, then
     recover the URLs of nullified ones. Resumable: links already decided are skipped."""
+    from linkkeeper.net.reach import archive_failure
     from linkkeeper.repair.recover import RecoveryConfigError, run_repair_command
 
     settings = obj.settings()
-    db = obj.open_db(settings)
+    db = obj.open_db(settings, ingested=True)
+
+    def to_do() -> int:
+        dead = sum(1 for _ in store.links_needing_repair(db, date_from=date_from, date_to=date_to))
+        lost = 0 if no_recover else sum(1 for _ in store.nullified_links_to_recover(db, date_from=date_from,
+                                                                                    date_to=date_to))
+        return dead + lost
+
+    before = to_do()
+    if before:
+        problem = run_stage(archive_failure(settings))
+        if problem:
+            raise RunFailed(problem)
+    obj.on_stop = lambda: f"{before - to_do():,} of {before:,} repairs saved; run again to continue"
     try:
         run_repair_command(db, settings, date_from=date_from, date_to=date_to, recover=not no_recover,
                            echo=click.echo)
     except RecoveryConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise Mistake(str(exc)) from None
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback lets other machines read the queue.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on; 0 takes a free one (the address printed names it).")
+@click.pass_obj
+def review(obj: Context, host: str, port: int) -> None:
+    """A local web page to approve, reject, edit, mark "not dead", bulk-approve and undo repairs."""
+    from linkkeeper.desk.review import create_app, is_loopback
+    from linkkeeper.sim.servers import BackgroundServer
+
+    settings = obj.settings()
+    obj.open_db(settings, ingested=True).conn.close()  # creates the tables before the first request needs them
+    if not is_loopback(host):
+        click.echo(f"warning: review listens on {host}, not on loopback: anyone who can reach it can read the "
+                   "queue (decisions still need the page's token)", err=True)
+    server = BackgroundServer(create_app(settings.db, settings, bind_host=host), host=host, port=port)
+    try:
+        url = server.start()
+    except OSError as exc:
+        reason = os.strerror(exc.errno).lower() if exc.errno else str(exc)
+        raise Mistake(f"cannot listen on {host}:{port}: {reason}"
+                      + (" (is another review running? --port 0 takes a free port)" if port else "")) from None
+    try:
+        click.echo(f"review: {url}/ (Ctrl+C to stop)")
+        obj.on_stop = lambda: "review ended; every decision is saved"
+        threading.Event().wait()
+    finally:
+        server.stop()
 
 
 def _decide(obj: Context, ids, state: str, note: str | None) -> None:
@@ -140,7 +349,7 @@ def _decide(obj: Context, ids, state: str, note: str | None) -> None:
     try:
         n = store.decide_repairs(db, ids, state, note, origin="cli")  # recorded in `decisions`, undoable
     except (KeyError, ValueError) as exc:
-        raise click.UsageError(str(exc.args[0])) from None
+        raise Mistake(str(exc.args[0])) from None
     click.echo(f"{n} repairs {state}")
 
 
@@ -175,7 +384,7 @@ def known_url(obj: Context, post_id: str, url: str) -> None:
     try:
         link = store.set_known_url(db, post_id, url)
     except KeyError as exc:
-        raise click.UsageError(str(exc.args[0])) from None
+        raise Mistake(str(exc.args[0])) from None
     click.echo(f"link {link} of post {post_id}: known URL {url}")
 
 
@@ -192,17 +401,17 @@ def export(obj: Context, fmt: str | None, output: str, source_path: str | None) 
     from linkkeeper.sources.export import ExportSourceError, export_patched
 
     settings = obj.settings()
-    db = obj.open_db(settings)
+    db = obj.open_db(settings, ingested=True)
+    _output_file(output)
+    obj.on_stop = lambda: f"{output} was not written (it is written whole or not at all)"
     try:
         result = export_patched(db, output, source_path=source_path, format=fmt)
     except ExportSourceError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_USAGE)
+        raise Mistake(str(exc)) from None
     except (KeyError, ValueError) as exc:
         # The file and the database disagree (a post or anchor the repair names is not in the file):
         # nothing was written, and the message says which.
-        click.echo(f"error: cannot patch the export: {exc.args[0] if exc.args else exc}", err=True)
-        sys.exit(EXIT_USAGE)
+        raise Mistake(f"cannot patch the export: {exc.args[0] if exc.args else exc}") from None
     click.echo(f"{output} ({result.format}): {result.changed} hrefs replaced in {result.posts} posts "
                f"(from {result.source})")
 
@@ -220,35 +429,20 @@ def report(obj: Context, out_dir: str | None, all_links: bool, since: str | None
     from linkkeeper.desk.report import write_reports
 
     settings = obj.settings()
-    db = obj.open_db(settings)
+    db = obj.open_db(settings, ingested=True)
+    folder = _output_folder(out_dir or settings.reports_dir)
     if since and since.strip().lower() == "last-run":
         last_run = store.last_completed_run(db)
         if last_run is None:
-            raise click.UsageError("--since last-run: no `linkkeeper run` has completed in this database yet")
+            raise Mistake("--since last-run: no `linkkeeper run` has completed in this database yet")
         since = last_run["started_at"]
+    obj.on_stop = lambda: "no report was written (they are written whole or not at all)"
     try:
-        paths = write_reports(db, out_dir or settings.reports_dir, all_links=all_links, since=since)
+        paths = write_reports(db, folder, all_links=all_links, since=since)
     except ValueError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise Mistake(str(exc)) from None
     for kind, path in paths.items():
         click.echo(f"{kind}: {path}")
-
-
-@main.command()
-@click.option("--out", "out_dir", default="reports", show_default=True, type=click.Path(file_okay=False),
-              help="Where the reports and the patched export go.")
-@click.option("--db", "demo_db", default=None, help="Database for the demo (default: OUT/demo.db, recreated).")
-@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option("--leave-for-review", is_flag=True,
-              help="Approve nothing automatically: every proposal waits for `linkkeeper review`.")
-def demo(out_dir: str, demo_db: str | None, as_json: bool, leave_for_review: bool) -> None:
-    """The whole job offline: a bundled sample blog checked against a simulated web and Wayback Machine."""
-    from linkkeeper.demo import run_demo
-
-    summary = run_demo(Path(out_dir), Path(demo_db) if demo_db else None, echo=None if as_json else click.echo,
-                       auto_approve_confidence=1.01 if leave_for_review else None)
-    if as_json:
-        click.echo(json.dumps(summary, indent=2))
 
 
 @main.command()
@@ -260,7 +454,7 @@ def status(obj: Context) -> None:
     click.echo(json.dumps(store.counts(db), indent=2))
 
 
-# ═══════════════════════════════════ THE NIGHTLY RUN (pipeline.py) ═══════════════════════════════════
+# ═══════════════════════════════════ THE NIGHTLY RUN (nightly.py) ═══════════════════════════════════
 
 @main.command("run")
 @click.argument("source")
@@ -285,13 +479,15 @@ def run_command(obj: Context, source: str, full: bool, max_checks: int | None, a
     """The nightly integrity run: ingest SOURCE (an export file, or the blog's address to read its public
     feed), check the links that are due, repair newly dead ones, write the reports. Resumable and safe to
     schedule. Exits 0 when healthy, 1 when a link broke since the last run, 2 on bad usage, settings or
-    input, 3 when the run failed, was interrupted or another run holds the lock."""
+    input, 3 when the run failed or another run holds the lock, 130/143 when stopped by SIGINT/SIGTERM."""
     from linkkeeper import nightly as pipeline
     from linkkeeper.sources.feed import is_address
 
     settings = obj.settings(max_checks=max_checks)
     if not is_address(source) and not Path(source).is_file():
-        raise click.UsageError(f"{source}: not an export file nor a blog address (http:// or https://)")
+        raise Mistake(f"{source}: not an export file nor a blog address (http:// or https://)")
+    if out_dir:
+        _output_folder(out_dir)
     db = obj.open_db(settings)
     options = pipeline.RunOptions(source=source, full=full, all_links=all_links, repair=not no_repair,
                                   preserve=preserve, report=not no_report, reports_dir=out_dir,
@@ -301,31 +497,57 @@ def run_command(obj: Context, source: str, full: bool, max_checks: int | None, a
         click.echo(pipeline.result_json(result))
     else:
         click.echo(result.summary_line())
-    if result.exit_code >= pipeline.EXIT_USAGE:
-        click.echo(f"error: {result.message}", err=True)
+    if result.status == "interrupted":
+        click.echo(f"linkkeeper: {result.message}", err=True)
+    elif result.exit_code >= EXIT_USAGE:
+        click.echo(f"linkkeeper: error: {result.message}", err=True)
     sys.exit(result.exit_code)
 
 # ═════════════════════════════════ END THE NIGHTLY RUN ═════════════════════════════════
 
 
-# ═══════════════════════════════════ THE CURATOR'S DESK: review, decisions ═══════════════════════════════════
+# ═══════════════════════════════════ PRESERVATION: Save Page Now (preserve.py) ═══════════════════════════════════
 
 @main.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Anything but loopback lets other machines read the queue.")
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535))
+@with_dates
+@click.option("--limit", type=click.IntRange(min=1), help="Ask for at most N captures in this run.")
 @click.pass_obj
-def review(obj: Context, host: str, port: int) -> None:
-    """A local web page to approve, reject, edit, mark "not dead", bulk-approve and undo repairs."""
-    from linkkeeper.desk.review import is_loopback, serve
+def preserve(obj: Context, date_from, date_to, limit: int | None) -> None:
+    """Ask Save Page Now to capture live Original Article links the Wayback Machine has no capture of.
+
+    Signed in (SPN2) when LINKKEEPER_SPN_ACCESS_KEY and LINKKEEPER_SPN_SECRET are set, anonymous otherwise."""
+    from linkkeeper.net.reach import archive_failure
+    from linkkeeper.repair.preserve import preserve_links
 
     settings = obj.settings()
-    obj.open_db(settings).conn.close()  # creates the tables before the first request needs them
-    if not is_loopback(host):
-        click.echo(f"warning: review listens on {host}, not on loopback: anyone who can reach it can read the "
-                   "queue (decisions still need the page's token)", err=True)
-    serve(settings.db, settings, host=host, port=port, print_fn=click.echo)
+    db = obj.open_db(settings, ingested=True)
+    problem = run_stage(archive_failure(settings, ("cdx", "availability", "save")))
+    if problem:
+        raise RunFailed(problem)
+    sent = 0
 
+    def show(row: dict) -> None:
+        nonlocal sent
+        sent += 1
+        detail = row.get("archive_url") or row.get("status_ext") or row.get("message") or ""
+        click.echo(f"{row['status']}: {row['url']} {detail}".rstrip())
+
+    obj.on_stop = lambda: f"{sent:,} links handled and saved; run again to continue"
+    summary = run_stage(preserve_links(db, settings, date_from=date_from, date_to=date_to, limit=limit,
+                                       on_result=show))
+    requests = sum(summary.archive_requests.values())
+    click.echo(f"{summary.considered} live links looked at ({summary.mode}): {summary.already_archived} already "
+               f"archived, {summary.requested} sent to Save Page Now, {summary.captured} captured, "
+               f"{summary.failed} failed ({summary.target_gone} unreachable for Save Page Now), "
+               f"{summary.pending} still pending ({requests} archive requests)")
+    if summary.stopped:
+        click.echo(f"stopped: {summary.stopped}", err=True)
+    sys.exit(EXIT_FAILED if summary.stopped and "refused" in summary.stopped else EXIT_OK)
+
+# ═════════════════════════════════ END PRESERVATION ═════════════════════════════════
+
+
+# ═══════════════════════════════════ THE CURATOR'S DESK: decisions ═══════════════════════════════════
 
 @main.group()
 def decisions() -> None:
@@ -340,6 +562,7 @@ def decisions_export(obj: Context, file: str) -> None:
     from linkkeeper.desk.decisions import export_decisions
 
     settings = obj.settings()
+    _output_file(file)
     n = export_decisions(obj.open_db(settings), file)
     click.echo(f"{file}: {n} decisions")
 
@@ -358,8 +581,7 @@ def decisions_import(obj: Context, file: str, note: str | None) -> None:
     except DecisionImportError as exc:
         for line, message in exc.errors:
             click.echo(f"{file}:{line}: {message}", err=True)
-        click.echo(f"{len(exc.errors)} bad rows: nothing was imported", err=True)
-        sys.exit(EXIT_USAGE)
+        raise Mistake(f"{len(exc.errors)} bad rows: nothing was imported") from None
     click.echo(f"{file}: {result.applied} decisions applied, {result.unchanged} already in effect, "
                f"{result.skipped_undone} undone ones skipped")
 
@@ -374,7 +596,7 @@ def decisions_undo(obj: Context) -> None:
     try:
         undone = undo(obj.open_db(settings))
     except store.UndoConflict as exc:
-        raise click.UsageError(str(exc)) from None
+        raise Mistake(str(exc)) from None
     if not undone:
         click.echo("nothing to undo")
     for d in reversed(undone):
@@ -383,51 +605,15 @@ def decisions_undo(obj: Context) -> None:
 # ═════════════════════════════════ END THE CURATOR'S DESK ═════════════════════════════════
 
 
-# ═══════════════════════════════════ PRESERVATION: Save Page Now (preserve.py) ═══════════════════════════════════
-
-@main.command()
-@with_dates
-@click.option("--limit", type=click.IntRange(min=1), help="Ask for at most N captures in this run.")
-@click.pass_obj
-def preserve(obj: Context, date_from, date_to, limit: int | None) -> None:
-    """Ask Save Page Now to capture live Original Article links the Wayback Machine has no capture of.
-
-    Signed in (SPN2) when LINKKEEPER_SPN_ACCESS_KEY and LINKKEEPER_SPN_SECRET are set, anonymous otherwise."""
-    from linkkeeper.repair.preserve import preserve_links
-
-    settings = obj.settings()
-    db = obj.open_db(settings)
-
-    def show(row: dict) -> None:
-        detail = row.get("archive_url") or row.get("status_ext") or row.get("message") or ""
-        click.echo(f"{row['status']}: {row['url']} {detail}".rstrip())
-
-    summary = run_stage(preserve_links(db, settings, date_from=date_from, date_to=date_to, limit=limit,
-                                         on_result=show))
-    requests = sum(summary.archive_requests.values())
-    click.echo(f"{summary.considered} live links looked at ({summary.mode}): {summary.already_archived} already "
-               f"archived, {summary.requested} sent to Save Page Now, {summary.captured} captured, "
-               f"{summary.failed} failed ({summary.target_gone} unreachable for Save Page Now), "
-               f"{summary.pending} still pending ({requests} archive requests)")
-    if summary.stopped:
-        click.echo(f"stopped: {summary.stopped}", err=True)
-    sys.exit(EXIT_FAILED if summary.stopped and "refused" in summary.stopped else EXIT_OK)
-
-# ═════════════════════════════════ END PRESERVATION ═════════════════════════════════
-
-
 def entry() -> None:
-    """The console script: the click group, with any unexpected failure turned into exit code 3 (the run
-    failed) so that schedulers can tell a crash from "new breakage found" (1)."""
+    """The console script. Every ending the user can act on is handled in Commands.main; what reaches here
+    is a bug: its traceback, where to report it, and exit code 3 (the run failed), so that a scheduler can
+    tell a crash from "new breakage found" (1)."""
     try:
-        main(standalone_mode=True)
-    except SystemExit:
-        raise
-    except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
-        sys.exit(EXIT_FAILED)
-    except Exception:  # noqa: BLE001 - the traceback is printed; the exit code says what kind of end it was
+        main()
+    except Exception:  # noqa: BLE001 - printed in full: it is the report a maintainer needs
         import traceback
         traceback.print_exc()
-        click.echo("error: the run failed (see above)", err=True)
+        click.echo(f"linkkeeper: error: the run failed on a bug in linkkeeper {__version__}; please report this "
+                   f"at {REPORT_BUGS_AT}, with the lines above", err=True)
         sys.exit(EXIT_FAILED)

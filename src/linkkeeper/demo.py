@@ -1,6 +1,7 @@
 """The demo: a sample news-clipping blog in the shape of "Democracy Gone Astray", its outlets' pages on a
 simulated web and their captures in a simulated Wayback Machine, and `run_demo`, which does the whole job
-offline (ingest, check, repair, report, export) and prints where to look.
+offline (ingest, check, repair dead links, recover the nullified ones, report, export) and prints a line per
+stage and the next command to try.
 
 The bundled export (data/sample-blog.xml) is generated from SAMPLE_POSTS by `write_sample_export`; a test
 keeps the two in step.
@@ -37,6 +38,12 @@ class SamplePost:
                           # nocapture | badcaptures | nullified
     href: str | None = None  # the href written into the post (default: url); nullified shapes differ
     labels: list[str] = field(default_factory=list)
+    # A nullified post's lost article: its URL, the same article's second URL where the outlet ran it in two
+    # sections, whether the archive captured it, and where it is today (gone | alive | moved to a new domain).
+    article: str = ""
+    also_at: str = ""
+    archived: bool = True
+    live: str = "gone"
 
     @property
     def slug(self) -> str:
@@ -65,8 +72,8 @@ class SamplePost:
         return [first, second]
 
 
-def _post(number, published, title, outlet, author, url, fate, href=None, labels=("politics",)):
-    return SamplePost(number, published, title, outlet, author, url, fate, href, list(labels))
+def _post(number, published, title, outlet, author, url, fate, href=None, labels=("politics",), **lost):
+    return SamplePost(number, published, title, outlet, author, url, fate, href, list(labels), **lost)
 
 
 G, CBC, STAR, GLOBE, BBC, HUFF, CIT = ("theguardian", "cbc", "thestar", "theglobeandmail", "bbc",
@@ -97,19 +104,30 @@ SAMPLE_POSTS: list[SamplePost] = [
           "http://www.cbc.ca/news/technology/story/2012/07/10/science-rally.html", "dead404"),
     _post(12, "2012-08-27T08:00:00.000-04:00", "Experimental Lakes Area closure draws protest", GLOBE, "Ivan Semeniuk",
           "http://www.theglobeandmail.com/news/national/experimental-lakes-closure/article4501234/", "nocapture"),
-    # 2012-09-11 .. 2012-12-11: the blogging software nullified every Original Article link.
+    # 2012-09-11 .. 2012-12-11: the blogging software nullified every Original Article link. The lost articles'
+    # URLs have the shapes the outlets used then, as the blog's other links show them (the Star's and the
+    # Globe's article ids grow with time as those links' ids do).
     _post(13, "2012-09-14T10:10:00.000-04:00", "Omnibus budget bill two tabled in the Commons", CBC, "Kady O'Malley",
-          "", "nullified", href=""),
+          "", "nullified", href="",
+          article="http://www.cbc.ca/news/politics/story/2012/09/14/pol-omnibus-budget-bill-two-tabled.html"),
     _post(14, "2012-10-01T18:22:00.000-04:00", "China investment treaty signed without debate", G, "--",
-          "", "nullified", href="#"),
+          "", "nullified", href="#", live="moved",
+          article="http://www.guardian.co.uk/world/2012/oct/01/canada-china-investment-treaty-signed-without-debate"),
     _post(15, "2012-10-16T09:00:00.000-04:00", "Ethics commissioner opens probe into minister", STAR, "Tonda MacCharles",
-          "", "nullified", href=None),
+          "", "nullified", href=None, live="alive",
+          article="http://www.thestar.com/news/canada/article/1251777--ethics-commissioner-opens-probe-into-minister"),
     _post(16, "2012-11-05T12:40:00.000-05:00", "Idle No More rallies spread across the country", HUFF, "Ryan Maloney",
-          "", "nullified", href=f"http://{BLOG_HOST}/2012/11/idle-no-more-rallies-spread-across.html"),
+          "", "nullified", href=f"http://{BLOG_HOST}/2012/11/idle-no-more-rallies-spread-across.html",
+          article="http://www.huffingtonpost.ca/2012/11/05/idle-no-more-rallies_n_2324818.html"),
     _post(17, "2012-11-28T15:15:00.000-05:00", "Navigable waters protection stripped from rivers", GLOBE, "--",
-          "", "nullified", href="javascript:void(0)"),
+          "", "nullified", href="javascript:void(0)",
+          article="http://www.theglobeandmail.com/news/politics/navigable-waters-protection-stripped-from-rivers/"
+                  "article7640352/",
+          also_at="http://www.theglobeandmail.com/news/national/navigable-waters-protection-stripped-from-rivers/"
+                  "article7640419/"),
     _post(18, "2012-12-10T08:30:00.000-05:00", "Chief Theresa Spence begins hunger strike", BBC, "--",
-          "", "nullified", href="http://democracyastray.blogspot.ca/"),
+          "", "nullified", href="http://democracyastray.blogspot.ca/", archived=False,
+          article="http://www.bbc.co.uk/news/world-us-canada-20644095"),
     _post(19, "2012-12-14T11:00:00.000-05:00", "Senate expense claims come under audit", CIT, "Glen McGregor",
           "http://www.ottawacitizen.com/news/senate-expense-audit/7712345/story.html", "refused"),
     _post(20, "2013-01-22T09:45:00.000-05:00", "Muzzled scientists file complaint with watchdog", G, "Sheldon Whitehouse",
@@ -200,6 +218,69 @@ def write_sample_export(path: Path) -> None:
 
 # --- the simulated world -----------------------------------------------------------------------------
 
+# Other stories the outlets ran around the nullified posts' days, captured beside the lost articles: their
+# paths have the same shape and date, and their slugs or headlines share words with the posts' titles, so the
+# recovery has to read the captures to tell them from the article the post reproduces.
+NEIGHBOURS: dict[int, list[tuple[str, str]]] = {
+    13: [("http://www.cbc.ca/news/politics/story/2012/09/14/pol-budget-bill-committee-hearings.html",
+          "Budget bill committee hearings cut short"),
+         ("http://www.cbc.ca/news/politics/story/2012/09/13/pol-senate-expense-rules.html",
+          "Senate tightens its expense rules")],
+    14: [("http://www.guardian.co.uk/world/2012/oct/01/china-canada-trade-talks-resume",
+          "China and Canada resume trade talks"),
+         ("http://www.guardian.co.uk/world/2012/sep/30/treaty-protest-vancouver",
+          "Treaty protest in Vancouver draws hundreds")],
+    15: [("http://www.thestar.com/news/canada/article/1251802--commissioner-report-faults-lobbying-rules",
+          "Commissioner report faults lobbying rules")],
+    16: [("http://www.huffingtonpost.ca/2012/11/05/first-nations-chiefs-meet-ottawa_n_2324901.html",
+          "First Nations chiefs meet in Ottawa"),
+         ("http://www.huffingtonpost.ca/2012/11/04/rallies-planned-over-omnibus-bill_n_2320177.html",
+          "Rallies planned across the country over the omnibus bill")],
+    17: [("http://www.theglobeandmail.com/news/politics/waters-act-changes-draw-fire/article7598112/",
+          "Waters act changes draw fire from the opposition")],
+    18: [("http://www.bbc.co.uk/news/world-us-canada-20641873", "Canada's chiefs march on parliament"),
+         ("http://www.bbc.co.uk/news/world-europe-20645511", "Hunger strike ends in a Greek prison")],
+}
+
+
+def other_story(title: str, seed: int) -> list[str]:
+    """Two paragraphs of another story: its own words, so no run of four shares a post's text."""
+    rng = random.Random(seed)
+    who = ["A spokeswoman", "The deputy chair", "A former aide", "Two provincial leaders", "The clerk", "Organizers"]
+    did = ["told reporters", "wrote in a memo", "said in an interview", "announced late on", "hinted during"]
+    what = ["a broader review of committee schedules", "new limits on travel claims", "talks resuming next month",
+            "marches planned in six cities", "a complaint filed with the tribunal", "an appeal against the ruling"]
+    first = (f"{title}. {rng.choice(who)} {rng.choice(did)} Tuesday that {rng.choice(what)} "
+             f"would follow, though no date was set.")
+    second = (f"{rng.choice(who)} {rng.choice(did)} Wednesday that {rng.choice(what)} remained likely; "
+              f"observers in the capital were less sure, pointing to {rng.choice(what)} instead.")
+    return [first, second]
+
+
+def _add_lost_article(web, archive, post: SamplePost) -> None:
+    """A nullified post's article on the simulated web and in the archive, as `article`, `also_at`,
+    `archived` and `live` say, beside its neighbours."""
+    from linkkeeper.sim.archive import Capture
+    from linkkeeper.sim.web import Page, article_html
+
+    written = datetime.fromisoformat(post.published) - timedelta(hours=5)  # the article came first
+    byline = [f"By {post.author}"] if post.author != "--" else []
+    page = article_html(post.title, byline + post.paragraphs() + ["More of the article follows here."])
+    for url in [u for u in (post.article, post.also_at) if u and post.archived]:
+        archive.add(Capture(url, format_timestamp(written + timedelta(hours=3)), body=page))
+        archive.add(Capture(url, format_timestamp(written + timedelta(days=40)), revisit=True, body=page))
+        archive.add(Capture(url, format_timestamp(written + timedelta(days=700)), status=404, body="Not found"))
+    for i, (url, title) in enumerate(NEIGHBOURS.get(post.number, [])):
+        story = article_html(title, other_story(title, post.number * 31 + i))
+        archive.add(Capture(url, format_timestamp(written + timedelta(hours=2 + 3 * i)), body=story))
+    if post.live == "alive":
+        web.add(post.article, Page(body=page))
+    elif post.live == "moved":
+        new_url = post.article.replace("www.guardian.co.uk", "www.theguardian.com")
+        web.add(post.article, Page(status=301, location=new_url))
+        web.add(new_url, Page(body=page))
+
+
 def build_world(posts: list[SamplePost] = SAMPLE_POSTS):
     """(SimulatedWeb, SimulatedArchive, dead_hosts) holding every sample article's fate and captures."""
     from linkkeeper.sim.web import Page, SimulatedWeb, article_html
@@ -209,6 +290,7 @@ def build_world(posts: list[SamplePost] = SAMPLE_POSTS):
     refused_hosts: set[str] = set()
     for post in posts:
         if post.fate == "nullified":
+            _add_lost_article(web, archive, post)
             continue
         page = article_html(post.title, post.paragraphs() + ["More of the article follows here."])
         when = datetime.fromisoformat(post.published)
@@ -246,20 +328,58 @@ def build_world(posts: list[SamplePost] = SAMPLE_POSTS):
     return web, archive, refused_hosts
 
 
-def run_demo(out_dir: Path, db_path: Path | None = None, echo: Callable[[str], None] | None = print, *,
-             auto_approve_confidence: float | None = None) -> dict:
-    """Ingest the sample export, serve the simulated world on loopback, check, repair, report, export.
-    `auto_approve_confidence` above 1 leaves every proposal for the curator (a review session to try)."""
-    from linkkeeper import store
-    from linkkeeper.check.runner import check_urls
-    from linkkeeper.net.session import run as run_stage
-    from linkkeeper.sources.export import export_patched
-    from linkkeeper.sources.ingest import ingest
-    from linkkeeper.repair.proposals import propose_repairs
-    from linkkeeper.desk.report import write_reports
+def is_demo_database(path: Path) -> bool:
+    """Whether `path` holds nothing but what the demo makes (no tables, or only the sample blog ingested), so
+    that the demo may start it afresh. Read only: a stranger's database is neither changed nor deleted."""
+    import sqlite3
+
+    import sqlite_utils
+
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        db = sqlite_utils.Database(conn)
+        tables = db.table_names()
+        if "sources" not in tables:
+            return not tables
+        return all(Path(row["path"]).name == SAMPLE_EXPORT for row in db["sources"].rows)
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        conn.close()
+
+
+def _demo_settings(db_path: Path, out_dir: Path, web_base: str, archive_base: str, refused_hosts: set[str],
+                   auto_approve_confidence: float | None):
     from linkkeeper.settings import ConnectTo, Settings
-    from linkkeeper.sim.servers import closed_port
     from linkkeeper.sim.archive import settings_for
+    from linkkeeper.sim.servers import closed_port
+
+    web_port = int(web_base.rsplit(":", 1)[1].strip("/"))
+    dead_port = closed_port()
+    # Dead domains first (connection refused), then every other host to the simulated web.
+    rules = tuple(ConnectTo(h, "*", "127.0.0.1", dead_port) for h in sorted(refused_hosts)) + \
+        (ConnectTo("*", "*", "127.0.0.1", web_port),)
+    # A one-off run: failures are confirmed by re-probing at once rather than over three days.
+    settings = Settings(db=str(db_path), reports_dir=str(out_dir), connect_to=rules, retries=1,
+                        retry_wait_max=0.5, total_timeout=5, cdx_rate=50, replay_rate=50,
+                        availability_rate=50, confirm_spacing=0.0).replace(**settings_for(archive_base))
+    if auto_approve_confidence is not None:
+        settings = settings.replace(auto_approve_confidence=auto_approve_confidence)
+    return settings
+
+
+def run_demo(out_dir: Path, db_path: Path | None = None, echo: Callable[[str], None] | None = print, *,
+             auto_approve_confidence: float | None = None, recover: bool = True,
+             review: Callable[[str, str, dict], None] | None = None) -> dict:
+    """Ingest the sample export, serve the simulated world on loopback, check, repair dead links, recover the
+    nullified ones (what `linkkeeper repair` does), report, export; a line per stage, then the next command.
+    `auto_approve_confidence` above 1 leaves every proposal for the curator; `recover=False` skips the
+    nullified links (tests of the review desk are written on the dead links alone). `review(url, next_command,
+    summary)`, when given, is called with the review page served on the demo's database, web and archive, and
+    keeps them running until it returns (or raises: Ctrl-C)."""
     from linkkeeper.sim.servers import BackgroundServer
 
     say = echo or (lambda _line: None)
@@ -269,45 +389,72 @@ def run_demo(out_dir: Path, db_path: Path | None = None, echo: Callable[[str], N
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
 
     web, archive, refused_hosts = build_world()
-    web_server, archive_server = BackgroundServer(web.app()), BackgroundServer(archive.app())
-    web_base, archive_base = web_server.start(), archive_server.start()
+    servers = [BackgroundServer(web.app()), BackgroundServer(archive.app())]
     try:
-        web_port = int(web_base.rsplit(":", 1)[1].strip("/"))
-        dead_port = closed_port()
-        # Dead domains first (connection refused), then every other host to the simulated web.
-        rules = tuple(ConnectTo(h, "*", "127.0.0.1", dead_port) for h in sorted(refused_hosts)) + \
-            (ConnectTo("*", "*", "127.0.0.1", web_port),)
-        # A one-off run: failures are confirmed by re-probing at once rather than over three days.
-        settings = Settings(db=str(db_path), reports_dir=str(out_dir), connect_to=rules, retries=1,
-                            retry_wait_max=0.5, total_timeout=5, cdx_rate=50, replay_rate=50,
-                            availability_rate=50, confirm_spacing=0.0).replace(**settings_for(archive_base))
-        if auto_approve_confidence is not None:
-            settings = settings.replace(auto_approve_confidence=auto_approve_confidence)
-        db = store.open_db(db_path)
-        source = sample_export_path()
-        ingested = ingest(db, source)
-        say(f"ingested {ingested.posts} posts from {source.name}: {ingested.original_links} Original Article "
-            f"links, {ingested.nullified} nullified")
-        urls = list(store.links_to_check(db))
-        checked = run_stage(check_urls(db, urls, settings, confirm_now=True))
-        say(f"checked {checked.checked} links: " + ", ".join(f"{k} {v}" for k, v in sorted(checked.verdicts.items())))
-        repaired = run_stage(propose_repairs(db, settings))
-        say(f"repairs: {repaired.approved} approved automatically, {repaired.proposed - repaired.approved} for "
-            f"review, {repaired.unavailable} with no usable capture ({sum(repaired.archive_requests.values())} "
-            f"archive requests)")
-        reports = write_reports(db, out_dir)
-        patched = out_dir / "patched-export.xml"
-        exported = export_patched(db, patched)
-        say(f"patched export: {patched} ({exported.changed} hrefs replaced; nothing else changed)")
-        for kind, path in reports.items():
-            say(f"report ({kind}): {path}")
-        say(f"database: {db_path} (open it with Datasette, or `linkkeeper --db {db_path} status`)")
-        return {"posts": ingested.posts, "nullified": ingested.nullified, "checked": checked.checked,
-                "verdicts": checked.verdicts, "repairs_approved": repaired.approved,
-                "repairs_for_review": repaired.proposed - repaired.approved,
-                "repairs_unavailable": repaired.unavailable, "hrefs_replaced": exported.changed,
-                "reports": {k: str(v) for k, v in reports.items()}, "patched_export": str(patched),
-                "database": str(db_path)}
+        web_base, archive_base = (server.start() for server in servers)
+        settings = _demo_settings(db_path, out_dir, web_base, archive_base, refused_hosts, auto_approve_confidence)
+        summary = _stages(settings, db_path, out_dir, say, recover)
+        if review is None:
+            again = "linkkeeper demo" + (f" --out {out_dir}" if out_dir != Path("reports") else "")
+            summary["next"] = f"{again} --leave-for-review"
+            say(f"next: open {summary['reports']['html']} in a browser, then try `{summary['next']}` to decide the "
+                f"repairs yourself")
+            return summary
+        from linkkeeper.desk.review import create_app
+
+        servers.append(BackgroundServer(create_app(db_path, settings)))
+        summary["next"] = f"linkkeeper --db {db_path} export -o {out_dir / 'patched-export.xml'}"
+        review(servers[-1].start() + "/", summary["next"], summary)
+        return summary
     finally:
-        web_server.stop()
-        archive_server.stop()
+        for server in servers:
+            server.stop()
+
+
+def _stages(settings, db_path: Path, out_dir: Path, say: Callable[[str], None], recover: bool) -> dict:
+    from linkkeeper import store
+    from linkkeeper.check.runner import check_urls
+    from linkkeeper.desk.report import write_reports
+    from linkkeeper.net.session import run as run_stage
+    from linkkeeper.repair.proposals import propose_repairs
+    from linkkeeper.repair.recover import recover_nullified
+    from linkkeeper.sources.export import export_patched
+    from linkkeeper.sources.ingest import ingest
+
+    db = store.open_db(db_path)
+    source = sample_export_path()
+    ingested = ingest(db, source)
+    say(f"ingested {ingested.posts} posts from {source.name}: {ingested.original_links} Original Article "
+        f"links, {ingested.nullified} nullified")
+    checked = run_stage(check_urls(db, list(store.links_to_check(db)), settings, confirm_now=True))
+    say(f"checked {checked.checked} links: " + ", ".join(f"{k} {v}" for k, v in sorted(checked.verdicts.items())))
+    repaired = run_stage(propose_repairs(db, settings))
+    say(f"repairs: {repaired.approved} approved automatically, {repaired.proposed - repaired.approved} for "
+        f"review, {repaired.unavailable} with no usable capture ({sum(repaired.archive_requests.values())} "
+        f"archive requests)")
+    found = run_stage(recover_nullified(db, settings, limit=None if recover else 0))
+    outcomes = sorted(found.outcomes, key=lambda o: o.post_id)
+    if recover:
+        say(f"nullified links: {found.in_range} in the window, {found.recovered} recovered ({found.approved} "
+            f"approved automatically, {found.proposed} for review), {found.unavailable + found.errors} not found "
+            f"({sum(found.archive_requests.values())} archive requests)")
+        for o in outcomes:
+            state = {"approved": "approved automatically", "proposed": "for review"}.get(o.state, "not found")
+            say(f"  {o.title}: {o.url or 'no capture holds the article'} ({state})")
+    reports = write_reports(db, out_dir)
+    patched = out_dir / "patched-export.xml"
+    exported = export_patched(db, patched)
+    say(f"patched export: {patched} ({exported.changed} hrefs replaced; nothing else changed)")
+    say(f"reports: {reports['html']} (and {', '.join(str(reports[k]) for k in reports if k != 'html')})")
+    say(f"database: {db_path} (open it with Datasette, or `linkkeeper --db {db_path} status`)")
+    return {"posts": ingested.posts, "nullified": ingested.nullified, "checked": checked.checked,
+            "verdicts": checked.verdicts, "repairs_approved": repaired.approved,
+            "repairs_for_review": repaired.proposed - repaired.approved,
+            "repairs_unavailable": repaired.unavailable,
+            "nullified_recovered": found.recovered, "nullified_approved": found.approved,
+            "nullified_for_review": found.proposed, "nullified_not_found": found.unavailable + found.errors,
+            "recovered": [{"title": o.title, "url": o.url, "replacement": o.replacement, "state": o.state}
+                          for o in outcomes],
+            "hrefs_replaced": exported.changed,
+            "reports": {k: str(v) for k, v in reports.items()}, "patched_export": str(patched),
+            "database": str(db_path)}

@@ -16,11 +16,12 @@ Safe to schedule means:
   lock. A second run refuses while the holder's process lives; a holder whose process is gone (or whose pid
   now belongs to another process) is stale, marked 'abandoned', and its work is simply carried on.
 - **Interruptible.** SIGINT and SIGTERM stop the run: the work in flight is cancelled (a check is stored
-  in one synchronous step, so a cancelled one leaves nothing behind), the run is marked 'interrupted' and
-  the process exits 3.
+  in one synchronous step, so a cancelled one leaves nothing behind), the run is marked 'interrupted', one
+  line says what was kept, and the process exits 130 (SIGINT) or 143 (SIGTERM).
 
-Exit codes: 0 healthy, 1 new breakage (a link became dead or soft-404 since the last completed run), 2 usage,
-settings or input error, 3 the run failed (or was interrupted, or another run holds the lock).
+Exit codes (exits.py): 0 healthy, 1 new breakage (a link became dead or soft-404 since the last completed
+run), 2 usage, settings or input error, 3 the run failed (the feed, the network or the archive unreachable,
+or another run holds the lock), 130 / 143 stopped by SIGINT / SIGTERM.
 """
 
 from __future__ import annotations
@@ -31,21 +32,20 @@ import logging
 import os
 import signal
 import socket
-import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, Callable
 
 from linkkeeper.sources import ingest as ingestmod
 from linkkeeper import store
 from linkkeeper.net.session import run as run_stage
+from linkkeeper.exits import EXIT_BREAKAGE, EXIT_FAILED, EXIT_FOR_SIGNAL, EXIT_OK, EXIT_USAGE
 from linkkeeper.faults import WorkCounter
+from linkkeeper.progress import Console  # noqa: F401 - the run's console; callers import it from here
 from linkkeeper.settings import Settings
 from linkkeeper.sources import feed as feedmod
 from linkkeeper.text.dates import parse_iso, to_iso, utcnow
-
-EXIT_OK, EXIT_BREAKAGE, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 
 # A nightly run starts at about the same time each night and its checks land minutes into it; without this
 # slack a link due "in 7 days" would wait for the 8th night because it was checked 3 minutes later last week.
@@ -114,53 +114,6 @@ class RunAborted(Exception):
     def __init__(self, message: str, exit_code: int = EXIT_FAILED) -> None:
         super().__init__(message)
         self.exit_code = exit_code
-
-
-# --- the console: one summary line on stdout, log lines or a progress bar on stderr ---------------------------
-
-class Console:
-    """Plain timestamped log lines when the stream is not a terminal (cron mails, journald); a progress bar
-    redrawn in place when it is."""
-
-    def __init__(self, stream: TextIO | None = None, *, tty: bool | None = None, quiet: bool = False) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = self.stream.isatty() if tty is None else tty
-        self.quiet = quiet
-        self._bar = False
-        self._last_logged: dict[str, int] = {}
-
-    def log(self, message: str) -> None:
-        if self.quiet:
-            return
-        if self.tty:
-            self._clear()
-            self.stream.write(f"{message}\n")
-        else:
-            self.stream.write(f"{to_iso(utcnow())} linkkeeper run: {message}\n")
-        self.stream.flush()
-
-    def progress(self, stage: str, done: int, total: int) -> None:
-        if self.quiet or total <= 0:
-            return
-        if self.tty:
-            width = 30
-            filled = int(width * done / total)
-            self.stream.write(f"\r{stage:<8} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-            self.stream.flush()
-            self._bar = True
-            if done >= total:
-                self._clear()
-        else:
-            # About ten lines per stage, whatever its size.
-            step = max(1, total // 10)
-            if done == total or done - self._last_logged.get(stage, 0) >= step:
-                self._last_logged[stage] = done
-                self.log(f"{stage}: {done}/{total}")
-
-    def _clear(self) -> None:
-        if self._bar:
-            self.stream.write("\r\033[K")
-            self._bar = False
 
 
 # --- the lock ------------------------------------------------------------------------------------------------
@@ -267,9 +220,9 @@ async def execute(db, settings: Settings, options: RunOptions, *, console: Conso
             store.finish_run(db, run_id, status="interrupted", exit_code=EXIT_FAILED, counts=counts,
                              message="cancelled")
             raise
-        result = RunResult(run_id, "interrupted", EXIT_FAILED,
-                           f"interrupted by {stopper.signal} after {work.units} units of work; everything finished "
-                           f"before it is kept, and the next run carries on from there", counts)
+        result = RunResult(run_id, "interrupted", EXIT_FOR_SIGNAL[stopper.signal],
+                           f"interrupted by {stopper.signal}: {_work_kept(counts)}; the next run carries on from "
+                           f"there", counts)
     except RunAborted as exc:
         result = RunResult(run_id, "failed", exc.exit_code, str(exc), counts)
     except Exception as exc:  # noqa: BLE001 - a failed run is recorded, with what it had done
@@ -280,6 +233,18 @@ async def execute(db, settings: Settings, options: RunOptions, *, console: Conso
                      message=result.message or None)
     console.log(f"run {run_id} {result.status} (exit code {result.exit_code})")
     return result
+
+
+def _work_kept(counts: dict) -> str:
+    """What an interrupted run kept, stage by stage: "14 posts read, 3 of 12 checks saved"."""
+    parts = []
+    if "ingest" in counts:
+        parts.append(f"{counts['ingest'].get('posts', 0):,} posts read")
+    if "check" in counts:
+        parts.append(f"{counts['check']['checked']:,} of {counts['check']['due']:,} due checks saved")
+    if "repair" in counts:
+        parts.append(f"{counts['repair']['proposed'] + counts['repair']['unavailable']:,} repairs saved")
+    return ", ".join(parts) or "nothing was under way yet"
 
 
 def _conclude(db, run_id: int, counts: dict, reports: dict[str, str]) -> RunResult:
@@ -300,9 +265,12 @@ async def _stages(db, settings: Settings, options: RunOptions, run_id: int, coun
         counts["ingest"] = await _ingest_feed(db, settings, options, run_id, work, console, now, sleep, source_key)
     else:
         counts["ingest"] = _ingest_file(db, settings, options, work, console)
-    counts["check"] = await _check(db, settings, options, work, console, now, sleep)
+    # Each stage fills its counts as it goes, so an interrupted run can say what it kept.
+    counts["check"] = {"due": 0, "checked": 0, "verdicts": {}, "capped": False}
+    await _check(db, settings, options, work, console, now, sleep, counts["check"])
     if options.repair:
-        counts["repair"] = await _repair(db, settings, work, console)
+        counts["repair"] = {"proposed": 0, "approved": 0, "unavailable": 0}
+        await _repair(db, settings, work, console, counts["repair"])
     if options.preserve:
         counts["preserve"] = await _preserve(db, settings, work, console)
     reports: dict[str, str] = {}
@@ -385,18 +353,22 @@ async def _ingest_feed(db, settings: Settings, options: RunOptions, run_id: int,
 
 
 async def _check(db, settings: Settings, options: RunOptions, work: WorkCounter, console: Console,
-                 now: Callable[[], datetime], sleep) -> dict:
+                 now: Callable[[], datetime], sleep, counts: dict[str, Any]) -> None:
     from linkkeeper.check.runner import check_urls
+    from linkkeeper.net.reach import network_failure
 
     cap = settings.max_checks if options.max_checks is None else options.max_checks
     soon_hours = settings.dead_after_hours / max(1, settings.dead_after_checks - 1)
     due = store.due_urls(db, now=to_iso(now() + DUE_SLACK), alive_after_seconds=settings.recheck_alive_days * 86400,
                          soon_after_seconds=soon_hours * 3600, all_links=options.all_links)
     chosen = due[:cap] if cap and cap > 0 else due
-    counts: dict[str, Any] = {"due": len(due), "checked": 0, "verdicts": {}, "capped": len(chosen) < len(due)}
+    counts.update(due=len(due), capped=len(chosen) < len(due))
     console.log(f"check: {len(due)} links due" + (f", checking the {len(chosen)} longest due" if counts["capped"] else ""))
     if not chosen:
-        return counts
+        return
+    problem = await network_failure(settings, chosen)
+    if problem:
+        raise RunAborted(problem)
     originals = set(store.links_to_check(db)) if options.all_links else None
     done = 0
 
@@ -410,13 +382,16 @@ async def _check(db, settings: Settings, options: RunOptions, work: WorkCounter,
 
     await check_urls(db, chosen, settings, on_result=on_result, now=now, sleep=sleep,
                      want_body=(lambda u: u in originals) if originals is not None else (lambda _u: True))
-    return counts
 
 
-async def _repair(db, settings: Settings, work: WorkCounter, console: Console) -> dict:
+async def _repair(db, settings: Settings, work: WorkCounter, console: Console, counts: dict[str, Any]) -> None:
+    from linkkeeper.net.reach import archive_failure
     from linkkeeper.repair.proposals import propose_repairs
 
-    counts = {"proposed": 0, "approved": 0, "unavailable": 0}
+    if next(iter(store.links_needing_repair(db)), None) is not None:
+        problem = await archive_failure(settings)
+        if problem:
+            raise RunAborted(problem)
 
     def on_result(repair: dict) -> None:
         key = "unavailable" if repair["state"] == "unavailable" else "proposed"
@@ -429,7 +404,6 @@ async def _repair(db, settings: Settings, work: WorkCounter, console: Console) -
     if summary.considered:
         console.log(f"repair: {summary.considered} links looked up: {counts['approved']} approved automatically, "
                     f"{counts['proposed'] - counts['approved']} for review, {counts['unavailable']} with no usable capture")
-    return counts
 
 
 async def _preserve(db, settings: Settings, work: WorkCounter, console: Console) -> dict:
@@ -452,7 +426,7 @@ async def _preserve(db, settings: Settings, work: WorkCounter, console: Console)
 # --- the synchronous entry point: signals, the event loop ------------------------------------------------------
 
 def run(db, settings: Settings, options: RunOptions, *, console: Console | None = None) -> RunResult:
-    """execute() under asyncio.run, with SIGINT and SIGTERM stopping the run cleanly (exit code 3)."""
+    """execute() under asyncio.run, with SIGINT and SIGTERM stopping the run cleanly (exit code 130, 143)."""
     stopper = Stopper()
 
     async def main() -> RunResult:

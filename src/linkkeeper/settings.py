@@ -4,11 +4,15 @@ variables, then command-line flags, each overriding the one before."""
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULT_CONFIG_FILE = "linkkeeper.toml"
 ENV_PREFIX = "LINKKEEPER_"
@@ -155,11 +159,76 @@ class Settings:
 
 FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
+# What each numeric setting may hold, checked wherever a value is read (file, environment, flags,
+# Settings.replace): a value outside it would hang a run (concurrency -5), check nothing (per_host 0) or
+# make every link unknown (a timeout of -1). (low, high, low is open): None is no bound.
+AT_LEAST_ONE, NOT_NEGATIVE, POSITIVE, SHARE = (1, None, False), (0, None, False), (0, None, True), (0, 1, False)
+RANGES: dict[str, tuple[float | None, float | None, bool]] = {
+    "concurrency": AT_LEAST_ONE, "per_host": AT_LEAST_ONE, "max_bytes": AT_LEAST_ONE,
+    "max_header_size": AT_LEAST_ONE, "max_headers": AT_LEAST_ONE, "dead_after_checks": AT_LEAST_ONE,
+    "verify_budget": AT_LEAST_ONE, "feed_page_size": (1, 500, False),
+    "connect_timeout": POSITIVE, "read_timeout": POSITIVE, "total_timeout": POSITIVE,
+    "max_redirects": NOT_NEGATIVE, "retries": NOT_NEGATIVE, "retry_wait_max": NOT_NEGATIVE,
+    "per_host_interval": NOT_NEGATIVE, "max_host_interval": NOT_NEGATIVE, "dead_after_hours": NOT_NEGATIVE,
+    "confirm_probes": NOT_NEGATIVE, "confirm_spacing": NOT_NEGATIVE, "archive_negative_ttl_days": NOT_NEGATIVE,
+    "recover_lookback_days": NOT_NEGATIVE, "recheck_alive_days": NOT_NEGATIVE, "max_checks": NOT_NEGATIVE,
+    "full_every_days": NOT_NEGATIVE,
+    # Requests per second; 0 is no limit at all, for a local stand-in (never for the Wayback Machine).
+    "cdx_rate": NOT_NEGATIVE, "replay_rate": NOT_NEGATIVE, "availability_rate": NOT_NEGATIVE,
+    "drift_threshold": SHARE, "min_text_similarity": SHARE,
+    # A confidence is at most 1, so a threshold above 1 approves nothing automatically (demo --leave-for-review).
+    "auto_approve_confidence": NOT_NEGATIVE,
+}
+URL_SETTINGS = ("wayback_cdx_url", "wayback_availability_url", "wayback_replay_url", "wayback_save_url")
+
+
+def _out_of_range(name: str, value: Any) -> str | None:
+    """Why `value` cannot be setting `name`, or None when it can."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "must be a finite number"
+    if name in RANGES:
+        low, high, open_low = RANGES[name]
+        if low is not None and (value <= low if open_low else value < low):
+            return f"must be more than {low}" if open_low else f"must be at least {low}"
+        if high is not None and value > high:
+            return f"must be between {low} and {high}"
+    if name in URL_SETTINGS or name == "memento_timegates":
+        for url in (value if isinstance(value, tuple) else (value,)):
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                return f"holds {url!r}, not an http(s) URL" if isinstance(value, tuple) else "is not an http(s) URL"
+    if name in ("nullified_from", "nullified_to"):
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            return "must be a date, YYYY-MM-DD"
+    if name == "allow_addresses":
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                return f"holds {entry!r}, not an address or network (10.0.0.0/8, ::1)"
+    if name in ("db", "reports_dir") and not value:
+        return "must not be empty"
+    return None
+
 
 def _coerce(name: str, value: Any, origin: str) -> Any:
     if name not in FIELDS:
         raise SettingsError(f"{origin}: unknown setting {name!r}")
     default = getattr(Settings(), name)
+    value = _convert(name, value, default, origin)
+    reason = _out_of_range(name, value)
+    if reason:
+        raise SettingsError(f"{origin}: setting {name!r} = {_shown(value)} {reason}")
+    return value
+
+
+def _shown(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, tuple) else repr(value)
+
+
+def _convert(name: str, value: Any, default: Any, origin: str) -> Any:
     try:
         if name == "connect_to":
             items = value.split(",") if isinstance(value, str) else list(value)
@@ -206,4 +275,8 @@ def load(config: str | os.PathLike | None = None, env: dict[str, str] | None = N
             name = key[len(ENV_PREFIX):].lower()
             values[name] = _coerce(name, raw, f"environment variable {key}")
     values.update(_coerce_all(flags, "command line"))
-    return Settings(**values)
+    settings = Settings(**values)
+    if settings.nullified_from > settings.nullified_to:  # ISO dates: their text sorts as the dates do
+        raise SettingsError(f"nullified_from ({settings.nullified_from}) is after nullified_to "
+                            f"({settings.nullified_to})")
+    return settings

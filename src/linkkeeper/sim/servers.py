@@ -1,6 +1,7 @@
 """Serving a stand-in on loopback: `serve(app)` (an async context manager yielding the base URL on
-127.0.0.1 and an ephemeral port), `BackgroundServer(app)` (its own event loop in a thread, for the CLI and the
-demo), and `closed_port()` (a port nothing listens on)."""
+127.0.0.1 and an ephemeral port), `BackgroundServer(app)` (its own event loop in a thread, for the demo and
+the CLI's review page, which the main thread then waits on, free to take Ctrl-C), and `closed_port()` (a
+port nothing listens on)."""
 
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ class BackgroundServer:
             try:
                 loop.run_until_complete(runner.setup())
                 loop.run_until_complete(web.TCPSite(runner, self.host, self.port).start())
-                self.base_url = f"http://{self.host}:{runner.addresses[0][1]}"
+                shown = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+                self.base_url = f"http://{shown}:{runner.addresses[0][1]}"
             except BaseException as exc:  # report start-up failures to the starting thread
                 failure.append(exc)
                 ready.set()
