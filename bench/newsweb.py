@@ -189,9 +189,10 @@ def paragraphs(world: World, art: Article, limit: int | None = None) -> list[str
 
 def fate(world: World, i: int) -> str:
     if world.mix == "all200":
-        return "alive"
-    draw = random.Random(f"fate:{world.seed}:{i}").randrange(_MIX_TOTAL)
-    name = next(f for (f, _), top in zip(MIX, _MIX_CUMULATIVE) if draw < top)
+        name = "alive"
+    else:
+        draw = random.Random(f"fate:{world.seed}:{i}").randrange(_MIX_TOTAL)
+        name = next(f for (f, _), top in zip(MIX, _MIX_CUMULATIVE) if draw < top)
     if name == "alive" and site(world, i % world.hosts).scheme in SLUGFREE_SCHEMES:
         return "slugfree"
     return name
