@@ -123,8 +123,9 @@ def lychee_run(work: Path, urls: list[str], args, server_pid: int) -> dict:
     if stage["rc"] not in (0, 2):  # 2: some links failed
         raise SystemExit(f"lychee failed ({stage['rc']}): {stage['stderr']}")
     report = json.loads(out.read_text())
+    # lychee lists timeouts apart from other failures; both are links it reports as failing.
     failed = {item["url"]: (item.get("status") or {}).get("text", "")
-              for items in report.get("error_map", {}).values() for item in items}
+              for key in ("error_map", "timeout_map") for items in report.get(key, {}).values() for item in items}
     return {"stages": {"check": stage}, "verdicts": {u: "error" for u in failed}, "broken": set(failed),
             "errors": failed}
 
