@@ -440,7 +440,7 @@ def article_page(world: World, art: Article, page_url: str) -> Page:
             f'<script type="application/ld+json">{json.dumps(ld)}</script>')
     if s.state_json and world.page_size == "news":
         state = {"props": {"pageProps": {"article": {"id": art.id, "headline": art.headline,
-                                                     "body": [{"type": "p", "text": t} for t in paras]}}}}
+                                                     "body": [{"type": "p", "text": x} for x in paras]}}}}
         head += f'<script id="__NEXT_DATA__" type="application/json">{json.dumps(state)}</script>'
 
     body_parts = []
@@ -532,11 +532,9 @@ class Web:
     def __init__(self, world: World) -> None:
         self.world = world
         self.served: dict[str, int] = {}
-        self.requests = 0
 
     def reset(self) -> None:
         self.served.clear()
-        self.requests = 0
 
     def _respond(self, request: web.Request, status: int, page: Page | None = None,
                  headers: dict[str, str] | None = None) -> web.Response:
@@ -561,7 +559,6 @@ class Web:
             return web.Response(status=421)
         if not (host.startswith("127.0.0.") and 0 <= h < world.hosts):
             return web.Response(status=421)
-        self.requests += 1
         s = site(world, h)
         path = request.path
         root = f"http://{address(h)}:{world.port}/"
