@@ -113,7 +113,7 @@ class Settings:
     availability_rate: float = 0.2
     # Repairs: proposals at or above this confidence are approved without a curator.
     auto_approve_confidence: float = 0.9
-    # --- archive lookups, verification and preservation (snapshot.py, repair.py, preserve.py) ---
+    # --- archive lookups, verification and preservation (repair/capture, repair/proposals.py, repair/preserve.py) ---
     # Captures fetched to verify one link before giving up (each is a replay request).
     verify_budget: int = 3
     # A capture whose text holds less than this share of what the post reproduces yields to the next one.
@@ -128,13 +128,13 @@ class Settings:
     spn_access_key: str = field(default="", repr=False)
     spn_secret: str = field(default="", repr=False)
     # --- end archive lookups ---
-    # --- recovery of nullified links (recover.py) ---
+    # --- recovery of nullified links (repair/recover/) ---
     # Outlet name -> domains and URL shapes, merged over the shipped data/outlets.toml ("" = shipped only).
     outlets_file: str = ""
     # How many days before a post its article may have been published (the blog sometimes posts late).
     recover_lookback_days: int = 7
     # --- end recovery ---
-    # --- the nightly run (pipeline.py) ---
+    # --- the nightly run (nightly.py) ---
     # A link with a settled verdict (alive, dead, blocked...) is checked again after this many days; suspect
     # and unknown links follow the confirmation schedule, dead_after_hours / (dead_after_checks - 1).
     recheck_alive_days: float = 7.0
