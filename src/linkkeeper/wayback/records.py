@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from multidict import CIMultiDict
 
+from linkkeeper.text import jsonbounds
 from linkkeeper.text.dates import parse_iso_or_none
 from linkkeeper.text.urls import host_key
 from linkkeeper.wayback.errors import ArchiveError, ArchiveQueryError
@@ -146,9 +147,10 @@ def http_date(value: str | None) -> datetime | None:
 
 
 def json_or_none(text: str) -> Any:
-    """The JSON in a body, or None when it holds none (an HTML error page where JSON was asked for)."""
+    """The JSON in a body, or None when it holds none (an HTML error page where JSON was asked for, or JSON
+    beyond text/jsonbounds.py's bounds)."""
     try:
-        return json.loads(text)
+        return jsonbounds.loads(text)
     except json.JSONDecodeError:
         return None
 
@@ -233,10 +235,10 @@ def parse_cdx_json(text: str | bytes) -> CdxPage:
     if not text.strip():
         return CdxPage()
     try:
-        rows = json.loads(text)
+        rows = jsonbounds.loads(text)
     except json.JSONDecodeError as exc:
         raise ArchiveError(f"CDX answer is not JSON: {exc}") from None
-    if not isinstance(rows, list) or not rows:
+    if not isinstance(rows, list) or not rows or not isinstance(rows[0], list):
         return CdxPage()
     header = [str(name) for name in rows[0]]
     page = CdxPage()
@@ -456,7 +458,7 @@ class AvailabilityHint:
 def parse_availability(text: str | bytes, url: str = "") -> AvailabilityHint | None:
     """Availability JSON → hint, or None for `{"archived_snapshots": {}}` (and for anything unreadable)."""
     try:
-        data = json.loads(text)
+        data = jsonbounds.loads(text.decode("utf-8") if isinstance(text, bytes) else text)
     except (json.JSONDecodeError, UnicodeDecodeError):  # bytes that are not UTF-8 fail before the JSON does
         return None
     closest = (data.get("archived_snapshots") or {}).get("closest") if isinstance(data, dict) else None
