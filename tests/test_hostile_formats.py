@@ -1,12 +1,15 @@
-"""Hostile input, second round: the JSON export formats (issue 14, case 6).
+"""Hostile input, second round: the JSON export formats and what `export` writes (issue 14, cases 6 and 9).
 
 JSON Lines and Blogger API JSON are read through text/jsonbounds.py: a lone surrogate, a number of thousands of
-digits or nesting 100,000 deep is refused with FILE:LINE:COLUMN and exit 2, before anything is stored."""
+digits or nesting 100,000 deep is refused with FILE:LINE:COLUMN and exit 2, before anything is stored. Every
+replacement is checked where it is written into a file: an http(s) URL with a host and no user name or
+password, whatever path brought it to the database."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from click.testing import CliRunner
 from linkkeeper import store
 from linkkeeper.cli import main
 from linkkeeper.sources import ExportError, read_posts
+from linkkeeper.sources.export import export_patched
 from linkkeeper.sources.ingest import ingest
 from linkkeeper.text import jsonbounds
 
@@ -97,3 +101,63 @@ def test_the_bounds_are_checked_in_linear_time_on_an_unterminated_string():
     jsonbounds.check(text)  # nothing refused: the parser itself reports the unterminated string
     with pytest.raises(json.JSONDecodeError):
         jsonbounds.loads(text)
+
+
+# --- 9. every replacement is checked where it is written -----------------------------------------------------
+
+UNSAFE = {
+    "javascript:alert(1)": "not an http:// or https:// URL",
+    "data:text/html,<script>alert(1)</script>": "not an http:// or https:// URL",
+    "//evil.example/x": "not an http:// or https:// URL",
+    "http:///no-host": "no host",
+    "http://user:secret@news.example/a": "a user name or password",
+    "http://news.example:99999/a": "an unreadable host or port",
+    "http://news.example/a\nSource: forged": "control characters",
+}
+SOURCES = {"blogger-atom": "sample-blog.xml", "wxr": "example-blog.wxr", "blogger-json": "example-blogger-api.json",
+           "jsonl": "example-posts.jsonl"}
+
+
+def poison(db, replacement: str) -> str:
+    """An approved repair holding `replacement`, written straight into the database (no decision path checks
+    it): what a tampered or older database may hold."""
+    link = next(db.query("SELECT * FROM links WHERE role = 'original' ORDER BY id LIMIT 1"))
+    repair_id = store.save_repair(db, {"link_id": link["id"], "post_id": link["post_id"], "url": link["url"],
+                                       "reason": "dead (http_404)", "replacement": "https://web.archive.org/web/"
+                                       "20120101000000/http://news.example/a", "state": "proposed",
+                                       "confidence": 0.8})
+    store.decide_repairs(db, [repair_id], "approved", "checked by hand")
+    with store.transaction(db):
+        db.execute("UPDATE repairs SET replacement = ? WHERE id = ?", [replacement, repair_id])
+    return link["post_id"]
+
+
+@pytest.mark.parametrize("fmt", sorted(SOURCES))
+@pytest.mark.parametrize("replacement", sorted(UNSAFE))
+def test_export_refuses_an_unsafe_replacement_and_writes_nothing(fmt, replacement, tmp_path):
+    source = tmp_path / SOURCES[fmt]
+    shutil.copy(DATA / SOURCES[fmt], source)
+    db = store.open_db(tmp_path / "t.db")
+    ingest(db, source)
+    post_id = poison(db, replacement)
+    for out_format in (None, "jsonl"):
+        out = tmp_path / f"out-{out_format}"
+        with pytest.raises(ValueError, match=re.escape(UNSAFE[replacement])) as caught:
+            export_patched(db, out, format=out_format)
+        assert f"post {post_id} anchor" in str(caught.value) and "nothing was written" in str(caught.value)
+        assert not out.exists()
+
+
+def test_cli_export_of_a_poisoned_database_exits_2(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    source = tmp_path / "sample-blog.xml"
+    shutil.copy(DATA / "sample-blog.xml", source)
+    db = store.open_db(tmp_path / "c.db")
+    ingest(db, source)
+    poison(db, "javascript:alert(1)")
+    db.close()
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "c.db"), "export", "-o", str(tmp_path / "out.xml")],
+                                catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    assert "javascript:alert(1)" in result.output and "is refused" in result.output
+    assert not (tmp_path / "out.xml").exists()
