@@ -103,6 +103,55 @@ def test_the_bounds_are_checked_in_linear_time_on_an_unterminated_string():
         jsonbounds.loads(text)
 
 
+# --- XML: nesting and tokens bounded ----------------------------------------------------------------------
+
+def blogger_export(content: str, kind: str = "xhtml", extra: str = "") -> str:
+    return ("<?xml version='1.0' encoding='UTF-8'?><feed xmlns='http://www.w3.org/2005/Atom'>"
+            "<id>tag:blogger.com,1999:blog-42.archive</id>" + extra +
+            "<entry><id>tag:blogger.com,1999:blog-42.post-1</id><published>2012-10-01T10:00:00Z</published>"
+            "<category scheme='http://schemas.google.com/g/2005#kind' "
+            "term='http://schemas.google.com/blogger/2008/kind#post'/>"
+            f"<title type='text'>t</title><content type='{kind}'>{content}</content></entry></feed>")
+
+
+def test_an_export_nested_100000_deep_is_refused_at_its_line(tmp_path):
+    path = tmp_path / "deep.xml"
+    path.write_text(blogger_export("<div xmlns='http://www.w3.org/1999/xhtml'>" + "<b>" * 100_000 + "</b>" * 100_000
+                                   + "</div>"), encoding="utf-8")
+    with pytest.raises(ExportError, match=r"deep\.xml:1:\d+: elements nested deeper than 512 levels") as caught:
+        ingest(store.open_db(tmp_path / "t.db"), path)
+    assert caught.value.line == 1
+
+
+def test_the_deepest_allowed_nesting_is_read(tmp_path):
+    depth = 512 - 4  # feed, entry, content and the xhtml wrapper <div> come first
+    path = tmp_path / "ok.xml"
+    path.write_text(blogger_export("<div xmlns='http://www.w3.org/1999/xhtml'>" + "<b>" * (depth - 1) + "x"
+                                   + "</b>" * (depth - 1) + "</div>"), encoding="utf-8")
+    [post] = read_posts(path)
+    assert post.html.count("<b>") == depth - 1
+
+
+@pytest.mark.parametrize("token", ["attribute", "comment"])
+def test_a_token_of_many_megabytes_is_refused_not_parsed_again_and_again(token, tmp_path):
+    # expat 2.5 parses a token cut at the end of its input again from its start with every further megabyte:
+    # 64 MB in one attribute cost seconds, a gigabyte twenty minutes. Tokens past 16 MB are refused.
+    huge = "a" * (20 << 20)
+    extra = f"<title type='text' x='{huge}'>t</title>" if token == "attribute" else f"<!--{huge}-->"
+    path = tmp_path / "huge.xml"
+    path.write_text(blogger_export("<p>x</p>", "html", extra), encoding="utf-8")
+    with pytest.raises(ExportError, match="more than 16 MB without an element or text"):
+        list(read_posts(path))
+
+
+def test_long_text_is_not_a_long_token(tmp_path):
+    # Text comes out in pieces as it is read: a long post is no reason to refuse.
+    path = tmp_path / "long.xml"
+    path.write_text(blogger_export("x" * (20 << 20), "html"), encoding="utf-8")
+    [post] = read_posts(path)
+    assert len(post.html) == 20 << 20
+
+
 # --- 9. every replacement is checked where it is written -----------------------------------------------------
 
 UNSAFE = {
