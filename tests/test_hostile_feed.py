@@ -1,14 +1,16 @@
-"""Hostile input, second round: the blog's live feed (issue 14, case 1 and the feed's part of 6).
+"""Hostile input, second round: the blog's live feed (issue 14, cases 1, 2, 5 and the feed's part of 6).
 
-A feed is read by the export's expat scanner and its JSON through text/jsonbounds.py; whatever a hostile feed
-holds ends in one clear line naming the URL and exit code 2, never a traceback. Every test here runs over real
-HTTP on loopback."""
+A feed is read by the export's expat scanner, its JSON through text/jsonbounds.py, page after page only while
+it moves on, with a session that trusts nothing beyond the address guard; whatever a hostile feed does ends
+in one clear line naming the URL and exit code 2, never a traceback, an endless read or an archive request.
+Every test here runs over real HTTP on loopback."""
 
 from __future__ import annotations
 
 import json
 import os
 import re
+from collections import Counter
 from contextlib import contextmanager
 
 import pytest
@@ -17,8 +19,8 @@ from click.testing import CliRunner
 
 from linkkeeper import store
 from linkkeeper.cli import main
-from linkkeeper.net.session import make_session
 from linkkeeper.settings import ConnectTo, Settings
+from linkkeeper.sim.archive import settings_for
 from linkkeeper.sim.servers import BackgroundServer, serve
 from linkkeeper.sources import feed as feedmod
 
@@ -79,6 +81,23 @@ class HostileFeed:
         return web.Response(body=data, content_type=self.content_type)
 
 
+class Counting:
+    """A stand-in for the configured archive endpoint: it only counts who reached it."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[str] = Counter()
+
+    def app(self) -> web.Application:
+        app = web.Application()
+
+        async def any_path(request: web.Request) -> web.Response:
+            self.requests[request.path] += 1
+            return web.Response(text="the archive's secret")
+
+        app.router.add_route("*", "/{tail:.*}", any_path)
+        return app
+
+
 def settings_for_feed(feed_base: str, **changes) -> Settings:
     port = int(feed_base.rsplit(":", 1)[1])
     return Settings(db=":memory:", connect_timeout=2, read_timeout=2, total_timeout=5, retries=0,
@@ -88,7 +107,7 @@ def settings_for_feed(feed_base: str, **changes) -> Settings:
 async def read_all(feed: HostileFeed, fmt: str = "atom", **changes) -> list:
     async with serve(feed.app()) as base:
         settings = settings_for_feed(base, **changes)
-        async with make_session(settings, trust_archive=False) as session:
+        async with feedmod.feed_session(settings) as session:
             return [page async for page in feedmod.read_pages(session, ADDRESS, fmt=fmt, page_size=2,
                                                               retries=0, sleep=_no_sleep)]
 
@@ -199,3 +218,53 @@ def test_hostile_json_feeds_end_the_run_with_exit_2(name, tmp_path):
         result = run_cli(tmp_path, base, "--feed-format", "json")
     assert result.exit_code == 2, result.output
     assert "not a Blogger JSON feed" in result.output and "Traceback" not in result.output
+
+
+# --- 2. a feed that does not move on ---------------------------------------------------------------------------
+
+async def test_a_feed_repeating_a_full_page_is_read_twice_then_refused():
+    # Whatever start-index asks for, the same full page with a rel="next" link: `run` used to ask forever.
+    feed = HostileFeed(lambda query: atom_page([atom_entry(1), atom_entry(2)], total=40, next_link=True))
+    with pytest.raises(feedmod.FeedError, match="listed already") as caught:
+        await read_all(feed)
+    assert not caught.value.transient and "start-index=3" in str(caught.value)
+    assert feed.requests == 2
+
+
+async def test_a_feed_that_never_ends_stops_well_past_the_count_it_announced():
+    # Fresh posts on every page, forever, under a first page announcing three.
+    def endless(query):
+        start = int(query["start-index"])
+        return atom_page([atom_entry(start), atom_entry(start + 1)], total=3, next_link=True)
+
+    feed = HostileFeed(endless)
+    with pytest.raises(feedmod.FeedError, match="more than 10 posts") as caught:
+        await read_all(feed)
+    assert not caught.value.transient and feed.requests == 6
+
+
+def test_a_repeating_feed_ends_the_run_with_exit_2(tmp_path):
+    feed = HostileFeed(lambda query: atom_page([atom_entry(1), atom_entry(2)], next_link=True))
+    with served(feed.app()) as base:
+        result = run_cli(tmp_path, base)
+    assert result.exit_code == 2 and "listed already" in result.output and feed.requests == 2, result.output
+
+
+# --- 5. the feed's session trusts no archive endpoint ----------------------------------------------------------
+
+def test_a_feed_redirect_never_reaches_the_configured_archive(tmp_path):
+    archive = Counting()
+    with served(archive.app()) as archive_base:
+        feed = HostileFeed(redirect=f"{archive_base}/admin/secret")
+        with served(feed.app()) as base:
+            result = run_cli(tmp_path, base, **settings_for(archive_base))
+    assert result.exit_code == 2, result.output
+    assert "refused" in result.output and "loopback" in result.output
+    assert feed.requests == 1 and sum(archive.requests.values()) == 0
+
+
+@pytest.mark.parametrize("target", ["javascript:alert(1)", "http://host:99999/x", "ftp://example.org/feed"])
+async def test_a_feed_redirect_that_cannot_be_followed_is_a_clear_error(target):
+    with pytest.raises(feedmod.FeedError, match="a redirect that is not followed") as caught:
+        await read_all(HostileFeed(redirect=target))
+    assert not caught.value.transient

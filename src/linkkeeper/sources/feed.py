@@ -26,6 +26,9 @@ from urllib.parse import urlencode, urlsplit
 import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from linkkeeper.net.guard import AddressRefused
+from linkkeeper.net.session import make_session
+from linkkeeper.settings import Settings
 from linkkeeper.sources import xmlpatch
 from linkkeeper.sources.blogger import ATOM_NS, LABEL_SCHEME, AtomScanner
 from linkkeeper.sources.common import ExportError, Post
@@ -40,6 +43,8 @@ DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 500
 # A page of 500 full posts is a few megabytes; anything far beyond that is not a Blogger feed.
 MAX_PAGE_BYTES = 64 * 1024 * 1024
+# With no count announced, a read stops here (a blog of a million posts would be a hundred times this one).
+MAX_FEED_POSTS = 1_000_000
 
 OPENSEARCH_NS = "http://a9.com/-/spec/opensearchrss/1.0/"
 _BLOG_ID = re.compile(r"blog-(\d+)")
@@ -246,6 +251,32 @@ def _check_ids(page: FeedPage) -> None:
 
 # --- reading -----------------------------------------------------------------------------------------------
 
+# A redirect to something else than an http(s) URL, an unreadable one, or too many of them.
+UNFOLLOWABLE = (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError, aiohttp.TooManyRedirects)
+
+
+def feed_session(settings: Settings) -> aiohttp.ClientSession:
+    """The session a feed is read with: the address guard on every hop, and nothing trusted beyond it. The
+    archive endpoints the settings name are let through for the archive client only; a feed, or a redirect it
+    answers with, never reaches them (a local Wayback stand-in, a pywb on the LAN)."""
+    return make_session(settings, trust_archive=False)
+
+
+def _refusal(exc: BaseException) -> AddressRefused | None:
+    """The address guard's refusal behind a connection error, if that is what it was."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, AddressRefused):
+            return item
+        todo += [item.__cause__, item.__context__, getattr(item, "os_error", None)]
+    return None
+
+
 class _Retry(Exception):
     def __init__(self, error: FeedError) -> None:
         super().__init__(str(error))
@@ -271,7 +302,14 @@ async def fetch_page(session: aiohttp.ClientSession, url: str, *, fmt: str = "at
                 chunks.append(chunk)
     except FeedError:
         raise
+    except UNFOLLOWABLE as exc:
+        # Where the feed sends us is the feed's doing, and will not pass by itself: a person must look.
+        raise FeedError(f"{url}: {type(exc).__name__}: {exc} (a redirect that is not followed)") from None
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        refused = _refusal(exc)
+        if refused is not None:
+            raise FeedError(f"{url}: refused: {refused} (the feed, or a redirect it answered with, leads to an "
+                            "address that is not a public site)") from None
         raise FeedError(f"{url}: {type(exc).__name__}: {exc}", transient=True) from None
     data = b"".join(chunks)
     return parse_json(data, url, start_index) if fmt == "json" else parse_atom(data, url, start_index)
@@ -286,31 +324,55 @@ async def read_pages(session: aiohttp.ClientSession, address: str, *, fmt: str =
     The next start-index counts the entries actually received, so a server that hands out fewer than asked
     skips nothing; the read ends at the first empty page, or at a short page with no rel="next" link.
     Transient failures are retried with exponential backoff and jitter.
+
+    A feed that does not move on is refused (FeedError, not transient) rather than read forever: a page whose
+    every post was listed already (a server or proxy ignoring start-index answers the same full page again and
+    again), or more posts than the first page announced (openSearch totalResults) by a wide margin.
     """
     if fmt not in ("atom", "json"):
         raise ValueError(f"unknown feed format {fmt!r}")
     size = max(1, min(MAX_PAGE_SIZE, page_size))
     start = 1
+    seen: set[str] = set()
+    limit = MAX_FEED_POSTS
     while True:
         url = page_url(address, start_index=start, max_results=size, fmt=fmt, updated_min=updated_min)
-        page = None
-        try:
-            async for attempt in AsyncRetrying(stop=stop_after_attempt(retries + 1), reraise=True, sleep=sleep,
-                                               wait=wait_exponential_jitter(initial=1, max=retry_wait_max, jitter=1),
-                                               retry=retry_if_exception(lambda e: isinstance(e, _Retry))):
-                with attempt:
-                    try:
-                        page = await fetch_page(session, url, fmt=fmt, start_index=start, max_redirects=max_redirects)
-                    except FeedError as exc:
-                        if exc.transient:
-                            raise _Retry(exc) from None
-                        raise
-        except _Retry as exc:
-            raise exc.error from None
-        assert page is not None
+        page = await _fetch_retrying(session, url, fmt=fmt, start_index=start, retries=retries,
+                                     retry_wait_max=retry_wait_max, max_redirects=max_redirects, sleep=sleep)
         if not page.posts:
             return
+        ids = {post.id for post in page.posts}
+        if ids <= seen:
+            raise FeedError(f"{url}: the feed answers posts it listed already (start-index {start} brings nothing "
+                            f"new); stopped reading rather than ask again and again")
+        if start == 1 and page.total_results is not None:
+            # Posts published while the feed is read may add a few; a feed far beyond its own count is broken.
+            limit = min(limit, 2 * page.total_results + 2 * size)
+        seen |= ids
+        if len(seen) > limit:
+            raise FeedError(f"{url}: the feed lists more than {limit} posts (its first page announced "
+                            f"{page.total_results if page.total_results is not None else 'no count'}); stopped reading")
         yield page
         start += len(page.posts)
         if len(page.posts) < size and not page.has_next:
             return
+
+
+async def _fetch_retrying(session: aiohttp.ClientSession, url: str, *, fmt: str, start_index: int, retries: int,
+                          retry_wait_max: float, max_redirects: int, sleep: Callable[[float], object]) -> FeedPage:
+    """fetch_page, transient failures retried with exponential backoff and jitter."""
+    try:
+        async for attempt in AsyncRetrying(stop=stop_after_attempt(retries + 1), reraise=True, sleep=sleep,
+                                           wait=wait_exponential_jitter(initial=1, max=retry_wait_max, jitter=1),
+                                           retry=retry_if_exception(lambda e: isinstance(e, _Retry))):
+            with attempt:
+                try:
+                    return await fetch_page(session, url, fmt=fmt, start_index=start_index,
+                                            max_redirects=max_redirects)
+                except FeedError as exc:
+                    if exc.transient:
+                        raise _Retry(exc) from None
+                    raise
+    except _Retry as exc:
+        raise exc.error from None
+    raise AssertionError("unreachable: the last attempt returns or raises")
