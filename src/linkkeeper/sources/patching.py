@@ -15,10 +15,10 @@ import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from linkkeeper.files import write_atomically
 from linkkeeper.text.html import scan_anchors
+from linkkeeper.text.urls import link_refusal as refusal
 
 # Container contexts: how text inside the post's HTML is spelled in the file.
 TEXT = "text"  # XML character data: & < > are escaped once more
@@ -26,10 +26,6 @@ CDATA = "cdata"  # an XML CDATA section: only "]]>" cannot appear
 MARKUP = "markup"  # type='xhtml' Atom content: the XML is the HTML
 JSON = "json"  # the inside of a JSON string
 HTML = "html"  # no container: the HTML itself (rows from the store)
-
-# No URL holds control characters (a line break in an href is an attack or a mistake, never a link; most of them
-# make an XML file unreadable).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 RawEdit = tuple[int, int, str]  # (start, end, text) in raw-string offsets
 ByteEdit = tuple[int, int, bytes]
@@ -75,28 +71,6 @@ def href_edits(decoded: str, starts: Sequence[int], ends: Sequence[int], context
             value = q + escape_href(url, '"', context, ascii_only) + q
         edits.append((starts[s], ends[e - 1], value))
     return sorted(edits)
-
-
-def refusal(url) -> str | None:
-    """Why `url` may not be written into a post as its new href, or None. Checked here, where every
-    replacement goes into a file, whatever path brought it to the database: an http(s) URL with a host, no user
-    name or password, no control characters."""
-    if not isinstance(url, str) or not url:
-        return "no URL"
-    if _CONTROL.search(url):
-        return "control characters"
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in ("http", "https"):
-        return "not an http:// or https:// URL"
-    try:
-        host, _port = parts.hostname, parts.port
-    except ValueError:
-        return "an unreadable host or port"
-    if not host:
-        return "no host"
-    if parts.username is not None or parts.password is not None:
-        return "a user name or password"
-    return None
 
 
 def _quote(context: str, spelling: str) -> str:

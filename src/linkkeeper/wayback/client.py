@@ -203,6 +203,10 @@ class WaybackClient:
         except _RetryableStatus as exc:
             raise ArchiveUnavailableError(f"{endpoint}: HTTP {exc.response.status} after {self.max_attempts} "
                                           f"attempts ({exc.response.url})") from None
+        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
+            # A URL an answer handed us (a memento, a redirect) that aiohttp will not send: that URL's failure,
+            # not the archive's state nor our query's mistake.
+            raise ArchiveError(f"{endpoint}: {type(exc).__name__}: {str(exc)[:200]} ({url[:200]})") from None
         except TRANSPORT_ERRORS as exc:
             raise ArchiveUnavailableError(f"{endpoint}: {type(exc).__name__}: {exc} after {self.max_attempts} "
                                           f"attempts ({url})") from exc

@@ -27,7 +27,7 @@ from multidict import CIMultiDict
 
 from linkkeeper.text import jsonbounds
 from linkkeeper.text.dates import parse_iso_or_none
-from linkkeeper.text.urls import host_key
+from linkkeeper.text.urls import host_key, link_refusal
 from linkkeeper.wayback.errors import ArchiveError, ArchiveQueryError
 
 DEFAULT_FIELDS: tuple[str, ...] = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
@@ -542,7 +542,9 @@ def parse_timetravel(text: str | bytes) -> list[OtherMemento]:
         when = parse_iso_or_none(str(entry.get("datetime") or ""))
         when = as_utc(when) if when else None
         for uri in uris:
-            if isinstance(uri, str) and uri and uri not in seen:
+            # A memento named by an answer from outside is a link like any other: javascript:, a port past
+            # 65535 or a user name make it no memento (aiohttp would refuse it with an error of its own).
+            if isinstance(uri, str) and uri and uri not in seen and link_refusal(uri) is None:
                 seen.add(uri)
                 out.append(OtherMemento(uri, when, rel))
     return out

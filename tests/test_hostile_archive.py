@@ -1,0 +1,120 @@
+"""Hostile input, second round: the archives' answers (issue 14, case 3).
+
+A Memento aggregator, or a TimeGate, is outside data like any page: a memento URI it names that is no http(s)
+URL (`javascript:alert(1)`) or that aiohttp cannot send (`http://host:99999/x`) is dropped where the answer is
+read, a redirect to one is one memento's recorded failure, and an answer read back from the cache is checked
+like a fresh one, so a poisoned entry is dropped and asked again. Every test runs over real HTTP on loopback."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import pytest
+from aiohttp import web
+
+from linkkeeper import store
+from linkkeeper.repair.capture import LookupCache, SnapshotFinder, Target, Want
+from linkkeeper.repair.proposals import propose_repairs
+from linkkeeper.sim.archive import SimulatedArchive
+from linkkeeper.sim.servers import serve
+from linkkeeper.wayback import ArchiveError, OtherMemento, surt_key
+from linkkeeper.wayback.records import parse_timetravel
+from test_repair import LEAD, page, post, repair_env
+from worlds.bulk_repair import store_posts
+from worlds.clock import FakeClock
+from worlds.timetravel import SimulatedTimeTravel
+
+URL = "http://www.gone.example/story/1"
+WHEN = datetime(2012, 3, 1, 10, tzinfo=timezone.utc)
+BAD = ["javascript:alert(1)", "http://host:99999/x", "http://user:pw@example.org/x", "file:///etc/passwd",
+       "http://exa\nmple.org/x"]
+
+
+class HostileAggregator(SimulatedTimeTravel):
+    """An aggregator whose answers name hostile mementos before the good one, and whose TimeGate, and one
+    memento, redirect to `javascript:`."""
+
+    async def _json(self, request: web.Request) -> web.Response:
+        response = await super()._json(request)
+        data = json.loads(response.body)
+        data["mementos"]["closest"]["uri"] = BAD + data["mementos"]["closest"]["uri"]
+        data["mementos"]["prev"] = {"datetime": "2012-03-01T09:00:00Z", "uri": f"{request.scheme}://{request.host}/js"}
+        return web.json_response(data)
+
+    async def _timegate(self, request: web.Request) -> web.Response:
+        self.requests["timegate"] += 1
+        return web.Response(status=302, headers={"Location": "javascript:alert(1)",
+                                                 "Link": '<http://host:99999/x>; rel="memento"'})
+
+    def app(self) -> web.Application:
+        app = super().app()
+
+        async def js(request: web.Request) -> web.Response:
+            self.requests["js"] += 1
+            return web.Response(status=302, headers={"Location": "javascript:alert(1)"})
+
+        app.router.add_get("/js", js)
+        return app
+
+
+def want() -> Want:
+    return Want(URL, Target(WHEN, "post"), " ".join(p.format(n="gone") for p in LEAD))
+
+
+def test_timetravel_answers_naming_no_fetchable_memento_are_dropped():
+    good = "http://archive.example/memento/20120301000000/http://x.example/"
+    answer = json.dumps({"mementos": {"closest": {"datetime": "2012-03-01T00:00:00Z", "uri": BAD + [good]},
+                                      "prev": {"datetime": "2012-02-01T00:00:00Z", "uri": "javascript:alert(1)"}}})
+    assert [m.uri for m in parse_timetravel(answer)] == [good]
+
+
+async def test_hostile_memento_uris_from_an_aggregator_leave_the_repair_standing(tmp_path):
+    # An aggregator naming javascript:alert(1) or http://host:99999/x used to raise aiohttp's own errors out of
+    # the finder and `gather`: the run died, and the answer, kept in the cache for good, killed every later run.
+    clock = FakeClock()
+    archive = SimulatedArchive(clock=clock)
+    aggregator = HostileAggregator()
+    aggregator.add(URL, "20120225120000", body=page("gone"))
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, [post("gone", URL)], dead=[URL])
+    async with serve(aggregator.app()) as other:
+        endpoints = [f"{other}/timegate/", f"{other}/api/json/"]
+        for _run in range(2):
+            async with repair_env(archive, clock, memento_timegates=endpoints) as (settings, client):
+                await propose_repairs(db, settings, client=client)
+    repairs = {r["post_id"]: r for r in db["repairs"].rows}
+    assert repairs["post-gone"]["replacement"] == f"{other}/memento/20120225120000/{URL}"
+    kept = [json.loads(r["result"]) for r in db["archive_lookups"].rows if r["key"].startswith("other|")]
+    assert kept and all(item["uri"].startswith(other) for answer in kept for item in answer)
+    assert aggregator.requests["json"] == 1 and aggregator.requests["timegate"] == 1
+
+
+async def test_a_memento_redirecting_to_javascript_is_one_recorded_failure():
+    clock = FakeClock()
+    aggregator = HostileAggregator()
+    async with serve(aggregator.app()) as other:
+        async with repair_env(SimulatedArchive(clock=clock), clock) as (_settings, client):
+            with pytest.raises(ArchiveError, match="not fetched: not an http"):
+                await client.fetch_other_memento(OtherMemento(f"{other}/js", WHEN))
+            with pytest.raises(ArchiveError, match="not fetched: an unreadable host or port"):
+                await client.fetch_other_memento(OtherMemento("http://host:99999/x", WHEN))
+    assert aggregator.requests["js"] == 1
+
+
+async def test_a_poisoned_cache_entry_is_dropped_and_asked_again(tmp_path):
+    # What was kept before this check existed (or written by anyone into the database) is read like a fresh answer.
+    clock = FakeClock()
+    aggregator = SimulatedTimeTravel()
+    aggregator.add(URL, "20120225120000", body=page("gone"))
+    db = store.open_db(tmp_path / "c.db")
+    async with serve(aggregator.app()) as other:
+        endpoint = f"{other}/api/json/"
+        key = f"other|{endpoint}|20120301100000|{surt_key(URL)}"
+        store.save_archive_lookup(db, key, "memento", [{"uri": "javascript:alert(1)", "timestamp": "20120301000000",
+                                                        "rel": "closest"}], ttl_seconds=None)
+        async with repair_env(SimulatedArchive(clock=clock), clock, memento_timegates=[endpoint]) as (settings, client):
+            finding = await SnapshotFinder(client, settings, LookupCache(db)).find(want())
+    assert finding.choice is not None and finding.choice.archive_url.startswith(other)
+    assert aggregator.requests["json"] == 1
+    assert store.archive_lookup(db, key)[1][0]["uri"].startswith(other)
