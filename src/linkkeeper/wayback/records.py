@@ -268,14 +268,19 @@ def parse_cdx_text(text: str | bytes, fields: Sequence[str] = DEFAULT_FIELDS) ->
         text = text.decode("utf-8", "replace")
     fields = tuple(fields) or DEFAULT_FIELDS
     lines = text.splitlines()
+    # The next non-blank line after each one, found in one pass from the end: looking at the rest of the
+    # answer again from every blank line took 55 s for 40,000 of them.
+    following: list[int] = [len(lines)] * (len(lines) + 1)
+    for index in range(len(lines) - 1, -1, -1):
+        following[index] = index if lines[index].strip() else following[index + 1]
     page = CdxPage()
     records = []
     for index, line in enumerate(lines):
         if not line.strip():
-            rest = [item.strip() for item in lines[index + 1:] if item.strip()]
+            first = following[index + 1]
             # A single token after the blank line is the key; anything else is more rows (be lenient).
-            if len(rest) == 1 and " " not in rest[0]:
-                page.resume_key = rest[0]
+            if first < len(lines) and following[first + 1] == len(lines) and " " not in lines[first].strip():
+                page.resume_key = lines[first].strip()
                 break
             continue
         parts = line.split(" ")
