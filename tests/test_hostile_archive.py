@@ -16,7 +16,7 @@ from aiohttp import web
 from linkkeeper import store
 from linkkeeper.repair.capture import LookupCache, SnapshotFinder, Target, Want
 from linkkeeper.repair.proposals import propose_repairs
-from linkkeeper.sim.archive import SimulatedArchive
+from linkkeeper.sim.archive import SimulatedArchive, settings_for
 from linkkeeper.sim.servers import serve
 from linkkeeper.wayback import ArchiveError, OtherMemento, surt_key
 from linkkeeper.wayback.records import parse_timetravel
@@ -24,6 +24,10 @@ from test_repair import LEAD, page, post, repair_env
 from worlds.bulk_repair import store_posts
 from worlds.clock import FakeClock
 from worlds.timetravel import SimulatedTimeTravel
+from test_hostile_feed import Counting
+from linkkeeper.net.session import make_session
+from linkkeeper.settings import Settings
+from linkkeeper.wayback import WaybackClient
 
 URL = "http://www.gone.example/story/1"
 WHEN = datetime(2012, 3, 1, 10, tzinfo=timezone.utc)
@@ -33,7 +37,9 @@ BAD = ["javascript:alert(1)", "http://host:99999/x", "http://user:pw@example.org
 
 class HostileAggregator(SimulatedTimeTravel):
     """An aggregator whose answers name hostile mementos before the good one, and whose TimeGate, and one
-    memento, redirect to `javascript:`."""
+    memento, redirect to `javascript:` (another to the Wayback endpoint in `wayback`)."""
+
+    wayback = "http://127.0.0.1:9"
 
     async def _json(self, request: web.Request) -> web.Response:
         response = await super()._json(request)
@@ -54,7 +60,12 @@ class HostileAggregator(SimulatedTimeTravel):
             self.requests["js"] += 1
             return web.Response(status=302, headers={"Location": "javascript:alert(1)"})
 
+        async def to_wayback(request: web.Request) -> web.Response:
+            self.requests["js-to-wayback"] += 1
+            return web.Response(status=302, headers={"Location": self.wayback + "/admin/secret"})
+
         app.router.add_get("/js", js)
+        app.router.add_get("/js-to-wayback", to_wayback)
         return app
 
 
@@ -118,3 +129,19 @@ async def test_a_poisoned_cache_entry_is_dropped_and_asked_again(tmp_path):
     assert finding.choice is not None and finding.choice.archive_url.startswith(other)
     assert aggregator.requests["json"] == 1
     assert store.archive_lookup(db, key)[1][0]["uri"].startswith(other)
+
+
+async def test_a_memento_on_the_configured_wayback_endpoint_is_never_fetched():
+    # The archive session lets the configured Wayback endpoints through the address guard (a local stand-in, a
+    # pywb on the LAN): an aggregator naming any path there, or a memento redirecting there, reached it.
+    wayback = Counting()
+    aggregator = HostileAggregator()
+    async with serve(wayback.app()) as wayback_base, serve(aggregator.app()) as other:
+        aggregator.wayback = wayback_base
+        settings = Settings().replace(**settings_for(wayback_base), memento_timegates=[f"{other}/api/json/"])
+        async with make_session(settings) as session:
+            client = WaybackClient(session, settings)
+            for uri in (f"{wayback_base}/admin/secret", f"{other}/js-to-wayback"):
+                with pytest.raises(ArchiveError, match="configured Wayback endpoint"):
+                    await client.fetch_other_memento(OtherMemento(uri, WHEN))
+    assert sum(wayback.requests.values()) == 0 and aggregator.requests["js-to-wayback"] == 1

@@ -9,6 +9,7 @@ import email.utils
 from datetime import datetime
 from urllib.parse import urljoin
 
+from linkkeeper.net.session import endpoints_of
 from linkkeeper.text.urls import link_refusal
 from linkkeeper.wayback.errors import ArchiveError
 from linkkeeper.wayback.records import (Memento, OtherMemento, as_utc, format_timestamp, http_date, memento_links,
@@ -50,11 +51,16 @@ async def other_archive_mementos(send: Send, endpoint: str, url: str, when: date
     return out
 
 
-async def fetch_other_memento(send: Send, memento: OtherMemento, *, cap: int, max_hops: int = 5) -> Memento:
-    """GET a memento in another archive, following its redirects by hand (each through the limiter)."""
+async def fetch_other_memento(send: Send, memento: OtherMemento, *, cap: int, max_hops: int = 5,
+                              off_limits: frozenset[tuple[str, int]] = frozenset()) -> Memento:
+    """GET a memento in another archive, following its redirects by hand (each through the limiter). No hop
+    may reach `off_limits` ((host, port) pairs: the Wayback endpoints the settings name, which the archive
+    session lets through the address guard for the Wayback client's own questions only)."""
     current = memento.uri
     for _hop in range(max_hops + 1):
         refused = link_refusal(current)
+        if refused is None and endpoints_of([current]) & off_limits:
+            refused = "it leads to a configured Wayback endpoint, which is asked only the Wayback client's questions"
         if refused:
             # The aggregator's answer, or the archive's redirect: one memento lost, not the run.
             raise ArchiveError(f"{current[:200]!r}: not fetched: {refused}")
