@@ -16,7 +16,8 @@ from aiohttp import web
 from linkkeeper import store
 from linkkeeper.repair.capture import LookupCache, SnapshotFinder, Target, Want
 from linkkeeper.repair.proposals import propose_repairs
-from linkkeeper.sim.archive import SimulatedArchive, settings_for
+from linkkeeper.repair.recover import CdxQuery, QueryCache
+from linkkeeper.sim.archive import Capture, SimulatedArchive, settings_for
 from linkkeeper.sim.servers import serve
 from linkkeeper.wayback import ArchiveError, OtherMemento, surt_key
 from linkkeeper.wayback.records import parse_timetravel
@@ -145,3 +146,20 @@ async def test_a_memento_on_the_configured_wayback_endpoint_is_never_fetched():
                 with pytest.raises(ArchiveError, match="configured Wayback endpoint"):
                     await client.fetch_other_memento(OtherMemento(uri, WHEN))
     assert sum(wayback.requests.values()) == 0 and aggregator.requests["js-to-wayback"] == 1
+
+
+@pytest.mark.parametrize("poison", [[["only", "three", "cells"]], [None], "rows", [[1, 2, 3, 4, 5, 6, 7]]])
+async def test_a_poisoned_recovery_query_is_asked_again(poison, tmp_path):
+    # recovery_queries keeps every CDX query of the recovery; a row of another shape ended in a TypeError.
+    clock = FakeClock()
+    archive = SimulatedArchive(clock=clock)
+    archive.add(Capture(URL, "20120301000000", body=page("gone")))
+    db = store.open_db(tmp_path / "q.db")
+    query = CdxQuery("www.gone.example/story/", from_="201202", to="201203")
+    store.save_recovery_query(db, query.key, url=query.url, match_type=query.match_type,
+                              params=json.loads(query.key), rows=poison)
+    async with repair_env(archive, clock) as (_settings, client):
+        cache = QueryCache(db, client)
+        records = await cache.records(query)
+    assert [r.original for r in records] == [URL] and cache.sent == 1 and cache.from_store == 0
+    assert store.recovery_query(db, query.key)["rows"][0][2] == URL

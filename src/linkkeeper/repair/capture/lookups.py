@@ -179,7 +179,11 @@ def _is_view(value: Any) -> bool:
 
 
 def _are_rows(value: Any) -> bool:
-    rows = value.get("rows") if isinstance(value, dict) else None
+    return isinstance(value, dict) and are_rows(value.get("rows"))
+
+
+def are_rows(rows: Any) -> bool:
+    """Whether `rows` (read back from the database) are CDX rows as row_of keeps them."""
     return isinstance(rows, list) and all(
         isinstance(row, list) and len(row) == len(CdxRecord.__dataclass_fields__)
         and all(isinstance(cell, str) for cell in row) for row in rows)
