@@ -7,6 +7,7 @@ like a fresh one, so a poisoned entry is dropped and asked again. Every test run
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import datetime, timezone
 
@@ -21,6 +22,8 @@ from linkkeeper.sim.archive import Capture, SimulatedArchive, settings_for
 from linkkeeper.sim.servers import serve
 from linkkeeper.wayback import ArchiveError, OtherMemento, surt_key
 from linkkeeper.wayback.records import parse_timetravel
+from test_recover import WINDOW, _fresh_db
+from test_recover import served, world  # noqa: F401 (the recovery world's fixtures)
 from test_repair import LEAD, page, post, repair_env
 from worlds.bulk_repair import store_posts
 from worlds.clock import FakeClock
@@ -163,3 +166,27 @@ async def test_a_poisoned_recovery_query_is_asked_again(poison, tmp_path):
         records = await cache.records(query)
     assert [r.original for r in records] == [URL] and cache.sent == 1 and cache.from_store == 0
     assert store.recovery_query(db, query.key)["rows"][0][2] == URL
+
+
+def test_the_recoverys_live_check_never_reaches_the_archive_endpoint(world, served, tmp_path, monkeypatch):  # noqa: F811
+    # The live check probes a page the archive's index named; through the archive's session it could reach the
+    # configured archive endpoints (a local stand-in, a pywb on the LAN) on any path.
+    from linkkeeper.check.probe import probe
+    from linkkeeper.repair.recover import run as recover_run
+
+    # The archive named by a name (an IP literal is refused by the probe before any session sees it), and no
+    # connect_to rule: only the session's own allowance could let the probe through.
+    settings, archive_base, _ = served
+    archive_base = archive_base.replace("127.0.0.1", "localhost")
+    settings = settings.replace(connect_to=(), **settings_for(archive_base))
+    db, settings = _fresh_db(world, tmp_path, settings)
+    seen: list[str] = []
+    original = recover_run.live_replacement
+
+    async def spying(session, url, settings_, content):
+        seen.append((await probe(session, f"{archive_base}/admin/secret", settings_)).evidence_class)
+        return await original(session, url, settings_, content)
+
+    monkeypatch.setattr(recover_run, "live_replacement", spying)
+    summary = asyncio.run(recover_run.recover_nullified(db, settings, date_from=WINDOW[0], date_to=WINDOW[1], limit=6))
+    assert summary.considered == 6 and seen and set(seen) == {"refused"}, seen
