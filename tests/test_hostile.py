@@ -42,7 +42,7 @@ from linkkeeper.net.session import make_session
 from linkkeeper.sources.ingest import ingest
 from linkkeeper.settings import ConnectTo, Settings
 from linkkeeper.sources import ExportError
-from linkkeeper.sources import blogger
+from linkkeeper.sources import blogger, patching
 from linkkeeper.sim.archive import settings_for
 from linkkeeper.sim.web import Page, article_html
 from worlds.clock import FakeClock
@@ -1076,6 +1076,12 @@ def test_ingest_then_export_is_byte_identical_and_patching_changes_one_href(tmp_
     before = html_text.scan_anchors(stored[post_id])
     index = data.draw(st.integers(0, len(before) - 1))
     new_url = data.draw(HREFS)
+    if patching.refusal(new_url) is not None:
+        # Only an http(s) URL with a host is ever written (issue 14, case 9): anything else is refused whole.
+        with pytest.raises(ValueError, match="is refused"):
+            blogger.write_patched(source, tmp / "refused.xml", {post_id: {index: new_url}})
+        assert not (tmp / "refused.xml").exists()
+        new_url = "http://a.example/" + re.sub(r"[\x00-\x1f\x7f]", "", new_url)
     blogger.write_patched(source, tmp / "patched.xml", {post_id: {index: new_url}})
     after_posts = {p.id: p.html for p in blogger.read_export(tmp / "patched.xml")}
     after = html_text.scan_anchors(after_posts[post_id])

@@ -306,8 +306,6 @@ def _ingest_file(db, settings: Settings, options: RunOptions, work: WorkCounter,
 
 async def _ingest_feed(db, settings: Settings, options: RunOptions, run_id: int, work: WorkCounter, console: Console,
                        now: Callable[[], datetime], sleep, source_key: str) -> dict:
-    from linkkeeper.net.session import make_session
-
     last, last_full = store.feed_checkpoints(db, source_key)
     started = now()
     full = (options.full or last is None or last_full is None
@@ -320,7 +318,7 @@ async def _ingest_feed(db, settings: Settings, options: RunOptions, run_id: int,
     blog_id = None
     counts = {"source": source_key, "full": full, "since": since, "pages": 0, "posts": 0, "changed": 0, "deleted": 0}
     try:
-        async with make_session(settings) as session:
+        async with feedmod.feed_session(settings) as session:
             async for page in feedmod.read_pages(session, options.source, fmt=options.feed_format,
                                                  page_size=settings.feed_page_size, updated_min=since,
                                                  retries=settings.retries, retry_wait_max=settings.retry_wait_max,

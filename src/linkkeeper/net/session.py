@@ -24,8 +24,17 @@ T = TypeVar("T")
 def archive_endpoints(settings: Settings) -> frozenset[tuple[str, int]]:
     """(host, port) of every archive service the settings name: chosen by whoever runs linkkeeper, so the
     archive client may reach them wherever they are (a local Wayback stand-in, a pywb on the LAN)."""
-    urls = [settings.wayback_cdx_url, settings.wayback_availability_url, settings.wayback_replay_url,
-            getattr(settings, "wayback_save_url", ""), *getattr(settings, "memento_timegates", ())]
+    return endpoints_of([*wayback_urls(settings), *getattr(settings, "memento_timegates", ())])
+
+
+def wayback_urls(settings: Settings) -> list[str]:
+    """The Wayback Machine's endpoints the settings name (CDX, availability, replay, Save Page Now)."""
+    return [settings.wayback_cdx_url, settings.wayback_availability_url, settings.wayback_replay_url,
+            getattr(settings, "wayback_save_url", "")]
+
+
+def endpoints_of(urls) -> frozenset[tuple[str, int]]:
+    """(host, port) of each URL that has a readable one."""
     pairs = set()
     for url in urls:
         parts = urlsplit(url or "")

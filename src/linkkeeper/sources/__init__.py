@@ -14,12 +14,12 @@ writer copies the file with only the chosen hrefs changed.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 
 from linkkeeper.sources import blogger, bloggerjson, jsonl, wxr, xmlpatch
 from linkkeeper.sources.common import ExportError, Post
+from linkkeeper.text import jsonbounds
 
 __all__ = ["FORMATS", "ExportError", "Post", "detect_format", "export_format_of", "read_posts", "source_info",
            "write_patched"]
@@ -94,8 +94,8 @@ def _json_object_kind(body: bytes, complete: bool) -> str:
 
 def _json_line(line: bytes):
     try:
-        return json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        return jsonbounds.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):  # the reader names what is wrong, at its line
         return None
 
 

@@ -61,8 +61,9 @@ class _Entry:
     draft: list[str] = field(default_factory=list)
 
 
-class _Scanner(XmlScanner):
-    """Collects the published posts of a Blogger Atom export."""
+class AtomScanner(XmlScanner):
+    """Collects the published posts of a Blogger Atom export (and, through sources/feed.py's subclass, of a page
+    of the blog's public Atom feed)."""
 
     KNOWN_PREFIXES = {"app": (APP_NS, "the Atom Publishing Protocol namespace")}
 
@@ -205,9 +206,8 @@ class _Scanner(XmlScanner):
 
     # deciding what an entry is
 
-    def _finish(self, entry: _Entry) -> Found | None:
-        post_id = "".join("".join(entry.id).split())
-        btype = _text(entry.btype)
+    def is_post(self, entry: _Entry, post_id: str, btype: str | None) -> bool:
+        """Whether an entry is a published post (not a comment, page, setting, template, draft or trashed)."""
         status = _text(entry.status)
         if entry.kind is not None:
             is_post = entry.kind.endswith("kind#post")
@@ -220,9 +220,13 @@ class _Scanner(XmlScanner):
             is_post = False
         if _text(entry.trashed) or (_text(entry.draft) or "").lower() == "yes":
             is_post = False
-        if not is_post:
-            return None
+        return is_post
 
+    def _finish(self, entry: _Entry) -> Found | None:
+        post_id = "".join("".join(entry.id).split())
+        btype = _text(entry.btype)
+        if not self.is_post(entry, post_id, btype):
+            return None
         takeout = btype is not None or self.format == "blogger-takeout"
         url = entry.alternate
         filename = _text(entry.filename)
@@ -252,16 +256,16 @@ def _is_alternate(attrs: dict[str, str]) -> bool:
 
 
 def read_export(path, warn: Callable[[str], None] | None = None) -> Iterator[Post]:
-    """Every published post of the export, in file order, read in 64 KiB chunks (memory stays flat).
+    """Every published post of the export, in file order, read in 1 MiB chunks (memory stays flat).
 
     Bad XML raises ExportError when the reading reaches it, possibly after some posts were yielded."""
-    for found in xmlpatch.scan_file(_Scanner(path, warn), path):
+    for found in xmlpatch.scan_file(AtomScanner(path, warn), path):
         yield found.post
 
 
 def feed_info(path) -> dict:
     """The feed's title, blog URL, blog id and layout, from the part of the file before the first entry."""
-    scanner = _Scanner(path, lambda message: None, stop_at_entry=True)
+    scanner = AtomScanner(path, lambda message: None, stop_at_entry=True)
     xmlpatch.scan_header(scanner, path)
     feed_id = "".join(scanner.feed_id)
     m = _BLOG_ID.search(feed_id)
@@ -283,4 +287,4 @@ def write_patched(src_path, dst_path, replacements: Mapping[str, Mapping[int, st
     `links.scan_anchors(post.html)`. Returns the number of hrefs changed. Nothing is written when a post id or
     an anchor index is not found.
     """
-    return xmlpatch.write_patched(src_path, dst_path, replacements, lambda path: _Scanner(path, lambda m: None))
+    return xmlpatch.write_patched(src_path, dst_path, replacements, lambda path: AtomScanner(path, lambda m: None))

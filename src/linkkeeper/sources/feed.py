@@ -18,9 +18,7 @@ gone from a summary, so every post would look as if it had lost its link).
 from __future__ import annotations
 
 import asyncio
-import json
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import AsyncIterator, Callable
 from urllib.parse import urlencode, urlsplit
@@ -28,9 +26,15 @@ from urllib.parse import urlencode, urlsplit
 import aiohttp
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
+from linkkeeper.net.guard import AddressRefused
+from linkkeeper.net.session import make_session
+from linkkeeper.settings import Settings
+from linkkeeper.sources import xmlpatch
+from linkkeeper.sources.blogger import ATOM_NS, LABEL_SCHEME, AtomScanner
+from linkkeeper.sources.common import ExportError, Post
+from linkkeeper.sources.xmlpatch import is_ as _is, text_of
+from linkkeeper.text import jsonbounds
 from linkkeeper.text.html import html_to_text
-from linkkeeper.sources.blogger import LABEL_SCHEME
-from linkkeeper.sources.common import Post
 
 FEED_PATH = "/feeds/posts/default"
 FORMAT = "blogger-feed"
@@ -39,11 +43,11 @@ DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 500
 # A page of 500 full posts is a few megabytes; anything far beyond that is not a Blogger feed.
 MAX_PAGE_BYTES = 64 * 1024 * 1024
+# With no count announced, a read stops here (a blog of a million posts would be a hundred times this one).
+MAX_FEED_POSTS = 1_000_000
 
-ATOM = "{http://www.w3.org/2005/Atom}"
-OPENSEARCH = "{http://a9.com/-/spec/opensearchrss/1.0/}"
+OPENSEARCH_NS = "http://a9.com/-/spec/opensearchrss/1.0/"
 _BLOG_ID = re.compile(r"blog-(\d+)")
-_DOCTYPE = re.compile(rb"<!DOCTYPE|<!ENTITY", re.IGNORECASE)
 RETRY_STATUSES = {408, 425, 429, 500, 502, 503, 504}
 
 
@@ -103,10 +107,10 @@ def page_url(address: str, *, start_index: int = 1, max_results: int = DEFAULT_P
 # --- parsing -----------------------------------------------------------------------------------------------
 
 def _t(node) -> str | None:
-    """A JSON feed value: {"$t": "..."} (or a bare string); None when absent."""
+    """A JSON feed value: {"$t": "..."} (or a bare string or number); None when absent or of another shape."""
     if isinstance(node, dict):
         node = node.get("$t")
-    if node is None:
+    if not isinstance(node, (str, int, float)) or isinstance(node, bool):
         return None
     value = str(node).strip()
     return value or None
@@ -130,96 +134,108 @@ def _title(text: str | None, kind: str | None) -> str | None:
     return text
 
 
+def _objects(value, url: str, what: str) -> list[dict]:
+    """A JSON feed's list of objects (a lone object counts as a list of one); anything else is no feed."""
+    if value is None:
+        return []
+    items = [value] if isinstance(value, dict) else value
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise FeedError(f"{url}: not a Blogger JSON feed ({what} is not a list of objects)")
+    return items
+
+
+def _string(value) -> str | None:
+    return value if isinstance(value, str) else None
+
+
 def parse_json(data: bytes, url: str, start_index: int = 1) -> FeedPage:
     try:
-        doc = json.loads(data.decode("utf-8-sig"))
-        feed = doc["feed"]
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        doc = jsonbounds.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:  # json.JSONDecodeError is a ValueError
         raise FeedError(f"{url}: not a Blogger JSON feed ({type(exc).__name__}: {exc})") from None
-    page = FeedPage(url, start_index, title=_t(feed.get("title")),
+    feed = doc.get("feed") if isinstance(doc, dict) else None
+    if not isinstance(feed, dict):
+        raise FeedError(f'{url}: not a Blogger JSON feed (no "feed" object)')
+    title = feed.get("title")
+    page = FeedPage(url, start_index, title=_title(_t(title), title.get("type") if isinstance(title, dict) else None),
                     total_results=_int(_t(feed.get("openSearch$totalResults"))))
     page.blog_id = _blog_id(_t(feed.get("id")))
-    for link in feed.get("link") or []:
+    for link in _objects(feed.get("link"), url, '"link"'):
         if link.get("rel") == "alternate" and link.get("type", "text/html") == "text/html":
-            page.blog_url = link.get("href")
+            page.blog_url = _string(link.get("href"))
         if link.get("rel") == "next":
             page.has_next = True
-    for entry in feed.get("entry") or []:
+    for entry in _objects(feed.get("entry"), url, '"entry"'):
         content = entry.get("content")
         if content is None:
             if entry.get("summary") is not None:
                 raise _summaries_only(url)
             content = {"$t": ""}
-        alternate = next((link.get("href") for link in entry.get("link") or []
+        alternate = next((_string(link.get("href")) for link in _objects(entry.get("link"), url, 'an entry\'s "link"')
                           if link.get("rel") == "alternate" and link.get("type", "text/html") == "text/html"), None)
-        title = entry.get("title") or {}
+        title = entry.get("title")
         page.posts.append(Post(
             id="".join((_t(entry.get("id")) or "").split()),
             url=alternate,
             title=_title(_t(title), title.get("type") if isinstance(title, dict) else None),
             published=_t(entry.get("published")),
             updated=_t(entry.get("updated")),
-            labels=[c["term"] for c in entry.get("category") or []
-                    if c.get("scheme", LABEL_SCHEME) == LABEL_SCHEME and c.get("term")],
-            html=(content.get("$t") or "") if isinstance(content, dict) else str(content),
+            labels=[c["term"] for c in _objects(entry.get("category"), url, 'an entry\'s "category"')
+                    if c.get("scheme", LABEL_SCHEME) == LABEL_SCHEME and isinstance(c.get("term"), str) and c["term"]],
+            html=_string(content.get("$t") if isinstance(content, dict) else content) or "",
             line=0,  # no file: the feed has no lines to point at
         ))
     _check_ids(page)
     return page
 
 
+class _AtomPageScanner(AtomScanner):
+    """A page of the public Atom feed, read by the export's scanner (sources/xmlpatch.py: entity declarations
+    and external DTDs refused wherever they stand and in any encoding, depth bounded, linear time) with what
+    only the feed has: the total count, the rel="next" link, summaries. Every entry of the feed is a post."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, lambda message: None)
+        self.unique = lambda post_id, line: post_id  # a feed's ids are the blog's; repeats are not renamed
+        self.total: list[str] = []
+        self.title_type: str | None = None
+        self.has_next = False
+        self.summary = False
+
+    def start_element(self, depth, ns, local, name, attrs, mapping, inherited):
+        if self.xhtml_depth is None:
+            if depth == 1:
+                if _is(ns, local, ATOM_NS, "entry"):
+                    self.summary = False
+                elif _is(ns, local, OPENSEARCH_NS, "totalResults"):
+                    return self.total
+                elif _is(ns, local, ATOM_NS, "title"):
+                    self.title_type = attrs.get("type")
+                elif _is(ns, local, ATOM_NS, "link") and attrs.get("rel") == "next":
+                    self.has_next = True
+            elif self.entry is not None and depth == self.entry.depth + 1 and _is(ns, local, ATOM_NS, "summary"):
+                self.summary = True
+        return super().start_element(depth, ns, local, name, attrs, mapping, inherited)
+
+    def is_post(self, entry, post_id: str, btype: str | None) -> bool:
+        if entry.content_type is None and self.summary:
+            raise _summaries_only(self.path)
+        return True
+
+
 def parse_atom(data: bytes, url: str, start_index: int = 1) -> FeedPage:
-    # A Blogger feed never declares a DTD; refusing one keeps entity expansion out of the parser entirely.
-    if _DOCTYPE.search(data[:4096]):
-        raise FeedError(f"{url}: the feed declares a DTD; refused")
+    scanner = _AtomPageScanner(url)
     try:
-        root = ET.fromstring(data)
-    except ET.ParseError as exc:
-        raise FeedError(f"{url}: not a Blogger Atom feed ({exc})") from None
-    if root.tag != f"{ATOM}feed":
-        raise FeedError(f"{url}: not a Blogger Atom feed (root element {root.tag!r})")
-    feed_title = root.find(f"{ATOM}title")
-    page = FeedPage(url, start_index,
-                    title=_title(_text(feed_title), feed_title.get("type") if feed_title is not None else None),
-                    total_results=_int(_text(root.find(f"{OPENSEARCH}totalResults"))))
-    page.blog_id = _blog_id(_text(root.find(f"{ATOM}id")))
-    for link in root.findall(f"{ATOM}link"):
-        if link.get("rel") == "alternate" and link.get("type", "text/html") == "text/html":
-            page.blog_url = link.get("href")
-        if link.get("rel") == "next":
-            page.has_next = True
-    for entry in root.findall(f"{ATOM}entry"):
-        content = entry.find(f"{ATOM}content")
-        if content is None:
-            if entry.find(f"{ATOM}summary") is not None:
-                raise _summaries_only(url)
-            markup = ""
-        elif content.get("type") == "xhtml":
-            markup = "".join(ET.tostring(child, encoding="unicode") for child in content)
-        else:
-            markup = content.text or ""
-        alternate = next((link.get("href") for link in entry.findall(f"{ATOM}link")
-                          if link.get("rel") == "alternate" and link.get("type", "text/html") == "text/html"), None)
-        title = entry.find(f"{ATOM}title")
-        page.posts.append(Post(
-            id="".join((_text(entry.find(f"{ATOM}id")) or "").split()),
-            url=alternate,
-            title=_title(_text(title), title.get("type") if title is not None else None),
-            published=_text(entry.find(f"{ATOM}published")),
-            updated=_text(entry.find(f"{ATOM}updated")),
-            labels=[c.get("term") for c in entry.findall(f"{ATOM}category")
-                    if c.get("scheme", LABEL_SCHEME) == LABEL_SCHEME and c.get("term")],
-            html=markup,
-            line=0,
-        ))
+        posts = [found.post for found in xmlpatch.scan_bytes(scanner, data)]
+    except ExportError as exc:  # str(exc) is "URL:LINE:COLUMN: message"
+        raise FeedError(f"{exc} (not a Blogger Atom feed, or one refused)") from None
+    for post in posts:
+        post.line = 0  # no file: the feed has no lines to point at
+    page = FeedPage(url, start_index, posts=posts, title=_title(text_of(scanner.feed_title), scanner.title_type),
+                    total_results=_int(text_of(scanner.total)), blog_url=scanner.blog_url,
+                    blog_id=_blog_id(text_of(scanner.feed_id)), has_next=scanner.has_next)
     _check_ids(page)
     return page
-
-
-def _text(node) -> str | None:
-    if node is None or node.text is None:
-        return None
-    return node.text.strip() or None
 
 
 def _blog_id(feed_id_text: str | None) -> str | None:
@@ -234,6 +250,32 @@ def _check_ids(page: FeedPage) -> None:
 
 
 # --- reading -----------------------------------------------------------------------------------------------
+
+# A redirect to something else than an http(s) URL, an unreadable one, or too many of them.
+UNFOLLOWABLE = (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError, aiohttp.TooManyRedirects)
+
+
+def feed_session(settings: Settings) -> aiohttp.ClientSession:
+    """The session a feed is read with: the address guard on every hop, and nothing trusted beyond it. The
+    archive endpoints the settings name are let through for the archive client only; a feed, or a redirect it
+    answers with, never reaches them (a local Wayback stand-in, a pywb on the LAN)."""
+    return make_session(settings, trust_archive=False)
+
+
+def _refusal(exc: BaseException) -> AddressRefused | None:
+    """The address guard's refusal behind a connection error, if that is what it was."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        item = todo.pop()
+        if item is None or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, AddressRefused):
+            return item
+        todo += [item.__cause__, item.__context__, getattr(item, "os_error", None)]
+    return None
+
 
 class _Retry(Exception):
     def __init__(self, error: FeedError) -> None:
@@ -260,7 +302,14 @@ async def fetch_page(session: aiohttp.ClientSession, url: str, *, fmt: str = "at
                 chunks.append(chunk)
     except FeedError:
         raise
+    except UNFOLLOWABLE as exc:
+        # Where the feed sends us is the feed's doing, and will not pass by itself: a person must look.
+        raise FeedError(f"{url}: {type(exc).__name__}: {exc} (a redirect that is not followed)") from None
     except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        refused = _refusal(exc)
+        if refused is not None:
+            raise FeedError(f"{url}: refused: {refused} (the feed, or a redirect it answered with, leads to an "
+                            "address that is not a public site)") from None
         raise FeedError(f"{url}: {type(exc).__name__}: {exc}", transient=True) from None
     data = b"".join(chunks)
     return parse_json(data, url, start_index) if fmt == "json" else parse_atom(data, url, start_index)
@@ -275,31 +324,55 @@ async def read_pages(session: aiohttp.ClientSession, address: str, *, fmt: str =
     The next start-index counts the entries actually received, so a server that hands out fewer than asked
     skips nothing; the read ends at the first empty page, or at a short page with no rel="next" link.
     Transient failures are retried with exponential backoff and jitter.
+
+    A feed that does not move on is refused (FeedError, not transient) rather than read forever: a page whose
+    every post was listed already (a server or proxy ignoring start-index answers the same full page again and
+    again), or more posts than the first page announced (openSearch totalResults) by a wide margin.
     """
     if fmt not in ("atom", "json"):
         raise ValueError(f"unknown feed format {fmt!r}")
     size = max(1, min(MAX_PAGE_SIZE, page_size))
     start = 1
+    seen: set[str] = set()
+    limit = MAX_FEED_POSTS
     while True:
         url = page_url(address, start_index=start, max_results=size, fmt=fmt, updated_min=updated_min)
-        page = None
-        try:
-            async for attempt in AsyncRetrying(stop=stop_after_attempt(retries + 1), reraise=True, sleep=sleep,
-                                               wait=wait_exponential_jitter(initial=1, max=retry_wait_max, jitter=1),
-                                               retry=retry_if_exception(lambda e: isinstance(e, _Retry))):
-                with attempt:
-                    try:
-                        page = await fetch_page(session, url, fmt=fmt, start_index=start, max_redirects=max_redirects)
-                    except FeedError as exc:
-                        if exc.transient:
-                            raise _Retry(exc) from None
-                        raise
-        except _Retry as exc:
-            raise exc.error from None
-        assert page is not None
+        page = await _fetch_retrying(session, url, fmt=fmt, start_index=start, retries=retries,
+                                     retry_wait_max=retry_wait_max, max_redirects=max_redirects, sleep=sleep)
         if not page.posts:
             return
+        ids = {post.id for post in page.posts}
+        if ids <= seen:
+            raise FeedError(f"{url}: the feed answers posts it listed already (start-index {start} brings nothing "
+                            f"new); stopped reading rather than ask again and again")
+        if start == 1 and page.total_results is not None:
+            # Posts published while the feed is read may add a few; a feed far beyond its own count is broken.
+            limit = min(limit, 2 * page.total_results + 2 * size)
+        seen |= ids
+        if len(seen) > limit:
+            raise FeedError(f"{url}: the feed lists more than {limit} posts (its first page announced "
+                            f"{page.total_results if page.total_results is not None else 'no count'}); stopped reading")
         yield page
         start += len(page.posts)
         if len(page.posts) < size and not page.has_next:
             return
+
+
+async def _fetch_retrying(session: aiohttp.ClientSession, url: str, *, fmt: str, start_index: int, retries: int,
+                          retry_wait_max: float, max_redirects: int, sleep: Callable[[float], object]) -> FeedPage:
+    """fetch_page, transient failures retried with exponential backoff and jitter."""
+    try:
+        async for attempt in AsyncRetrying(stop=stop_after_attempt(retries + 1), reraise=True, sleep=sleep,
+                                           wait=wait_exponential_jitter(initial=1, max=retry_wait_max, jitter=1),
+                                           retry=retry_if_exception(lambda e: isinstance(e, _Retry))):
+            with attempt:
+                try:
+                    return await fetch_page(session, url, fmt=fmt, start_index=start_index,
+                                            max_redirects=max_redirects)
+                except FeedError as exc:
+                    if exc.transient:
+                        raise _Retry(exc) from None
+                    raise
+    except _Retry as exc:
+        raise exc.error from None
+    raise AssertionError("unreachable: the last attempt returns or raises")

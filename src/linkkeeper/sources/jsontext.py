@@ -2,7 +2,9 @@
 decoding of a raw JSON string with an offset map, so a post's HTML can be patched in place (every other byte
 of the file kept) the way the XML formats are.
 
-The standard library's pure-Python scanner does the parsing; only string values and objects are wrapped.
+The standard library's pure-Python scanner does the parsing; only string values and objects are wrapped. What
+it is handed is bounded first (text/jsonbounds.py: depth, number length), and a string value holding a lone
+surrogate is refused where it stands.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bisect import bisect_right
 
 from linkkeeper.sources import patching
 from linkkeeper.sources.common import ExportError
+from linkkeeper.text import jsonbounds
 
 
 class Str(str):
@@ -32,6 +35,9 @@ class Obj(dict):
 
 def _string(s: str, end: int, strict: bool) -> tuple[Str, int]:
     value, stop = json.decoder.scanstring(s, end, strict)
+    if jsonbounds.has_surrogate(value):
+        # Half a character: no UTF-8 encoder (SQLite's included) takes it, so it is refused here, not later.
+        raise jsonbounds.surrogate_error(s, end)
     out = Str(value)
     out.span = (end, stop - 1)
     return out, stop
@@ -58,7 +64,8 @@ _WS = re.compile(r"[ \t\n\r]*")
 
 def loads(text: str, start: int = 0):
     """json.loads of text[start:], with Str for string values and Obj for objects, their positions indexing
-    `text`. Raises json.JSONDecodeError."""
+    `text`. Raises json.JSONDecodeError, also for what text/jsonbounds.py refuses."""
+    jsonbounds.check(text, start)
     idx = _WS.match(text, start).end()
     value, end = _Decoder().raw_decode(text, idx)
     end = _WS.match(text, end).end()

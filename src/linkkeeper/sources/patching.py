@@ -18,6 +18,7 @@ from pathlib import Path
 
 from linkkeeper.files import write_atomically
 from linkkeeper.text.html import scan_anchors
+from linkkeeper.text.urls import link_refusal as refusal
 
 # Container contexts: how text inside the post's HTML is spelled in the file.
 TEXT = "text"  # XML character data: & < > are escaped once more
@@ -41,6 +42,10 @@ def href_edits(decoded: str, starts: Sequence[int], ends: Sequence[int], context
     for index, url in sorted(changes.items()):
         if not isinstance(index, int) or not 0 <= index < len(anchors):
             raise ValueError(f"{where}: post {post_id} has no anchor {index!r} (it has {len(anchors)})")
+        refused = refusal(url)
+        if refused:
+            raise ValueError(f"{where}: post {post_id} anchor {index}: the replacement {str(url)[:200]!r} is refused "
+                             f"({refused}); nothing was written")
         anchor = anchors[index]
         if anchor.href == url:
             continue

@@ -4,6 +4,10 @@ own namespace-prefix resolution and refusals, and the byte-exact patching of an 
 expat runs *without* its namespace processing: real exports use prefixes they never declare (`app:` in
 Blogger exports, `excerpt:` in old WordPress ones), which namespace-aware parsers reject outright, so prefixes
 are resolved here and an undeclared one is read leniently with a warning naming file, line and column.
+
+Every XML document linkkeeper reads from outside goes through this scanner, the blog's live Atom feed included
+(sources/feed.py): entity declarations and external DTDs are refused wherever they stand and whatever the
+encoding, elements nest at most MAX_DEPTH deep, and the time is linear in the size (see `feed_chunks`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,12 @@ from linkkeeper.sources.common import ExportError, Post, UniqueIds, Warn, log
 
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 CHUNK_SIZE = 64 * 1024
+# What is read and handed to expat at once: pyexpat hands expat at most 1 MiB per call whatever it is given.
+READ_SIZE = 1 << 20
+MAX_TOKEN = 16 << 20
+# Browsers stop building a page's tree at 512 levels; no export or feed comes near (an entry's XHTML content
+# is a post's markup, a few dozen levels at most).
+MAX_DEPTH = 512
 
 # expat errors that, on the last (empty) feed, mean the text stopped before the document did.
 _EARLY_END = {expat.errors.codes[m] for m in (expat.errors.XML_ERROR_NO_ELEMENTS, expat.errors.XML_ERROR_UNCLOSED_TOKEN,
@@ -71,7 +81,7 @@ class XmlScanner:
         p.XmlDeclHandler = self._xml_decl
         p.StartElementHandler = self._start
         p.EndElementHandler = self._end
-        p.CharacterDataHandler = self._chars
+        p.CharacterDataHandler = self._on_chars
         self.encoding = "utf-8"
         self.ns_stack: list[dict[str, str]] = [{"xml": XML_NS}]
         self.names: list[tuple[str | None, str]] = []
@@ -79,6 +89,7 @@ class XmlScanner:
         self.warned: set[str] = set()
         self.done: list[Found] = []
         self.unique = UniqueIds(path, self.warn)
+        self.events = 0  # element and text events so far (see feed_chunks)
 
     # feeding
 
@@ -110,7 +121,8 @@ class XmlScanner:
     # refusals
 
     def _entity_decl(self, *args) -> None:
-        raise self.error("entity declarations are refused (possible entity-expansion attack)")
+        raise self.error("entity declarations are refused (possible entity-expansion attack; no export or feed "
+                         "declares a DTD)")
 
     def _skipped_entity(self, name: str, is_parameter_entity: bool) -> None:
         # Reached when a document names an external DTD that was (deliberately) not read.
@@ -147,6 +159,9 @@ class XmlScanner:
     # element events
 
     def _start(self, name: str, attrs: dict[str, str]) -> None:
+        self.events += 1
+        if len(self.names) >= MAX_DEPTH:
+            raise self.error(f"elements nested deeper than {MAX_DEPTH} levels; refused")
         mapping = self.ns_stack[-1]
         decls = {(k[6:] if k != "xmlns" else ""): v for k, v in attrs.items()
                  if k == "xmlns" or k.startswith("xmlns:")}
@@ -160,10 +175,15 @@ class XmlScanner:
         self.captures.append(self.start_element(depth, ns, local, name, attrs, mapping, inherited))
 
     def _end(self, name: str) -> None:
+        self.events += 1
         self.ns_stack.pop()
         self.captures.pop()
         ns, local = self.names.pop()
         self.end_element(len(self.names), ns, local)
+
+    def _on_chars(self, data: str) -> None:
+        self.events += 1
+        self._chars(data)
 
     def _chars(self, data: str) -> None:
         target = self.captures[-1] if self.captures else None
@@ -190,14 +210,44 @@ def is_(ns: str | None, local: str, want_ns, want_local: str) -> bool:
     return callable(want_ns) and want_ns(ns)
 
 
-def scan_file(scanner: XmlScanner, path) -> Iterator[Found]:
-    """Every post of the file, read in 64 KiB chunks (memory stays flat)."""
-    with open(path, "rb") as fh:
-        while chunk := fh.read(CHUNK_SIZE):
-            scanner.feed(chunk)
-            yield from scanner.take()
+def feed_chunks(scanner: XmlScanner, read: Callable[[int], bytes]) -> Iterator[Found]:
+    """Every post of what `read(size)` hands over, chunk by chunk until it hands over nothing.
+
+    expat before 2.6 parses a token cut by the end of its input again from its start with every further
+    piece, and pyexpat hands it at most 1 MiB at a time however much it is given: a start tag, comment or
+    processing instruction of n megabytes costs n squared (64 MB: five seconds; a gigabyte: twenty minutes).
+    No export or feed has a token of more than a few kilobytes, so more than MAX_TOKEN bytes without an
+    element or any text is refused, which keeps the time linear in the size."""
+    quiet = 0  # bytes read since the last element or text event
+    while chunk := read(READ_SIZE):
+        before = scanner.events
+        scanner.feed(chunk)
+        yield from scanner.take()
+        quiet = 0 if scanner.events != before else quiet + len(chunk)
+        if quiet > MAX_TOKEN:
+            raise scanner.error(f"more than {MAX_TOKEN >> 20} MB without an element or text (one tag, comment "
+                                "or processing instruction that long); refused")
     scanner.feed(b"", final=True)
     yield from scanner.take()
+
+
+def scan_file(scanner: XmlScanner, path) -> Iterator[Found]:
+    """Every post of the file, read in 1 MiB chunks (memory stays flat)."""
+    with open(path, "rb") as fh:
+        yield from feed_chunks(scanner, fh.read)
+
+
+def scan_bytes(scanner: XmlScanner, data) -> Iterator[Found]:
+    """Every post of a document held in memory or mapped (a page of the blog's feed, an export to patch)."""
+    pos = 0
+
+    def read(size: int) -> bytes:
+        nonlocal pos
+        chunk = data[pos:pos + size]  # a copy, so no view of a memory-mapped file outlives this
+        pos += len(chunk)
+        return chunk
+
+    yield from feed_chunks(scanner, read)
 
 
 def scan_header(scanner: XmlScanner, path) -> None:
@@ -227,13 +277,10 @@ def _plan_edits(src_path, data, wanted: dict[str, dict[int, str]], make_scanner)
     scanner = make_scanner(src_path)
     edits: list[patching.ByteEdit] = []
     seen: set[str] = set()
-    for start in range(0, len(data) + 1, CHUNK_SIZE):
-        final = start + CHUNK_SIZE > len(data)
-        scanner.feed(data[start:start + CHUNK_SIZE], final=final)
-        for found in scanner.take():
-            if found.post.id in wanted:
-                seen.add(found.post.id)
-                edits += content_edits(data, found, wanted[found.post.id], scanner.encoding, src_path)
+    for found in scan_bytes(scanner, data):
+        if found.post.id in wanted:
+            seen.add(found.post.id)
+            edits += content_edits(data, found, wanted[found.post.id], scanner.encoding, src_path)
     missing = sorted(set(wanted) - seen)
     if missing:
         raise KeyError(f"{src_path}: no published post with id {', '.join(missing)}")
@@ -398,8 +445,13 @@ def root_element(path) -> tuple[str, dict[str, str], int, int]:
     parser.StartElementHandler = start
     try:
         with open(path, "rb") as fh:
-            while chunk := fh.read(CHUNK_SIZE):
+            read = 0
+            while chunk := fh.read(READ_SIZE):
                 parser.Parse(chunk, False)
+                read += len(chunk)
+                if read > MAX_TOKEN:  # a prolog that long is one huge token (see feed_chunks)
+                    raise ExportError(path, parser.CurrentLineNumber, parser.CurrentColumnNumber + 1,
+                                      f"no root element in the first {MAX_TOKEN >> 20} MB; refused")
             parser.Parse(b"", True)
     except _Root as root:
         return root.name, root.attrs, root.line, root.column

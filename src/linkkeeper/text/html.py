@@ -166,6 +166,8 @@ _H1_CLOSE = re.compile(r"</h1\s*>", re.IGNORECASE)
 _LINK_OPEN = re.compile(r"<link\b", re.IGNORECASE)
 _REL_CANONICAL = re.compile(r"""\brel\s*=\s*["']?canonical["']?""", re.IGNORECASE)
 _HREF_ATTR = re.compile(r"""\bhref\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+_INPUT_OPEN = re.compile(r"<input\b", re.IGNORECASE)
+_TYPE_PASSWORD = re.compile(r"""\btype\s*=\s*["']?password""", re.IGNORECASE)
 
 
 def _element_text(markup: str, opening: re.Pattern, closing: re.Pattern) -> str | None:
@@ -187,6 +189,23 @@ def page_title(markup: str) -> str | None:
 def first_heading(markup: str) -> str | None:
     """The raw content of a page's first <h1>, or None."""
     return _element_text(markup, _H1_OPEN, _H1_CLOSE)
+
+
+def has_password_input(markup: str) -> bool:
+    """Whether the page has an `<input type=password>` (a login form), each <input> tag looked at once: the
+    single pattern `<input\b[^>]*\btype=...password` rescans to the end of the page from every unclosed
+    `<input` (100 KB of them took 26 s)."""
+    pos = 0
+    while m := _INPUT_OPEN.search(markup, pos):
+        end = markup.find(">", m.end())
+        if end < 0:
+            end = len(markup)
+        if _TYPE_PASSWORD.search(markup, m.end(), end):
+            return True
+        if end == len(markup):
+            return False
+        pos = end + 1
+    return False
 
 
 def canonical_url(markup: str, base: str) -> str | None:

@@ -12,6 +12,33 @@ from urllib.parse import urlsplit, urlunsplit
 from linkkeeper.text.words import content_words
 
 
+# No URL holds control characters (a line break in an href is an attack or a mistake, never a link; most of them
+# make an XML file unreadable).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def link_refusal(url) -> str | None:
+    """Why `url`, come from outside (a replacement about to be written into a post, a memento an archive named),
+    may not be used as a link, or None: it must be an http(s) URL with a readable host and port, no user name
+    or password, no control characters."""
+    if not isinstance(url, str) or not url:
+        return "no URL"
+    if _CONTROL.search(url):
+        return "control characters"
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https"):
+        return "not an http:// or https:// URL"
+    try:
+        host, _port = parts.hostname, parts.port
+    except ValueError:
+        return "an unreadable host or port"
+    if not host:
+        return "no host"
+    if parts.username is not None or parts.password is not None:
+        return "a user name or password"
+    return None
+
+
 def blog_key(host: str) -> str:
     """The blog's identity behind Blogger's country-code aliases: democracyastray.blogspot.ca -> democracyastray.blogspot."""
     host = host_key(host)

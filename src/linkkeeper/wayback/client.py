@@ -33,6 +33,7 @@ from multidict import CIMultiDict
 from waybackpy import cdx_utils as waybackpy_cdx
 from waybackpy.exceptions import WaybackError as WaybackpyError
 
+from linkkeeper.net.session import endpoints_of, wayback_urls
 from linkkeeper.settings import Settings
 from linkkeeper.wayback import memento as other_archives
 from linkkeeper.wayback import spn
@@ -203,6 +204,10 @@ class WaybackClient:
         except _RetryableStatus as exc:
             raise ArchiveUnavailableError(f"{endpoint}: HTTP {exc.response.status} after {self.max_attempts} "
                                           f"attempts ({exc.response.url})") from None
+        except (aiohttp.InvalidURL, aiohttp.NonHttpUrlClientError) as exc:
+            # A URL an answer handed us (a memento, a redirect) that aiohttp will not send: that URL's failure,
+            # not the archive's state nor our query's mistake.
+            raise ArchiveError(f"{endpoint}: {type(exc).__name__}: {str(exc)[:200]} ({url[:200]})") from None
         except TRANSPORT_ERRORS as exc:
             raise ArchiveUnavailableError(f"{endpoint}: {type(exc).__name__}: {exc} after {self.max_attempts} "
                                           f"attempts ({url})") from exc
@@ -406,5 +411,8 @@ class WaybackClient:
 
     async def fetch_other_memento(self, memento: OtherMemento, max_hops: int = 5) -> Memento:
         """GET a memento in another archive, following its redirects by hand (each through the limiter)."""
+        # The Wayback Machine was asked already: a memento an aggregator places on its configured endpoints
+        # (a local stand-in, a pywb on the LAN) is no other archive's, and whatever path it names is not fetched.
+        off_limits = endpoints_of(wayback_urls(self.settings)) - endpoints_of(self.settings.memento_timegates)
         return await other_archives.fetch_other_memento(self._request, memento, cap=self.settings.max_bytes,
-                                                        max_hops=max_hops)
+                                                        max_hops=max_hops, off_limits=off_limits)

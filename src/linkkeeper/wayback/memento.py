@@ -9,6 +9,8 @@ import email.utils
 from datetime import datetime
 from urllib.parse import urljoin
 
+from linkkeeper.net.session import endpoints_of
+from linkkeeper.text.urls import link_refusal
 from linkkeeper.wayback.errors import ArchiveError
 from linkkeeper.wayback.records import (Memento, OtherMemento, as_utc, format_timestamp, http_date, memento_links,
                                         parse_timetravel)
@@ -38,10 +40,10 @@ async def other_archive_mementos(send: Send, endpoint: str, url: str, when: date
         raise ArchiveError(f"{endpoint}: HTTP {response.status} for {url}")
     out: list[OtherMemento] = []
     location = response.headers.get("Location")
-    if 300 <= response.status < 400 and location:
+    if 300 <= response.status < 400 and location and link_refusal(urljoin(f"{endpoint}{url}", location)) is None:
         out.append(OtherMemento(urljoin(f"{endpoint}{url}", location), None, "closest"))
     for rel, (uri, when_) in memento_links(response.headers.get("Link")).items():
-        if rel.endswith("memento"):
+        if rel.endswith("memento") and link_refusal(uri) is None:  # as in parse_timetravel
             if out and out[0].uri == uri and out[0].datetime is None:
                 out[0] = OtherMemento(uri, when_, "closest")
             elif all(m.uri != uri for m in out):
@@ -49,10 +51,19 @@ async def other_archive_mementos(send: Send, endpoint: str, url: str, when: date
     return out
 
 
-async def fetch_other_memento(send: Send, memento: OtherMemento, *, cap: int, max_hops: int = 5) -> Memento:
-    """GET a memento in another archive, following its redirects by hand (each through the limiter)."""
+async def fetch_other_memento(send: Send, memento: OtherMemento, *, cap: int, max_hops: int = 5,
+                              off_limits: frozenset[tuple[str, int]] = frozenset()) -> Memento:
+    """GET a memento in another archive, following its redirects by hand (each through the limiter). No hop
+    may reach `off_limits` ((host, port) pairs: the Wayback endpoints the settings name, which the archive
+    session lets through the address guard for the Wayback client's own questions only)."""
     current = memento.uri
     for _hop in range(max_hops + 1):
+        refused = link_refusal(current)
+        if refused is None and endpoints_of([current]) & off_limits:
+            refused = "it leads to a configured Wayback endpoint, which is asked only the Wayback client's questions"
+        if refused:
+            # The aggregator's answer, or the archive's redirect: one memento lost, not the run.
+            raise ArchiveError(f"{current[:200]!r}: not fetched: {refused}")
         response = await send("memento", "GET", current, cap=cap)
         location = response.headers.get("Location")
         if 300 <= response.status < 400 and location:

@@ -7,11 +7,13 @@ the archive nothing. Concurrent asks of one question share one request."""
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from linkkeeper import store
 from linkkeeper.repair.capture.verification import view_of
+from linkkeeper.text.urls import link_refusal
 from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, ArchiveUnavailableError, BlockedSiteError, CdxRecord,
                                 MementoRedirectLoopError, NoMementoError, OtherMemento, RateLimitedError,
                                 WaybackClient, format_timestamp, surt_key, timestamp_to_datetime)
@@ -46,10 +48,21 @@ class LookupCache:
             store.save_archive_lookup(self.db, key, endpoint, value,
                                       ttl_seconds=self.negative_ttl if negative else None)
 
+    def forget(self, key: str) -> None:
+        if self.db is None:
+            self._memory.pop(key, None)
+        else:
+            store.forget_archive_lookup(self.db, key)
+
     async def get(self, key: str, endpoint: str, fetch: Callable[[], Awaitable[Any]],
-                  negative: Callable[[Any], bool]) -> Any:
-        """The cached answer, or fetch it and keep it. Errors (an archive that is down) are never kept."""
+                  negative: Callable[[Any], bool], valid: Callable[[Any], bool] = lambda _v: True) -> Any:
+        """The cached answer, or fetch it and keep it. Errors (an archive that is down) are never kept. What is
+        read back is checked like a fresh answer (`valid`): a poisoned or outdated entry is dropped and asked
+        again."""
         found, value = self.peek(key)
+        if found and not valid(value):
+            self.forget(key)
+            found = False
         if found:
             self.hits += 1
             return value
@@ -102,7 +115,7 @@ class ArchiveLookups:
             return view
 
         return await self.cache.get(self._memento_key(url, requested), "replay", fetch,
-                                    negative=lambda v: bool(v.get("error")))
+                                    negative=lambda v: bool(v.get("error")), valid=_is_view)
 
     @staticmethod
     def _memento_key(url: str, timestamp: str) -> str:
@@ -117,7 +130,7 @@ class ArchiveLookups:
             return {"rows": [row_of(r) for r in records]}
 
         return await self.cache.get(f"cdx-closest|{surt_key(url)}|{format_timestamp(when)}", "cdx", fetch,
-                                    negative=lambda v: not v.get("rows"))
+                                    negative=lambda v: not v.get("rows"), valid=_are_rows)
 
     async def prefix_rows(self, prefix_url: str, from_: str, to: str) -> dict:
         async def fetch() -> dict:
@@ -130,7 +143,7 @@ class ArchiveLookups:
             return {"rows": [row_of(r) for r in records], "truncated": truncated}
 
         return await self.cache.get(f"cdx-prefix|{prefix_url}|{from_}|{to}", "cdx", fetch,
-                                    negative=lambda v: not v.get("rows"))
+                                    negative=lambda v: not v.get("rows"), valid=_are_rows)
 
     async def other_mementos(self, endpoint: str, url: str, when: datetime) -> list[dict]:
         async def fetch() -> list[dict]:
@@ -138,7 +151,7 @@ class ArchiveLookups:
             return [{"uri": m.uri, "timestamp": m.timestamp, "rel": m.rel} for m in found]
 
         return await self.cache.get(f"other|{endpoint}|{format_timestamp(when)}|{surt_key(url)}", "memento",
-                                    fetch, negative=lambda v: not v)
+                                    fetch, negative=lambda v: not v, valid=_are_other_mementos)
 
     async def other_memento(self, item: dict) -> dict:
         async def fetch() -> dict:
@@ -153,7 +166,35 @@ class ArchiveLookups:
             return view_of(fetched, item["timestamp"])
 
         return await self.cache.get(f"other-memento|{item['uri']}", "memento", fetch,
-                                    negative=lambda v: bool(v.get("error")))
+                                    negative=lambda v: bool(v.get("error")), valid=_is_view)
+
+
+# What a cached answer must look like to be used, the checks a fresh one passed (the parsers in wayback/).
+_TIMESTAMP = re.compile(r"\d{14}")
+
+
+def _is_view(value: Any) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("requested"), str) and (
+        bool(value.get("error")) or isinstance(value.get("text"), str))
+
+
+def _are_rows(value: Any) -> bool:
+    return isinstance(value, dict) and are_rows(value.get("rows"))
+
+
+def are_rows(rows: Any) -> bool:
+    """Whether `rows` (read back from the database) are CDX rows as row_of keeps them."""
+    return isinstance(rows, list) and all(
+        isinstance(row, list) and len(row) == len(CdxRecord.__dataclass_fields__)
+        and all(isinstance(cell, str) for cell in row) for row in rows)
+
+
+def _are_other_mementos(value: Any) -> bool:
+    return isinstance(value, list) and all(
+        isinstance(item, dict) and link_refusal(item.get("uri")) is None and isinstance(item.get("rel"), str)
+        and (item.get("timestamp") == "" or (isinstance(item.get("timestamp"), str)
+                                             and _TIMESTAMP.fullmatch(item["timestamp"]) is not None))
+        for item in value)
 
 
 def row_of(record: CdxRecord) -> list[str]:

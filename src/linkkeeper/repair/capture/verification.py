@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from linkkeeper.check.verdict import SHORT_PAGE_WORDS, looks_challenge, looks_not_found, looks_parked
-from linkkeeper.text.html import page_title
+from linkkeeper.text.html import has_password_input, page_title
 from linkkeeper.text.similarity import containment, page_text
 from linkkeeper.wayback import EXCLUDED_TEXT, Memento, format_timestamp
 
@@ -17,7 +17,6 @@ MIN_WORDS_TO_COMPARE = 20
 # Text kept per capture in the cache: the article's opening is what a post reproduces.
 TEXT_CAP = 100_000
 
-_PASSWORD_INPUT = re.compile(r"""<input\b[^>]*\btype\s*=\s*["']?password""", re.IGNORECASE)
 _PAYWALL = re.compile(
     r"subscribe\s+(?:now\s+)?to\s+(?:continue|keep)\s+reading"
     r"|to\s+continue\s+reading[,.:]?\s+(?:please\s+)?(?:subscribe|log\s*in|sign\s*in|register)"
@@ -42,7 +41,7 @@ def view_of(memento: Memento, requested: str) -> dict:
         "redirect_location": memento.redirect_location, "mimetype": memento.mimetype,
         "title": page_text(title)[:300] if title else None,
         "text": page_text(raw)[:TEXT_CAP] if textual else "",
-        "login_form": bool(textual and _PASSWORD_INPUT.search(raw[:200_000])),
+        "login_form": bool(textual and has_password_input(raw[:200_000])),
         "prev": format_timestamp(prev) if prev else None,
         "first": format_timestamp(first) if first else None, "error": None,
     }

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
 from linkkeeper import store
-from linkkeeper.repair.capture.lookups import record_of, row_of
+from linkkeeper.repair.capture.lookups import are_rows, record_of, row_of
 from linkkeeper.repair.recover.outlets import DomainProfile
 from linkkeeper.text.urls import period_path
 from linkkeeper.wayback import BlockedSiteError, CdxRecord, WaybackClient, format_timestamp
@@ -138,7 +138,8 @@ class QueryCache:
 
     async def _load(self, query: CdxQuery) -> list[CdxRecord]:
         cached = store.recovery_query(self.db, query.key)
-        if cached is not None:
+        # Read back like a fresh answer: rows of another shape (a poisoned or outdated entry) are asked again.
+        if cached is not None and are_rows(cached["rows"]):
             self.from_store += 1
             return [record_of(row) for row in cached["rows"]]
         error = None

@@ -197,10 +197,12 @@ class _Recoverer:
 async def recover_nullified(db, settings: Settings, *, date_from: str | None = None, date_to: str | None = None,
                             session=None, client: WaybackClient | None = None, outlet_map: OutletMap | None = None,
                             on_result: Callable[[RecoveryOutcome], None] | None = None, concurrency: int = 4,
-                            live_check: bool = True, limit: int | None = None) -> RecoverySummary:
+                            live_check: bool = True, limit: int | None = None,
+                            live_session=None) -> RecoverySummary:
     """Recover the nullified Original Article links of posts in [date_from, date_to] that have no repair yet,
     each decided and stored as soon as it is done (an interrupted run resumes with the rest, and the CDX
-    queries it made come from recovery_queries). `limit` stops after that many links."""
+    queries it made come from recovery_queries). `limit` stops after that many links. The live checks use
+    `live_session`, else a session of their own that trusts no archive endpoint."""
     summary = RecoverySummary()
     summary.in_range, summary.already_decided = store.count_nullified_links(db, date_from=date_from, date_to=date_to)
     rows = list(store.nullified_links_to_recover(db, date_from=date_from, date_to=date_to))[:limit]
@@ -209,10 +211,10 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
         return summary
     outlet_map = outlet_map or learn_outlet_map(db, settings)
 
-    async def run(session) -> None:
+    async def run(session, live) -> None:
         wayback = client or WaybackClient(session, settings)
         before = Counter(wayback.requests)
-        recoverer = _Recoverer(db, settings, outlet_map, wayback, session, summary, live_check)
+        recoverer = _Recoverer(db, settings, outlet_map, wayback, live, summary, live_check)
         queue = iter(rows)
 
         async def worker() -> None:
@@ -241,7 +243,13 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
                                         if wayback.requests[k] - before[k]}
 
     async with session_for(settings, session) as shared:
-        await run(shared)
+        if live_session is not None or not live_check:
+            await run(shared, live_session or shared)
+            return summary
+        # The live check probes a page the archive's index named: a link like any other, so its session lets no
+        # archive endpoint through the address guard (the shared one does, for the archive client).
+        async with make_session(settings, trust_archive=False) as live:
+            await run(shared, live)
     return summary
 
 
