@@ -405,7 +405,7 @@ def export(obj: Context, fmt: str | None, output: str, source_path: str | None) 
     _output_file(output)
     obj.on_stop = lambda: f"{output} was not written (it is written whole or not at all)"
     try:
-        result = export_patched(db, output, source_path=source_path, format=fmt)
+        result = export_patched(db, output, source_path=source_path, format=fmt, robust_links=settings.robust_links)
     except ExportSourceError as exc:
         raise Mistake(str(exc)) from None
     except (KeyError, ValueError) as exc:
@@ -413,7 +413,7 @@ def export(obj: Context, fmt: str | None, output: str, source_path: str | None) 
         # nothing was written, and the message says which.
         raise Mistake(f"cannot patch the export: {exc.args[0] if exc.args else exc}") from None
     click.echo(f"{output} ({result.format}): {result.changed} hrefs replaced in {result.posts} posts "
-               f"(from {result.source})")
+               f"(from {result.source})" + ("; Robust Links attributes on each" if settings.robust_links else ""))
 
 
 @main.command()

@@ -66,6 +66,7 @@ from linkkeeper.store.recovery import (  # noqa: F401
 from linkkeeper.store.repairs import (  # noqa: F401
     REPAIR_STATES,
     approved_replacements,
+    approved_versions,
     links_needing_repair,
     pending_repairs,
     repair_for_link,
