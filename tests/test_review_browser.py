@@ -283,7 +283,7 @@ def test_recent_decisions_name_the_post_in_local_time(page, db):
     assert recent.locator("time").inner_text() != iso and "T" not in recent.locator("time").inner_text()
 
 
-@pytest.mark.parametrize("path", ["/"])
+@pytest.mark.parametrize("path", ["/", "report"])
 def test_a_phone_never_scrolls_sideways(browser, server, review_db, tmp_path, path):
     if path == "report":
         from linkkeeper.desk.report import write_reports
@@ -310,6 +310,27 @@ def test_a_phone_never_scrolls_sideways(browser, server, review_db, tmp_path, pa
             assert main >= 330  # the queue takes the screen, not a sliver of it
     finally:
         context.close()
+
+
+def test_the_report_sorts_repairs_as_numbers_from_the_keyboard(browser, review_db, tmp_path):
+    from linkkeeper.desk.report import write_reports
+
+    paths = write_reports(store.open_db(review_db), tmp_path / "r")
+    page = browser.new_page()
+    try:
+        page.goto(paths["html"].resolve().as_uri())
+        expect(page.locator("#shown")).to_have_text("30")
+        expect(page.locator("#total")).to_have_text("30")
+        heading = page.locator("th").filter(has_text="Repair").locator("button")
+        heading.focus()
+        page.keyboard.press("Enter")
+        ids = [int(t.split()[0][1:]) for t in page.locator("#links tbody td:last-child").all_inner_texts() if t.strip()]
+        assert ids == sorted(ids) and len(ids) == 12 and ids[:3] == [1, 2, 3]
+        page.locator("#fcat").select_option("broken")
+        shown = page.locator("#links tbody tr:visible").count()
+        expect(page.locator("#shown")).to_have_text(str(shown))
+    finally:
+        page.close()
 
 
 def test_a_post_without_the_token_is_refused(page, db):
