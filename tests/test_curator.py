@@ -209,6 +209,17 @@ def test_the_queue_holds_every_link_that_needs_a_person(db):
     assert [i["key"] for i in build_queue(db, later=later)][-2:] == later
 
 
+@pytest.mark.parametrize("confidence, threshold, words", [
+    (0.7, 0.9, "confidence 0.70 is below the 0.90 an automatic approval needs"),
+    (1.0, 0.9, "confidence 1.00 reaches today's 0.90, but automatic approval was stricter when it was proposed"),
+    (1.0, 1.01, "automatic approval is off"),
+])
+def test_why_a_proposal_waits_never_contradicts_its_numbers(confidence, threshold, words):
+    from linkkeeper.desk.queue import waits
+
+    assert waits({"confidence": confidence, "repair_evidence": {}}, "proposed", threshold).startswith(words)
+
+
 @pytest.mark.parametrize("value, ref", [
     (12, {"repair_id": 12}), ("12", {"repair_id": 12}), ("r12", {"repair_id": 12}),
     ("7d7159be88a572aa", {"link_id": "7d7159be88a572aa"}), ("l7d7159be88a572aa", {"link_id": "7d7159be88a572aa"}),

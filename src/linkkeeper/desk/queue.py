@@ -56,6 +56,10 @@ def waits(row: dict, kind: str, auto_approve: float | None = None) -> str:
             return f"waiting for your decision (confidence {confidence:.2f})"
         if auto_approve > 1:
             return "automatic approval is off: every replacement waits for your decision"
+        if confidence >= auto_approve:
+            # Proposed while the setting was stricter (or by a run with approval off): never "1.00 is below 0.90".
+            return (f"confidence {confidence:.2f} reaches today's {auto_approve:.2f}, but automatic approval was "
+                    "stricter when it was proposed")
         return f"confidence {confidence:.2f} is below the {auto_approve:.2f} an automatic approval needs"
     if kind == "unavailable":
         why = evidence.get("error") or evidence.get("decision") or "no capture verifies"
