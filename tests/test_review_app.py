@@ -12,7 +12,7 @@ from conftest import HOSTILE_TITLE, LATE_CAPTURE, UNRELATED_PAGE
 from linkkeeper import store
 from linkkeeper.desk import decisions as curator
 from linkkeeper.desk.queue import build_queue
-from linkkeeper.desk.review import TOKEN_HEADER, create_app, is_loopback
+from linkkeeper.desk.review import CACHE, TOKEN_HEADER, create_app, is_loopback
 
 TOKEN = "test-token-0123456789"
 GLOBE_ELA = "http://www.theglobeandmail.com/news/national/experimental-lakes-closure/article4501234/"
@@ -292,6 +292,11 @@ async def test_compare_needs_the_page_token(client, db):
     cross = headers(client, **{"Sec-Fetch-Site": "cross-site"})
     assert (await client.get(f"/compare/{target}", headers=cross)).status == 403
     assert (await client.get(f"/compare/{target}", headers=headers(client, Origin="http://evil.example"))).status == 403
+    for spelt in (f"//compare/{target}", f"/compare/{target}/", f"/compare/%{ord(str(target)[0]):02X}{str(target)[1:]}"):
+        raw = str(client.make_url("/")).rstrip("/") + spelt  # as sent, not rewritten by the test client
+        assert (await client.session.get(raw)).status == 403, spelt
+    assert (await client.head(f"/compare/{target}")).status == 403
+    assert not client.server.app[CACHE]  # the archive was asked nothing
 
 
 async def test_compare_marks_the_post_text_in_the_capture(client, db):

@@ -117,8 +117,11 @@ def check_origin(request: web.Request) -> None:
         raise Refused("missing or wrong CSRF token: reload the review page")
 
 
-# GETs that spend archive requests: guarded like a POST, so another web page cannot make the server ask.
-GUARDED_GETS = ("/compare/",)
+# The only GETs another web page may trigger: the page (it hands out the token) and the queue, which read the
+# database and spend nothing (and the browser keeps another site from reading them). Every other GET, such as
+# /compare/ID, which spends archive requests, is guarded like a POST: an allowlist, so that a path spelt
+# otherwise ("//compare/1", "/compare/1/") or a route added later is guarded too.
+OPEN_GETS = ("/", "/queue")
 
 
 @web.middleware
@@ -128,7 +131,7 @@ async def guard(request: web.Request, handler: Callable[[web.Request], Awaitable
         check_origin(request)
         if request.content_type != "application/json":
             raise Refused("a decision must be sent as JSON")
-    elif request.path.startswith(GUARDED_GETS):
+    elif request.path not in OPEN_GETS:
         check_origin(request)
     nonce = secrets.token_urlsafe(16)
     request[NONCE] = nonce
