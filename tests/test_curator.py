@@ -423,6 +423,24 @@ def test_cli_a_decisions_file_with_a_huge_id_is_a_clear_error(run, tmp_path):
     assert "Traceback" not in result.output
 
 
+@pytest.mark.parametrize("content, line, message", [
+    ("repair_id,action\n1,approve\n2,reject caf\xe9\n".encode("latin-1"), 3, "not UTF-8 text"),
+    ("repair_id,act\xe9on\n1,approve\n".encode("latin-1"), 1, "not UTF-8 text"),
+    (b'"' + b"a" * 200_000 + b'",repair_id,action\n1,approve\n', 1, "not valid CSV: field larger"),
+    (b'repair_id,action,note\n1,approve,"' + b"a" * 200_000 + b'"\n', 2, "not valid CSV: field larger"),
+    (b"repair_id,action,repair_id\n1,approve,2\n", 1, "column(s) given twice: 'repair_id'"),
+    (b"link_id,action\n" + b"9" * 5000 + b",approve\n", 2, "no repair for link '" + "9" * 40 + "\u2026'"),
+])
+def test_cli_a_decisions_file_that_cannot_be_read_names_its_line(run, tmp_path, content, line, message):
+    """Not UTF-8, a cell beyond the CSV reader's limit (in the header too), a column given twice, a 5,000-digit
+    id: a clear error naming the line, exit 2, nothing applied, and no value echoed whole."""
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    result = run("decisions", "import", str(bad))
+    assert result.exit_code == 2 and f"{bad}:{line}: {message}" in result.output, result.output
+    assert "Traceback" not in result.output and len(result.output) < 500
+
+
 @pytest.fixture
 def run_in_world(db_path, tmp_path, monkeypatch, demo_world):
     """The command line, with the demo's simulated web and Wayback Machine standing in for the real ones."""

@@ -7,6 +7,7 @@ store.record_decisions, whichever door it came in by (command line, review page,
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -370,14 +371,25 @@ def import_decisions(db, path: str | Path, *, note: str | None = None) -> Import
     items: list[dict[str, Any]] = []
     result = ImportResult()
     try:
-        fh = path.open(encoding="utf-8-sig", newline="")
+        raw = path.read_bytes()
     except OSError as exc:
         raise DecisionImportError(str(path), [(0, f"cannot read: {exc.strerror}")]) from None
+    try:
+        fh = io.StringIO(raw.decode("utf-8-sig"), newline="")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DecisionImportError(str(path), [(line, "not UTF-8 text (save the file as UTF-8 CSV)")]) from None
     # Simulated state, so a file that approves and then rejects the same repair is judged in order.
     state: dict[int, tuple[str, str | None]] = {}
     with fh:
         reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
+        try:
+            header = reader.fieldnames or []
+        except csv.Error as exc:
+            raise DecisionImportError(str(path), [(1, f"not valid CSV: {exc}")]) from None
+        doubled = sorted({name for name in header if header.count(name) > 1})
+        if doubled:
+            raise DecisionImportError(str(path), [(1, "column(s) given twice: " + ", ".join(map(_shown, doubled)))])
         missing = IMPORT_REQUIRED - set(header)
         if missing or not ({"link_id", "repair_id"} & set(header)):
             need = sorted(missing) + ([] if {"link_id", "repair_id"} & set(header) else ["link_id or repair_id"])
@@ -400,7 +412,7 @@ def import_decisions(db, path: str | Path, *, note: str | None = None) -> Import
                 else:
                     items.append(item)
         except csv.Error as exc:
-            errors.append((reader.line_num, f"not valid CSV: {exc}"))
+            errors.append((reader.line_num + 1, f"not valid CSV: {exc}"))  # the line being read
     if errors:
         raise DecisionImportError(str(path), errors)
     if items:
@@ -414,13 +426,13 @@ def _import_item(db, cells: dict[str, str], state: dict[Any, tuple[str, str | No
         return None, None
     action = cells.get("action", "")
     if action not in store.DECISION_ACTIONS:
-        return None, f"action {action!r} is not one of {', '.join(store.DECISION_ACTIONS)}"
+        return None, f"action {_shown(action)} is not one of {', '.join(store.DECISION_ACTIONS)}"
     # link_id names the same link in any database built from the export; repair_id only in this one.
     ref: dict[str, Any]
     if cells.get("link_id"):
         link = store.link_row(db, cells["link_id"])
         if link is None or (link["repair_id"] is None and action != "edit" and cells["link_id"] not in state):
-            return None, f"no repair for link {cells['link_id']!r}"
+            return None, f"no repair for link {_shown(cells['link_id'])}"
         ref = {"repair_id": link["repair_id"]} if link["repair_id"] is not None else {"link_id": link["link_id"]}
         repair = store.repair_row(db, link["repair_id"]) if link["repair_id"] is not None else \
             {"state": "unavailable", "replacement": None, "url": link["known_url"] or link["url"]}
