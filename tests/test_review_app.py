@@ -221,6 +221,29 @@ async def test_an_unavailable_link_is_fixed_with_a_capture_found_by_hand(client,
     assert state(db, target) == "unavailable" and store.repair_row(db, target)["replacement"] is None
 
 
+async def test_check_asks_again_each_time_and_save_uses_what_was_shown(client, db):
+    """Pressing Check again after the archive failed must ask again, not replay the failure; Save then stores
+    what the curator saw checked, without asking once more."""
+    from linkkeeper.desk.review import CLIENT
+
+    target, capture = f"r{unavailable(db)}", f"https://web.archive.org/web/{LATE_CAPTURE}/{GLOBE_ELA}"
+    assert (await verify(client, target, capture))[1]["ok"]
+    verifier = client.server.app[CLIENT]["verifier"]
+    asked = []
+    real = verifier.verify
+
+    async def counted(link, value):
+        asked.append(value)
+        return await real(link, value)
+
+    verifier.verify = counted
+    assert (await verify(client, target, capture))[1]["ok"] and (await verify(client, target, capture))[1]["ok"]
+    assert len(asked) == 2
+    response = await client.post("/decide", json={"ids": [target], "action": "edit", "replacement": capture},
+                                 headers=headers(client))
+    assert response.status == 200 and len(asked) == 2, await response.text()
+
+
 async def test_an_inexact_timestamp_saves_the_capture_the_archive_has(client, db):
     target = unavailable(db)
     status, body = await verify(client, f"r{target}", f"https://web.archive.org/web/20120901000000/{GLOBE_ELA}")

@@ -277,6 +277,8 @@ async def verify(request: web.Request) -> web.Response:
         return _json_error(404, str(exc.args[0]))
     except ValueError as exc:
         return _json_error(400, str(exc))
+    # Check always asks again (an archive that failed a moment ago may answer now); Save then uses what was shown.
+    request.app[VERIFIED].pop((link["link_id"], value.strip()), None)
     checked = await _verified(request, link, value)
     answer = dict(checked.as_json(), key=body.get("key"))
     if checked.page:
