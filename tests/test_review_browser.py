@@ -305,6 +305,10 @@ def test_a_phone_never_scrolls_sideways(browser, server, review_db, tmp_path, pa
             assert widths and max(widths) <= 390
             wrap = page.locator(".table-wrap")
             assert wrap.evaluate("e => e.scrollWidth > e.clientWidth") and wrap.evaluate("e => e.clientWidth <= 390")
+            # ... and its columns stay readable: a title keeps whole words, it is not cut a syllable a line.
+            titles = page.locator("#links tbody td:nth-child(2)").evaluate_all(
+                "els => els.map(e => e.getBoundingClientRect().width)")
+            assert min(titles) >= 180
         else:
             main = page.locator("ol#queue").evaluate("e => e.getBoundingClientRect().width")
             assert main >= 330  # the queue takes the screen, not a sliver of it
