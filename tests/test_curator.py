@@ -228,6 +228,16 @@ def test_items_are_named_by_repair_or_link(value, ref):
     assert curator.parse_key(value) == ref
 
 
+def test_a_link_id_of_digits_only_names_the_link(db):
+    """The report prints `linkkeeper edit LINK_ID URL`; a link id can be 16 decimal digits."""
+    link_id = db.execute("SELECT l.id FROM links l LEFT JOIN repairs r ON r.link_id = l.id WHERE r.id IS NULL "
+                         "AND l.nullified_reason IS NOT NULL LIMIT 1").fetchone()[0]
+    db.execute("PRAGMA foreign_keys = OFF")
+    db.execute("UPDATE links SET id = '1234567890123456' WHERE id = ?", [link_id])
+    assert curator.link_for(db, "1234567890123456")["link_id"] == "1234567890123456"
+    assert curator.link_for(db, 1)["repair_id"] == 1  # a repair id stays one
+
+
 @pytest.mark.parametrize("value", [0, -3, 10 ** 23, "10" * 12, "r", "²", True, None, 1.5, "lzz"])
 def test_what_is_no_repair_id_is_refused(value):
     with pytest.raises(ValueError, match="repair id"):

@@ -151,6 +151,10 @@ def parse_key(value: Any) -> dict[str, Any]:
 def link_for(db, key: Any) -> dict:
     """Everything known of the link an item names (store.attention_rows' row), or KeyError."""
     ref = parse_key(key)
+    text = str(key).strip()
+    if "repair_id" in ref and _LINK_ID.fullmatch(text) and store.repair_row(db, ref["repair_id"]) is None:
+        # A link id that happens to be all digits (about one in 1,800), as the report prints it.
+        ref = {"link_id": text}
     link_id = ref.get("link_id")
     if link_id is None:
         repair = store.repair_row(db, ref["repair_id"])
