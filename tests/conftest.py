@@ -68,21 +68,48 @@ def review_db(review_demo, tmp_path):
     return path
 
 
-@pytest.fixture(scope="session")
-def sim_archive():
-    """The demo's simulated Wayback Machine on 127.0.0.1 (capture texts for the review page)."""
-    from linkkeeper.demo import build_world
-    from linkkeeper.sim.servers import BackgroundServer
+LATE_CAPTURE = "20120828120000"
+UNRELATED_PAGE = "http://www.cbc.ca/news/weather/forecast.html"
 
-    _web, archive, _refused = build_world()
-    with BackgroundServer(archive.app()) as base:
-        yield base
+
+@pytest.fixture(scope="session")
+def demo_world():
+    """The demo's simulated web and Wayback Machine on 127.0.0.1 (capture texts for the review page, live
+    pages for the edits it verifies), and the hosts whose connections are refused."""
+    from linkkeeper.demo import SAMPLE_POSTS, build_world, other_story
+    from linkkeeper.sim.archive import Capture
+    from linkkeeper.sim.servers import BackgroundServer
+    from linkkeeper.sim.web import Page, article_html
+
+    web, archive, refused = build_world()
+    # The archive has since captured the article the repair found nothing for (the demo's "nocapture" post):
+    # a curator who finds the capture pastes it in the review page.
+    lost = next(p for p in SAMPLE_POSTS if p.fate == "nocapture")
+    archive.add(Capture(lost.url, LATE_CAPTURE, body=article_html(lost.title, lost.paragraphs())))
+    # A live page about something else: no post's text is on it.
+    web.add(UNRELATED_PAGE, Page(body=article_html("Weather", other_story("Weather", 7) * 3)))
+    with BackgroundServer(web.app()) as web_base, BackgroundServer(archive.app()) as archive_base:
+        yield {"web": web_base, "archive": archive_base, "refused": refused}
+
+
+@pytest.fixture(scope="session")
+def sim_archive(demo_world):
+    return demo_world["archive"]
 
 
 @pytest.fixture
-def review_settings(review_db, sim_archive):
+def review_settings(review_db, demo_world):
+    """Settings for the review server over the review demo: the simulated archive, and every other host on
+    the simulated web (the refused ones on a closed port), as the demo itself runs."""
+    from linkkeeper.settings import ConnectTo
     from linkkeeper.sim.archive import settings_for
+    from linkkeeper.sim.servers import closed_port
 
-    return Settings(db=str(review_db), total_timeout=5, retries=0).replace(**settings_for(sim_archive))
+    web_port = int(demo_world["web"].rsplit(":", 1)[1])
+    dead = closed_port()
+    rules = tuple(ConnectTo(h, "*", "127.0.0.1", dead) for h in sorted(demo_world["refused"]))
+    rules += (ConnectTo("*", "*", "127.0.0.1", web_port),)
+    return Settings(db=str(review_db), total_timeout=5, retries=0, connect_to=rules).replace(
+        **settings_for(demo_world["archive"]))
 
 # ═════════════════════════════════ END THE CURATOR'S DESK ═════════════════════════════════

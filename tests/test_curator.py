@@ -16,6 +16,8 @@ from linkkeeper.desk import decisions as curator
 from linkkeeper.cli import main
 from linkkeeper.demo import run_demo
 from linkkeeper.check.verdict import signature
+from linkkeeper.desk.queue import build_queue
+from linkkeeper.desk.verify import Line, Verified
 
 
 @pytest.fixture(scope="module")
@@ -122,25 +124,124 @@ def test_bulk_approve_takes_only_the_confident_and_one_undo_reverts_it(db):
         curator.bulk_approve(db, 1.5)
 
 
+def checked(value: str, ok: bool = True, **fields) -> Verified:
+    """What desk/verify.py would have found (the checks themselves are tested in test_review_app.py)."""
+    replacement = curator.validate_replacement(value)
+    return Verified(value, [Line(ok, "checked" if ok else "a capture of another page")], replacement.url,
+                    replacement.capture_timestamp, fields=fields)
+
+
 def test_edit_and_approve_is_one_batch(db):
     target = proposed(db)[0]
     before = repair(db, target)
-    curator.edit(db, target, "http://web.archive.org/web/20111005000000id_/http://www.example.com/story.html",
-                 approve=True, note="a later capture reads better")
+    link = curator.link_for(db, target)
+    curator.save_edit(db, link, checked("http://web.archive.org/web/20111005000000id_/http://www.example.com/story.html",
+                                        confidence=0.97), approve=True, note="a later capture reads better")
     after = repair(db, target)
     assert after["replacement"] == "https://web.archive.org/web/20111005000000/http://www.example.com/story.html"
-    assert after["capture_timestamp"] == "20111005000000" and after["state"] == "approved"
+    assert after["capture_timestamp"] == "20111005000000" and after["state"] == "approved" and after["confidence"] == 0.97
     curator.undo(db)
     restored = repair(db, target)
-    assert (restored["replacement"], restored["capture_timestamp"], restored["state"]) == \
-        (before["replacement"], before["capture_timestamp"], "proposed")
+    assert (restored["replacement"], restored["capture_timestamp"], restored["state"], restored["confidence"]) == \
+        (before["replacement"], before["capture_timestamp"], "proposed", before["confidence"])
 
 
 def test_a_hand_found_replacement_reopens_an_unavailable_repair(db):
     target = unavailable_id(db)
-    curator.edit(db, target, "https://www.theglobeandmail.com/news/moved-here/article1/")
+    curator.save_edit(db, curator.link_for(db, target), checked("https://www.theglobeandmail.com/news/moved-here/article1/"))
     after = repair(db, target)
     assert after["state"] == "proposed" and after["capture_timestamp"] is None
+
+
+def test_a_replacement_that_failed_a_check_needs_anyway_and_a_note(db):
+    target = proposed(db)[0]
+    link = curator.link_for(db, target)
+    bad = checked("https://web.archive.org/web/20120615000000/http://example.com/x", ok=False)
+    with pytest.raises(curator.EditRefused, match="a capture of another page"):
+        curator.save_edit(db, link, bad)
+    with pytest.raises(curator.EditRefused, match="needs a note"):
+        curator.save_edit(db, link, bad, anyway=True)
+    assert list(store.decision_rows(db)) == []
+    curator.save_edit(db, link, bad, anyway=True, note="the outlet's page moved there")
+    (decision,) = store.decision_rows(db)
+    assert decision["note"] == "the outlet's page moved there"
+    evidence = json.loads(repair(db, target)["evidence"])["curator_edit"]
+    assert evidence["ok"] is False and evidence["reason"] == "a capture of another page"
+    assert evidence["note"] == "the outlet's page moved there"
+
+
+def test_an_edit_of_a_link_without_a_repair_makes_one_and_undo_removes_it(db):
+    link_id = db.execute("SELECT id FROM links WHERE nullified_reason IS NOT NULL ORDER BY id").fetchone()[0]
+    assert store.repair_for_link(db, link_id) is None
+    article = "http://www.cbc.ca/news/politics/story/2012/09/14/pol-omnibus-budget-bill-two-tabled.html"
+    done = curator.save_edit(db, curator.link_for(db, f"l{link_id}"),
+                             checked(f"https://web.archive.org/web/20120914121000/{article}", url=article), approve=True)
+    repair_id = store.repair_for_link(db, link_id)
+    assert [d["action"] for d in done] == ["edit", "approve"] and {d["repair_id"] for d in done} == {repair_id}
+    row = repair(db, repair_id)
+    assert (row["state"], row["url"]) == ("approved", article)
+    assert done[0]["previous_state"] is None
+    curator.undo(db)
+    assert store.repair_for_link(db, link_id) is None and repair(db, repair_id) is None
+
+
+def test_a_drifted_link_waits_in_the_queue_until_kept(db):
+    link_id, url = db.execute("""SELECT l.id, l.url_normalized FROM links l JOIN url_status s ON s.url = l.url_normalized
+                                 WHERE s.verdict = 'alive' AND l.role = 'original' ORDER BY l.id""").fetchone()
+    db.execute("UPDATE url_status SET verdict = 'drifted', evidence_class = 'drifted', reason = ? WHERE url = ?",
+               ["the page holds 3% of the text the post reproduces (threshold 35%)", url])
+    (item,) = [i for i in build_queue(db) if i["link_id"] == link_id]
+    assert item["kind"] == "drifted" and item["key"] == f"l{link_id}" and "holds 3%" in item["waits"]
+    assert [i["kind"] for i in build_queue(db)][-1] == "drifted"  # after what has nothing found
+    curator.mark_not_dead(db, [f"l{link_id}"], note="the outlet updated it; still the story")
+    assert store.url_mark(db, url)["mark"] == "not-dead" and store.repair_for_link(db, link_id) is None
+    assert link_id not in {i["link_id"] for i in build_queue(db)}
+    curator.undo(db)
+    assert store.url_mark(db, url) is None and link_id in {i["link_id"] for i in build_queue(db)}
+
+
+def test_the_queue_holds_every_link_that_needs_a_person(db):
+    items = build_queue(db)
+    kinds = [i["kind"] for i in items]
+    assert kinds == ["proposed"] * len(proposed(db)) + ["no-url"] * 6 + ["unavailable"]
+    assert all(i["waits"] for i in items)
+    later = [items[0]["key"], items[3]["key"]]
+    assert [i["key"] for i in build_queue(db, later=later)][-2:] == later
+
+
+@pytest.mark.parametrize("confidence, threshold, words", [
+    (0.7, 0.9, "confidence 0.70 is below the 0.90 an automatic approval needs"),
+    (1.0, 0.9, "confidence 1.00 reaches today's 0.90, but automatic approval was stricter when it was proposed"),
+    (1.0, 1.01, "automatic approval is off"),
+])
+def test_why_a_proposal_waits_never_contradicts_its_numbers(confidence, threshold, words):
+    from linkkeeper.desk.queue import waits
+
+    assert waits({"confidence": confidence, "repair_evidence": {}}, "proposed", threshold).startswith(words)
+
+
+@pytest.mark.parametrize("value, ref", [
+    (12, {"repair_id": 12}), ("12", {"repair_id": 12}), ("r12", {"repair_id": 12}),
+    ("7d7159be88a572aa", {"link_id": "7d7159be88a572aa"}), ("l7d7159be88a572aa", {"link_id": "7d7159be88a572aa"}),
+])
+def test_items_are_named_by_repair_or_link(value, ref):
+    assert curator.parse_key(value) == ref
+
+
+def test_a_link_id_of_digits_only_names_the_link(db):
+    """The report prints `linkkeeper edit LINK_ID URL`; a link id can be 16 decimal digits."""
+    link_id = db.execute("SELECT l.id FROM links l LEFT JOIN repairs r ON r.link_id = l.id WHERE r.id IS NULL "
+                         "AND l.nullified_reason IS NOT NULL LIMIT 1").fetchone()[0]
+    db.execute("PRAGMA foreign_keys = OFF")
+    db.execute("UPDATE links SET id = '1234567890123456' WHERE id = ?", [link_id])
+    assert curator.link_for(db, "1234567890123456")["link_id"] == "1234567890123456"
+    assert curator.link_for(db, 1)["repair_id"] == 1  # a repair id stays one
+
+
+@pytest.mark.parametrize("value", [0, -3, 10 ** 23, "10" * 12, "r", "²", True, None, 1.5, "lzz"])
+def test_what_is_no_repair_id_is_refused(value):
+    with pytest.raises(ValueError, match="repair id"):
+        curator.parse_key(value)
 
 
 @pytest.mark.parametrize("value, message", [
@@ -267,6 +368,16 @@ def test_a_bad_import_names_every_bad_line_and_applies_nothing(db, tmp_path):
     assert repair(db, first)["state"] == "proposed" and list(store.decision_rows(db)) == []
 
 
+def test_an_import_with_an_id_too_large_for_the_database_names_its_line(db, tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text(f"repair_id,action\n{proposed(db)[0]},approve\n{10 ** 30},approve\n²,reject\n", encoding="utf-8")
+    with pytest.raises(curator.DecisionImportError) as caught:
+        curator.import_decisions(db, path)
+    assert [line for line, _ in caught.value.errors] == [3, 4]
+    assert "is not a repair id" in caught.value.errors[0][1]
+    assert list(store.decision_rows(db)) == []
+
+
 def test_an_import_without_the_needed_columns_is_refused(db, tmp_path):
     path = tmp_path / "cols.csv"
     path.write_text("note,state\nx,approved\n", encoding="utf-8")
@@ -312,6 +423,80 @@ def test_cli_decisions_export_and_a_bad_import(run, db_path, tmp_path):
     result = run("decisions", "import", str(bad))
     assert result.exit_code == 2
     assert f"{bad}:2: no repair for link 'xyz'" in result.output and "nothing was imported" in result.output
+
+
+def test_cli_a_decisions_file_with_a_huge_id_is_a_clear_error(run, tmp_path):
+    bad = tmp_path / "huge.csv"
+    bad.write_text(f"repair_id,action\n{10 ** 30},approve\n", encoding="utf-8")
+    result = run("decisions", "import", str(bad))
+    assert result.exit_code == 2 and f"{bad}:2: repair_id '{10 ** 30}' is not a repair id" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("content, line, message", [
+    ("repair_id,action\n1,approve\n2,reject caf\xe9\n".encode("latin-1"), 3, "not UTF-8 text"),
+    ("repair_id,act\xe9on\n1,approve\n".encode("latin-1"), 1, "not UTF-8 text"),
+    (b'"' + b"a" * 200_000 + b'",repair_id,action\n1,approve\n', 1, "not valid CSV: field larger"),
+    (b'repair_id,action,note\n1,approve,"' + b"a" * 200_000 + b'"\n', 2, "not valid CSV: field larger"),
+    (b"repair_id,action,repair_id\n1,approve,2\n", 1, "column(s) given twice: 'repair_id'"),
+    (b"link_id,action\n" + b"9" * 5000 + b",approve\n", 2, "no repair for link '" + "9" * 40 + "\u2026'"),
+])
+def test_cli_a_decisions_file_that_cannot_be_read_names_its_line(run, tmp_path, content, line, message):
+    """Not UTF-8, a cell beyond the CSV reader's limit (in the header too), a column given twice, a 5,000-digit
+    id: a clear error naming the line, exit 2, nothing applied, and no value echoed whole."""
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(content)
+    result = run("decisions", "import", str(bad))
+    assert result.exit_code == 2 and f"{bad}:{line}: {message}" in result.output, result.output
+    assert "Traceback" not in result.output and len(result.output) < 500
+
+
+@pytest.fixture
+def run_in_world(db_path, tmp_path, monkeypatch, demo_world):
+    """The command line, with the demo's simulated web and Wayback Machine standing in for the real ones."""
+    from linkkeeper.sim.archive import settings_for
+    from linkkeeper.sim.servers import closed_port
+
+    monkeypatch.chdir(tmp_path)
+    rules = [f"{h}:*:127.0.0.1:{closed_port()}" for h in sorted(demo_world["refused"])]
+    rules.append(f"*:*:127.0.0.1:{demo_world['web'].rsplit(':', 1)[1]}")
+    env = {f"LINKKEEPER_{k.upper()}": str(v) for k, v in settings_for(demo_world["archive"]).items()}
+    env.update(LINKKEEPER_CONNECT_TO=",".join(rules), LINKKEEPER_RETRIES="0", LINKKEEPER_TOTAL_TIMEOUT="5")
+    runner = CliRunner()
+    return lambda *args: runner.invoke(main, ["--db", str(db_path), *args], env=env, catch_exceptions=False)
+
+
+def test_cli_edit_checks_before_it_saves(run_in_world, db_path):
+    from conftest import LATE_CAPTURE
+
+    db = store.open_db(db_path)
+    target = unavailable_id(db)
+    dead = repair(db, target)["url"]
+    other = ("https://web.archive.org/web/20111004140200/"
+             "http://www.cbc.ca/news/politics/story/2011/10/03/crime-bill-second-reading.html")
+    result = run_in_world("edit", str(target), other)
+    assert result.exit_code == 2, result.output
+    assert "✗ this is a capture of http://www.cbc.ca/" in result.output and "--anyway --note" in result.output
+    assert repair(db, target)["replacement"] is None
+    result = run_in_world("edit", str(target), f"https://web.archive.org/web/{LATE_CAPTURE}/{dead}", "--approve")
+    assert result.exit_code == 0, result.output
+    assert "✓ a capture of the dead link's URL" in result.output and "saved and approved" in result.output
+    assert repair(db, target)["state"] == "approved"
+    result = run_in_world("edit", str(target), other, "--anyway", "--note", "the story moved there")
+    assert result.exit_code == 0 and "although a check failed" in result.output
+    assert next(store.decision_rows(db, newest_first=True))["note"] == "the story moved there"
+
+
+def test_cli_edit_a_nullified_link_by_its_link_id(run_in_world, db_path):
+    db = store.open_db(db_path)
+    link = db.execute("SELECT l.id FROM links l JOIN posts p ON p.id = l.post_id WHERE p.title LIKE 'Ethics%' "
+                      "AND l.role = 'original'").fetchone()[0]
+    article = "http://www.thestar.com/news/canada/article/1251777--ethics-commissioner-opens-probe-into-minister"
+    result = run_in_world("edit", link, article)
+    assert result.exit_code == 0, result.output
+    assert f"link {link}: saved, waiting for approval: {article}" in result.output
+    assert run_in_world("edit", "999999", article).exit_code == 2
+    assert run_in_world("edit", str(10 ** 30), article).exit_code == 2
 
 
 def age(db, hours: int = 1) -> None:

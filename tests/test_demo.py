@@ -82,8 +82,12 @@ def test_leave_for_review_serves_the_review_page_on_the_demo_world_until_ctrl_c(
         with sqlite3.connect(tmp_path / "reports" / "demo.db") as db:
             (repair_id,) = db.execute("SELECT id FROM repairs WHERE reason LIKE 'nullified%' AND url LIKE "
                                       "'%cbc.ca%'").fetchone()
-        # The comparison pane reads the capture from the demo's archive, still running.
-        compared = json.loads(urllib.request.urlopen(f"{url}compare/{repair_id}", timeout=10).read())
+        # The comparison pane reads the capture from the demo's archive, still running (asked as the page
+        # asks: with its token, which another site cannot read).
+        page = urllib.request.urlopen(url, timeout=10).read().decode()
+        token = re.search(r"<meta name='csrf-token' content='([^']+)'>", page)[1]
+        ask = urllib.request.Request(f"{url}compare/{repair_id}", headers={"X-CSRF-Token": token})
+        compared = json.loads(urllib.request.urlopen(ask, timeout=10).read())
         assert "Omnibus budget bill two tabled in the Commons" in compared["capture_html"]
         assert "ArchiveUnavailableError" not in json.dumps(compared)
     finally:

@@ -190,3 +190,74 @@ def test_a_report_that_fails_midway_leaves_the_previous_one_whole(db, tmp_path, 
     assert {name: path.read_bytes() for name, path in first.items()} == before
     assert sorted(p.name for p in out.iterdir()) == ["report.csv", "report.html", "report.json", "report.md"]
     assert db.execute("SELECT count(*) FROM report_snapshots").fetchone()[0] == 1
+
+
+# --- what needs the curator comes first, in the review page's words ----------------------------------------
+
+def test_the_report_opens_with_what_needs_you(db, tmp_path):
+    paths = write_reports(db, tmp_path / "r")
+    text = paths["html"].read_text(encoding="utf-8")
+    needs, charts, table = text.index("id='needs-you'"), text.index("class='charts'"), text.index("<table id='links'>")
+    assert needs < charts < table
+    section = text[needs:charts]
+    # Pending repairs, then the links nothing was found for, each with why it waits and its command.
+    assert section.index("Repairs waiting for your decision (1)") < section.index("Links with nothing found (7)")
+    assert "linkkeeper approve 8" in section and "linkkeeper edit 1 URL" in section
+    assert "the blogging software emptied this link" in section and "has not archived this URL" in section
+    # The Pending card is a link to it, and says where to decide.
+    card = re.search(r"<a class='fig link' href='#needs-you' data-figure='Pending review'>.*?</a>", text, re.S).group(0)
+    assert "<b>1</b>" in card and "<code>linkkeeper review</code>" in card
+    md = paths["md"].read_text(encoding="utf-8")
+    assert md.index("## Needs you") < md.index("## Link health")
+    assert "1 repair waits for your decision and 7 links have nothing found." in md
+    assert "`linkkeeper approve 8`" in md
+
+
+def test_replacements_are_explained_as_the_review_page_explains_them(db, tmp_path):
+    paths = write_reports(db, tmp_path / "r")
+    text = paths["html"].read_text(encoding="utf-8")
+    cells = re.findall(r'class="capture" rel="noopener noreferrer">([^<]*)</a>(?:<div class=\'small\'>([^<]*)</div>)?', text)
+    assert cells and all(label.startswith("capture of ") for label, _why in cells)
+    whys = [why for _label, why in cells]
+    # Never the dead link's reason beside its capture, as if the capture were dead.
+    assert not [w for w in whys if "dead (" in w or "http_404" in w]
+    assert "100% of the post&#39;s text found in the capture; 1 day after the post" in whys
+    assert any("10 days after the article&#39;s date in its URL" in w for w in whys)
+    # Automatic approvals in words, not a setting's name.
+    assert "auto_approve_confidence" not in text and "approved automatically: sure enough on its own" in text
+    md = paths["md"].read_text(encoding="utf-8")
+    assert "auto_approve_confidence" not in md and "dead (http" not in md.split("## Links needing attention")[1].split("| dead |")[0]
+
+
+def test_headings_sort_from_the_keyboard_and_the_counts_agree(db, tmp_path):
+    paths = write_reports(db, tmp_path / "r")
+    text = paths["html"].read_text(encoding="utf-8")
+    heads = re.findall(r"<th data-type='(\w+)' scope='col'><button type='button' class='sort'>(\w+)</button></th>", text)
+    assert [name for _t, name in heads] == ["Published", "Post", "Outlet", "Link", "Verdict", "Evidence",
+                                            "Replacement", "Confidence", "Repair"]
+    assert dict((n, t) for t, n in heads)["Repair"] == "number"
+    repair_cells = re.findall(r"<td data-sort='(\d*)'>(?:#(\d+))?", text)
+    assert all(sort == (number or "") for sort, number in repair_cells if number)
+    assert "<p class='small'>30 links listed.</p>" in text
+    md = paths["md"].read_text(encoding="utf-8")
+    rows = [line for line in md.split("## Links needing attention")[1].splitlines() if line.startswith("| 20")]
+    assert f"{len(rows)} of the 30 links listed need attention (the table above)" in md
+
+
+def test_a_post_url_with_line_breaks_cannot_write_markdown(db, tmp_path):
+    """A post URL holding newlines (JSONL, or &#10; in an Atom or feed href) must stay inside its table cell:
+    no heading, image or link of its own in report.md."""
+    post = db.execute("SELECT post_id FROM repairs WHERE state = 'proposed' ORDER BY id LIMIT 1").fetchone()[0]
+    hostile = ("http://example.com/a\n# Injected heading\n![track](http://evil.example/t.png)\r\n"
+               "[click](http://evil.example/x) | broken cell\u2028<b>x</b>\\")
+    db.execute("UPDATE posts SET url = ? WHERE id = ?", [hostile, post])
+    md = write_reports(db, tmp_path / "r")["md"].read_text(encoding="utf-8")
+    lines = md.splitlines()
+    assert not [line for line in lines if line.startswith(("#", "!", "[")) and "Injected" in line]
+    assert not [line for line in lines if "evil.example" in line and not line.startswith("|")]
+    for line in lines:
+        if "example.com/a" in line:
+            header = next(h for h in reversed(lines[:lines.index(line)]) if h.startswith("| ") and "---" not in h)
+            cells = lambda row: len(re.findall(r"(?<!\\)\|", row))  # noqa: E731
+            assert cells(line) == cells(header), line
+            assert "%0A" in line and "%7C" in line and "<b>" not in line

@@ -25,7 +25,7 @@ from linkkeeper.net.session import run as run_stage
 from linkkeeper.settings import SettingsError, load
 
 # `linkkeeper --help` lists the commands in the order of the work (docs/commands.md follows it).
-COMMAND_ORDER = ("demo", "ingest", "check", "repair", "review", "approve", "reject", "known-url", "export", "report",
+COMMAND_ORDER = ("demo", "ingest", "check", "repair", "review", "approve", "reject", "edit", "known-url", "export", "report",
                  "run", "preserve", "decisions", "status")
 NOTHING_INGESTED = "nothing ingested yet{where}: run `linkkeeper ingest FILE` first"
 # sqlite3 errors that are the machine's state, not a bug: the run failed (exit 3), in one line.
@@ -371,6 +371,42 @@ def reject(obj: Context, ids, note) -> None:
     _decide(obj, ids, "rejected", note)
 
 
+@main.command()
+@click.argument("item")
+@click.argument("url")
+@click.option("--approve", is_flag=True, help="Approve the new replacement too (one undo reverts both).")
+@click.option("--note", help="Why (stored with the decision); needed to save a replacement that failed a check.")
+@click.option("--anyway", is_flag=True, help="Save it although a check failed (needs --note).")
+@click.pass_obj
+def edit(obj: Context, item: str, url: str, approve: bool, note: str | None, anyway: bool) -> None:
+    """Give a link another replacement, checked before it is saved. ITEM is a repair id (as the report and
+    `review` show it), or the link id of a link with no repair (a nullified link nothing was found for). URL is
+    a Wayback Machine capture of the link's URL, or a live URL (for a nullified link, the article's URL)."""
+    from linkkeeper.desk import decisions as curator
+    from linkkeeper.desk.verify import check_lines, check_one
+
+    settings = obj.settings()
+    db = obj.open_db(settings, ingested=True)
+    try:
+        link = curator.link_for(db, item)
+    except (KeyError, ValueError) as exc:
+        raise Mistake(str(exc.args[0])) from None
+    checked = run_stage(check_one(db, settings, link, url))
+    click.echo(f"{url}:")
+    for line in check_lines(checked):
+        click.echo(line)
+    try:
+        curator.save_edit(db, link, checked, approve=approve, note=note, anyway=anyway, origin="cli")
+    except curator.EditRefused as exc:
+        hint = "" if anyway else " (to save it anyway: --anyway --note 'why')"
+        raise Mistake(f"{exc}{hint}") from None
+    except curator.ReplacementError as exc:
+        raise Mistake(f"not saved: {exc}") from None
+    what = f"repair {link['repair_id']}" if link["repair_id"] is not None else f"link {link['link_id']}"
+    click.echo(f"{what}: {'saved and approved' if approve else 'saved, waiting for approval'}: {checked.replacement}"
+               + ("" if checked.ok else " (although a check failed; your note is kept with it)"))
+
+
 @main.command("known-url")
 @click.argument("post_id")
 @click.argument("url")
@@ -405,7 +441,7 @@ def export(obj: Context, fmt: str | None, output: str, source_path: str | None) 
     _output_file(output)
     obj.on_stop = lambda: f"{output} was not written (it is written whole or not at all)"
     try:
-        result = export_patched(db, output, source_path=source_path, format=fmt)
+        result = export_patched(db, output, source_path=source_path, format=fmt, robust_links=settings.robust_links)
     except ExportSourceError as exc:
         raise Mistake(str(exc)) from None
     except (KeyError, ValueError) as exc:
@@ -413,7 +449,7 @@ def export(obj: Context, fmt: str | None, output: str, source_path: str | None) 
         # nothing was written, and the message says which.
         raise Mistake(f"cannot patch the export: {exc.args[0] if exc.args else exc}") from None
     click.echo(f"{output} ({result.format}): {result.changed} hrefs replaced in {result.posts} posts "
-               f"(from {result.source})")
+               f"(from {result.source})" + ("; Robust Links attributes on each" if settings.robust_links else ""))
 
 
 @main.command()

@@ -113,6 +113,9 @@ class Settings:
     availability_rate: float = 0.2
     # Repairs: proposals at or above this confidence are approved without a curator.
     auto_approve_confidence: float = 0.9
+    # Export: also write the Robust Links attributes (data-originalurl, data-versionurl, data-versiondate) on
+    # each repaired anchor. Off by default: it changes more than the href.
+    robust_links: bool = False
     # --- archive lookups, verification and preservation (repair/capture, repair/proposals.py, repair/preserve.py) ---
     # Captures fetched to verify one link before giving up (each is a replay request).
     verify_budget: int = 3

@@ -7,6 +7,7 @@ store.record_decisions, whichever door it came in by (command line, review page,
 from __future__ import annotations
 
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -18,7 +19,7 @@ from markupsafe import escape
 
 from linkkeeper import store
 from linkkeeper.check.verdict import signature
-from linkkeeper.desk.report import csv_safe
+from linkkeeper.desk.explain import csv_safe
 from linkkeeper.files import write_atomically
 from linkkeeper.text.urls import normalize_url
 from linkkeeper.text.dates import parse_iso_or_none
@@ -116,49 +117,131 @@ def validate_replacement(value: str, dead_url: str | None = None) -> Replacement
     return Replacement(url, None)
 
 
+# --- which item: a repair, or a link without one -----------------------------------------------------------
+
+MAX_ID = 2 ** 63 - 1  # SQLite's largest integer: a larger id names nothing (and would not fit a query)
+_LINK_ID = re.compile(r"[0-9a-f]{16}")
+
+
+def repair_id_of(value: Any) -> int:
+    """A repair id from the command line, the API or a CSV cell: a whole number SQLite can hold."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise ValueError(f"{value!r} is not a repair id")
+    text = value.strip() if isinstance(value, str) else str(value)
+    if not re.fullmatch(r"[0-9]{1,19}", text) or not 1 <= int(text) <= MAX_ID:
+        raise ValueError(f"{_shown(text)} is not a repair id (a whole number from 1 to {MAX_ID})")
+    return int(text)
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:40] + "…")
+
+
+def parse_key(value: Any) -> dict[str, Any]:
+    """An item as the review page, the API and `linkkeeper edit` name it: a repair by its id (12, "12",
+    "r12"), or a link by its id (16 hex digits, or "l" and them) for a link that has no repair."""
+    text = str(value).strip() if isinstance(value, (int, str)) and not isinstance(value, bool) else ""
+    if text.startswith("l") and _LINK_ID.fullmatch(text[1:]):
+        return {"link_id": text[1:]}
+    if _LINK_ID.fullmatch(text) and not text.isdigit():
+        return {"link_id": text}
+    return {"repair_id": repair_id_of(text[1:] if text.startswith("r") else text)}
+
+
+def link_for(db, key: Any) -> dict:
+    """Everything known of the link an item names (store.attention_rows' row), or KeyError."""
+    ref = parse_key(key)
+    text = str(key).strip()
+    if "repair_id" in ref and _LINK_ID.fullmatch(text) and store.repair_row(db, ref["repair_id"]) is None:
+        # A link id that happens to be all digits (about one in 1,800), as the report prints it.
+        ref = {"link_id": text}
+    link_id = ref.get("link_id")
+    if link_id is None:
+        repair = store.repair_row(db, ref["repair_id"])
+        if repair is None:
+            raise KeyError(f"no repair with id {ref['repair_id']}")
+        link_id = repair["link_id"]
+    rows = store.attention_rows(db, link_id=link_id)
+    if not rows:
+        raise KeyError(f"no Original Article link with id {link_id}" if "link_id" in ref
+                       else f"repair {ref['repair_id']} belongs to no current post")
+    return rows[0]
+
+
+def _ref(link: dict) -> dict[str, Any]:
+    return {"repair_id": link["repair_id"]} if link["repair_id"] is not None else {"link_id": link["link_id"]}
+
+
 # --- decisions --------------------------------------------------------------------------------------------
 
 def decide(db, ids: Iterable[int], action: str, *, note: str | None = None, origin: str = "cli") -> list[dict]:
     """Approve or reject repairs by id, as one batch."""
     if action not in ("approve", "reject"):
         raise ValueError(f"unknown action {action!r}")
-    return store.record_decisions(db, [{"repair_id": int(i), "action": action} for i in ids],
+    return store.record_decisions(db, [{"repair_id": repair_id_of(i), "action": action} for i in ids],
                                   origin=origin, note=note)
 
 
-def edit(db, repair_id: int, value: str, *, approve: bool = False, note: str | None = None,
-         origin: str = "review") -> list[dict]:
-    """Give a repair another replacement (validated); with approve, approve it in the same batch, so one undo
-    reverts both."""
-    repair = _one(db, repair_id)
-    replacement = validate_replacement(value, repair["url"])
-    items: list[dict[str, Any]] = [{"repair_id": repair_id, "action": "edit", "replacement": replacement.url,
-                                    "capture_timestamp": replacement.capture_timestamp}]
+class EditRefused(ValueError):
+    """A replacement that failed a check, saved without a note saying why it should be saved anyway."""
+
+
+def save_edit(db, link: dict, verified: Any, *, approve: bool = False, note: str | None = None,
+              anyway: bool = False, origin: str = "review") -> list[dict]:
+    """Give a link the replacement desk/verify.py checked (`verified`); with approve, approve it in the same
+    batch, so one undo reverts both. A replacement that failed a check is saved only `anyway` and with a
+    note saying why; the checks and the note are kept in the repair's evidence and the decision."""
+    if not verified.saveable:
+        raise ReplacementError(verified.reason)
+    if not verified.ok:
+        if not anyway:
+            raise EditRefused(f"not saved: {verified.reason}")
+        if not note:
+            raise EditRefused(f"not saved: {verified.reason}. Saving it anyway needs a note saying why")
+    item: dict[str, Any] = dict(_ref(link), action="edit", replacement=verified.replacement,
+                                capture_timestamp=verified.capture_timestamp)
+    item.update({k: v for k, v in verified.fields.items() if k != "evidence"})
+    item["evidence"] = verified.evidence(note)
+    items = [item]
     if approve:
-        items.append({"repair_id": repair_id, "action": "approve"})
+        items.append(dict(_ref(link), action="approve"))
     return store.record_decisions(db, items, origin=origin, note=note)
 
 
-def mark_not_dead(db, ids: Iterable[int], *, note: str | None = None, origin: str = "review") -> list[dict]:
-    """The curator says the link works: its repair is rejected and its URL marked, and the mark holds (the
-    checker reports the URL alive) for as long as its failure looks the same (verdict.signature)."""
+def mark_not_dead(db, keys: Iterable[Any], *, note: str | None = None, origin: str = "review") -> list[dict]:
+    """The curator says the link works: its repair (if any) is rejected and its URL marked, and the mark
+    holds (the checker reports the URL alive) for as long as its failure looks the same (verdict.signature).
+    `keys` are repair ids, or link ids for links without a repair (a drifted link)."""
     items = []
-    for repair_id in ids:
-        repair = _one(db, repair_id)
-        state = store.url_state(db, repair["url_normalized"]) if repair["url_normalized"] else None
+    for key in keys:
+        link = link_for(db, key)
+        state = store.url_state(db, link["url_normalized"]) if link["url_normalized"] and not link["nullified_reason"] else None
         if state is None:
-            raise ValueError(f"repair {repair_id}: its link was never checked, so there is no failure to mark")
-        items.append({"repair_id": int(repair_id), "action": "not-dead",
-                      "signature": signature(state.get("evidence_class") or state["verdict"], state.get("status"),
-                                             state.get("error_class"))})
+            raise ValueError(f"{key}: its link was never checked, so there is no failure to mark")
+        items.append(dict(_ref(link), action="not-dead",
+                          signature=signature(state.get("evidence_class") or state["verdict"], state.get("status"),
+                                              state.get("error_class"))))
     return store.record_decisions(db, items, origin=origin, note=note)
 
 
-def bulk_approve(db, min_confidence: float, *, note: str | None = None, origin: str = "review") -> list[dict]:
-    """Approve every proposed repair at or above a confidence, as one batch (one undo reverts it)."""
+class CountChanged(ValueError):
+    """The repairs a bulk approval would decide are not the number the curator was shown."""
+
+
+def bulk_approve(db, min_confidence: float, *, note: str | None = None, origin: str = "review",
+                 among: Iterable[Any] | None = None, expect: int | None = None) -> list[dict]:
+    """Approve every proposed repair at or above a confidence (with `among`, only those of these repair
+    ids: the ones a filter shows), as one batch (one undo reverts it). With `expect`, nothing is approved
+    unless exactly that many repairs match (what the curator was asked to confirm)."""
     if not 0.0 <= min_confidence <= 1.0:
         raise ValueError("the confidence threshold must be between 0 and 1")
     ids = [r["id"] for r in store.pending_repairs(db, min_confidence=min_confidence)]
+    if among is not None:
+        wanted = {repair_id_of(i) for i in among}
+        ids = [i for i in ids if i in wanted]
+    if expect is not None and len(ids) != expect:
+        raise CountChanged(f"{len(ids)} repairs match now, not the {expect} you confirmed: the queue changed; "
+                           "look again")
     if not ids:
         return []
     note = note or f"bulk approve: confidence at or above {min_confidence:g}"
@@ -167,13 +250,6 @@ def bulk_approve(db, min_confidence: float, *, note: str | None = None, origin: 
 
 def undo(db) -> list[dict]:
     return store.undo_last_batch(db)
-
-
-def _one(db, repair_id: int) -> dict:
-    row = store.repair_row(db, int(repair_id))
-    if row is None:
-        raise KeyError(f"no repair with id {repair_id}")
-    return row
 
 
 # --- the match that earned the confidence -----------------------------------------------------------------
@@ -299,14 +375,25 @@ def import_decisions(db, path: str | Path, *, note: str | None = None) -> Import
     items: list[dict[str, Any]] = []
     result = ImportResult()
     try:
-        fh = path.open(encoding="utf-8-sig", newline="")
+        raw = path.read_bytes()
     except OSError as exc:
         raise DecisionImportError(str(path), [(0, f"cannot read: {exc.strerror}")]) from None
+    try:
+        fh = io.StringIO(raw.decode("utf-8-sig"), newline="")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise DecisionImportError(str(path), [(line, "not UTF-8 text (save the file as UTF-8 CSV)")]) from None
     # Simulated state, so a file that approves and then rejects the same repair is judged in order.
     state: dict[int, tuple[str, str | None]] = {}
     with fh:
         reader = csv.DictReader(fh)
-        header = reader.fieldnames or []
+        try:
+            header = reader.fieldnames or []
+        except csv.Error as exc:
+            raise DecisionImportError(str(path), [(1, f"not valid CSV: {exc}")]) from None
+        doubled = sorted({name for name in header if header.count(name) > 1})
+        if doubled:
+            raise DecisionImportError(str(path), [(1, "column(s) given twice: " + ", ".join(map(_shown, doubled)))])
         missing = IMPORT_REQUIRED - set(header)
         if missing or not ({"link_id", "repair_id"} & set(header)):
             need = sorted(missing) + ([] if {"link_id", "repair_id"} & set(header) else ["link_id or repair_id"])
@@ -329,7 +416,7 @@ def import_decisions(db, path: str | Path, *, note: str | None = None) -> Import
                 else:
                     items.append(item)
         except csv.Error as exc:
-            errors.append((reader.line_num, f"not valid CSV: {exc}"))
+            errors.append((reader.line_num + 1, f"not valid CSV: {exc}"))  # the line being read
     if errors:
         raise DecisionImportError(str(path), errors)
     if items:
@@ -338,30 +425,34 @@ def import_decisions(db, path: str | Path, *, note: str | None = None) -> Import
     return result
 
 
-def _import_item(db, cells: dict[str, str], state: dict[int, tuple[str, str | None]]) -> tuple[dict | None, str | None]:
+def _import_item(db, cells: dict[str, str], state: dict[Any, tuple[str, str | None]]) -> tuple[dict | None, str | None]:
     if cells.get("undone_at"):
         return None, None
     action = cells.get("action", "")
     if action not in store.DECISION_ACTIONS:
-        return None, f"action {action!r} is not one of {', '.join(store.DECISION_ACTIONS)}"
+        return None, f"action {_shown(action)} is not one of {', '.join(store.DECISION_ACTIONS)}"
     # link_id names the same link in any database built from the export; repair_id only in this one.
+    ref: dict[str, Any]
     if cells.get("link_id"):
-        repair_id = store.repair_for_link(db, cells["link_id"])
-        if repair_id is None:
-            return None, f"no repair for link {cells['link_id']!r}"
+        link = store.link_row(db, cells["link_id"])
+        if link is None or (link["repair_id"] is None and action != "edit" and cells["link_id"] not in state):
+            return None, f"no repair for link {_shown(cells['link_id'])}"
+        ref = {"repair_id": link["repair_id"]} if link["repair_id"] is not None else {"link_id": link["link_id"]}
+        repair = store.repair_row(db, link["repair_id"]) if link["repair_id"] is not None else \
+            {"state": "unavailable", "replacement": None, "url": link["known_url"] or link["url"]}
     elif cells.get("repair_id"):
-        if not cells["repair_id"].isdigit():
-            return None, f"repair_id {cells['repair_id']!r} is not a number"
-        repair_id = int(cells["repair_id"])
-        if store.repair_row(db, repair_id) is None:
-            return None, f"no repair with id {repair_id}"
+        try:
+            ref = {"repair_id": repair_id_of(cells["repair_id"])}
+        except ValueError as exc:
+            return None, f"repair_id {exc}"
+        repair = store.repair_row(db, ref["repair_id"])
+        if repair is None:
+            return None, f"no repair with id {ref['repair_id']}"
     else:
-        repair_id = None
-    if repair_id is None:
         return None, "neither link_id nor repair_id is given"
-    repair = store.repair_row(db, repair_id)
-    current_state, current_replacement = state.get(repair_id, (repair["state"], repair["replacement"]))
-    item: dict[str, Any] = {"repair_id": repair_id, "action": action, "note": cells.get("note") or None}
+    key = ref.get("repair_id") or ref["link_id"]
+    current_state, current_replacement = state.get(key, (repair["state"], repair["replacement"]))
+    item: dict[str, Any] = dict(ref, action=action, note=cells.get("note") or None)
     if action == "edit":
         try:
             replacement = validate_replacement(cells.get("new_replacement", ""), repair["url"])
@@ -370,14 +461,14 @@ def _import_item(db, cells: dict[str, str], state: dict[int, tuple[str, str | No
         if replacement.url == current_replacement:
             return None, None
         item.update(replacement=replacement.url, capture_timestamp=replacement.capture_timestamp)
-        state[repair_id] = ("proposed" if current_state == "unavailable" else current_state, replacement.url)
+        state[key] = ("proposed" if current_state == "unavailable" else current_state, replacement.url)
         return item, None
     if action == "not-dead":
         return None, "not-dead cannot be imported: it rests on how the link fails here and now; mark it in review"
     new_state = "approved" if action == "approve" else "rejected"
     if new_state == "approved" and not current_replacement:
-        return None, f"repair {repair_id} has no replacement to approve"
+        return None, f"repair {key} has no replacement to approve"
     if new_state == current_state:
         return None, None
-    state[repair_id] = (new_state, current_replacement)
+    state[key] = (new_state, current_replacement)
     return item, None

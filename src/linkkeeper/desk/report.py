@@ -13,14 +13,16 @@ from __future__ import annotations
 import csv
 import html
 import json
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from linkkeeper import __version__, store
-from linkkeeper.check.verdict import signature
+from linkkeeper.desk.explain import capture_label, csv_safe, mark_active, note_words, repair_why  # noqa: F401 (report.csv_safe)
 from linkkeeper.desk.pages import template
+from linkkeeper.desk.queue import NOTHING_FOUND, build_queue
 from linkkeeper.files import AtomicFiles
 from linkkeeper.text.dates import parse_iso, to_iso
 
@@ -44,14 +46,6 @@ _STATE_CHUNK = 2000
 
 
 # --- what a row means -------------------------------------------------------------------------------------
-
-def mark_active(row: dict) -> bool:
-    """A "not dead" mark counts while the URL fails the way it did when the curator marked it."""
-    if row.get("mark") != "not-dead" or not row.get("mark_signature"):
-        return False
-    return row["mark_signature"] == signature(row.get("evidence_class") or row.get("verdict") or "",
-                                              row.get("status"), row.get("error_class"))
-
 
 def category(row: dict) -> str:
     """working / repaired / broken / uncertain / unchecked: how a link counts in figures and charts. An
@@ -87,13 +81,6 @@ def link_record(row: dict) -> dict:
             "confidence": row["confidence"], "evidence": row["repair_evidence"],
             "decided_at": row.get("repair_decided_at"), "note": row.get("repair_note")},
     }
-
-
-def csv_safe(value: Any) -> Any:
-    """Keep a spreadsheet from running a cell as a formula (CSV injection): prefix a quote."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
 
 
 def csv_row(row: dict) -> list:
@@ -187,7 +174,7 @@ def write_reports(db, out_dir: str | Path, *, all_links: bool = False, generated
     paths = {"json": out / "report.json", "csv": out / "report.csv", "md": out / "report.md",
              "html": out / "report.html"}
     context = {"generated_at": generated_at, "summary": summary, "survey": surveyed, "previous": previous,
-               "since": since_ts, "all_links": all_links}
+               "since": since_ts, "all_links": all_links, "needs": needs_groups(db)}
 
     with AtomicFiles(paths.values()) as files:
         fj, fc, fm, fh = (files[paths[k]] for k in ("json", "csv", "md", "html"))
@@ -198,21 +185,51 @@ def write_reports(db, out_dir: str | Path, *, all_links: bool = False, generated
         writer.writerow(CSV_COLUMNS)
         fm.write(markdown_head(context))
         fh.write(html_head(context))
-        listed = 0
+        listed = attention = 0
         for row in store.report_rows(db, all_links=all_links, since=since_ts):
             fj.write(("\n  " if listed == 0 else ",\n  ") + json.dumps(link_record(row), ensure_ascii=False))
             writer.writerow(csv_row(row))
             if needs_attention(row):
                 fm.write(markdown_row(row))
+                attention += 1
             fh.write(html_row(row, store.check_history(db, row["url_normalized"], HISTORY_SHOWN)))
             listed += 1
         fj.write("\n ]\n}\n")
-        fm.write(markdown_tail(listed))
+        fm.write(markdown_tail(listed, attention))
         fh.write(html_tail(listed))
     snapshot_summary = dict(summary, categories=surveyed.as_json()["categories"],
                             pending_review=surveyed.pending_review)
     store.save_report_snapshot(db, generated_at, snapshot_summary, all_links=all_links)
     return paths
+
+
+NEEDS_SHOWN = 100  # items per group of "Needs you"; the review page lists them all
+NEEDS_GROUPS = (("proposed", ("proposed",), "Repairs waiting for your decision"),
+                ("nothing-found", NOTHING_FOUND, "Links with nothing found"),
+                ("drifted", ("drifted",), "Pages that changed"))
+
+
+def needs_groups(db) -> list[dict]:
+    """What needs the curator (desk/queue.py), in the queue's order and words, grouped for the report's top,
+    each item with the command that decides it."""
+    items = build_queue(db)
+    for item in items:
+        ref = item["repair_id"] if item["repair_id"] is not None else item["link_id"]
+        item["command"] = f"linkkeeper approve {ref}" if item["can_approve"] else f"linkkeeper edit {ref} URL"
+    return [{"id": gid, "title": title, "items": [i for i in items if i["kind"] in kinds]}
+            for gid, kinds, title in NEEDS_GROUPS]
+
+
+def needs_sentence(needs: list[dict]) -> str:
+    counts = {g["id"]: len(g["items"]) for g in needs}
+    def said(n: int, one: str, many: str) -> str:
+        return f"{n} {one if n == 1 else many}" if n else ""
+
+    parts = [said(counts["proposed"], "repair waits for your decision", "repairs wait for your decision"),
+             said(counts["nothing-found"], "link has nothing found", "links have nothing found"),
+             said(counts["drifted"], "page changed", "pages changed")]
+    parts = [p for p in parts if p]
+    return (", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]) + "."
 
 
 def needs_attention(row: dict) -> bool:
@@ -231,10 +248,16 @@ def _md(value: Any) -> str:
     return html.escape(text, quote=False).translate(_MD_SPECIAL)
 
 
+# What a link's target may not hold as it is: line breaks and other control characters and spaces (they end
+# the cell, or the line, and what follows would be read as Markdown: headings, images, links), the angle
+# brackets that enclose it, the pipe that ends a table cell, and the backslash that escapes.
+_MD_TARGET_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f<>|\\\u2028\u2029]")
+
+
 def _md_link(url: str | None, text: str) -> str:
     if not url or not url.lower().startswith(("http://", "https://")):
         return _md(text)
-    target = url.replace(" ", "%20").replace("<", "%3C").replace(">", "%3E")
+    target = _MD_TARGET_UNSAFE.sub(lambda m: "".join(f"%{b:02X}" for b in m.group(0).encode("utf-8")), url)
     return f"[{_md(text)}](<{target}>)"
 
 
@@ -254,6 +277,7 @@ def markdown_head(ctx: dict) -> str:
              f"{ctx['summary']['posts']} posts, {survey_.links} links.", ""]
     if ctx["since"]:
         lines += [f"Links listed: only those whose verdict or repair changed since {_md(ctx['since'])}.", ""]
+    lines += markdown_needs(ctx["needs"])
     lines += ["## Link health", "", "| | links | share |", "|---|---:|---:|"]
     for cat in CATEGORIES:
         n = survey_.totals.get(cat, 0)
@@ -278,23 +302,53 @@ def markdown_head(ctx: dict) -> str:
                          + f" | {sum(counts.values())} |")
         lines.append("")
     lines += ["## Links needing attention", "",
-              "Broken or uncertain links, and repairs waiting for review.", "",
+              "Broken or uncertain links, and repairs waiting for review, by date.", "",
               "| published | post | outlet | verdict | evidence | repair | replacement | confidence |",
               "|---|---|---|---|---|---|---|---:|"]
     return "\n".join(lines) + "\n"
 
 
+def markdown_needs(needs: list[dict]) -> list[str]:
+    """The "Needs you" section: repairs waiting for a decision, then links with nothing found, then pages
+    that changed, each with why it waits and the command that decides it."""
+    waiting = [item for group in needs for item in group["items"]]
+    lines = ["## Needs you", ""]
+    if not waiting:
+        return lines + ["Nothing: every link is working, repaired or decided.", ""]
+    lines += [needs_sentence(needs) + " Decide them in the review page, `linkkeeper review`, or with the "
+              "commands below.", ""]
+    for group in needs:
+        if not group["items"]:
+            continue
+        lines += [f"### {group['title']} ({len(group['items'])})", "",
+                  "| post | outlet | link | proposed | why it waits | command |", "|---|---|---|---|---|---|"]
+        for item in group["items"][:NEEDS_SHOWN]:
+            proposed = (_md_link(item["replacement"], item["capture"]) + (f" ({_md(item['why'])})" if item["why"] else "")
+                        if item["replacement"] else "")
+            lines.append("| " + " | ".join([
+                _md_link(item["post_url"], item["title"]) + f" {_md(item['date'])}", _md(item["outlet"]),
+                _md_link(item["url"], item["url"]) if item["url"] else "no URL", proposed, _md(item["waits"]),
+                f"`{item['command']}`"]) + " |")
+        if len(group["items"]) > NEEDS_SHOWN:
+            lines.append(f"\nAnd {len(group['items']) - NEEDS_SHOWN} more: `linkkeeper review` lists them all.")
+        lines.append("")
+    return lines
+
+
 def markdown_row(row: dict) -> str:
     confidence = "" if row["confidence"] is None else f"{row['confidence']:.2f}"
     repair = "" if row["repair_id"] is None else f"#{row['repair_id']} {row['repair_state']}"
+    why = repair_why(row)
     cells = [_md((row["post_published"] or "")[:10]), _md_link(row["post_url"], row["post_title"] or "(untitled)"),
              _md(row["outlet"]), _md(row["verdict"] or "unchecked"), _md(evidence_text(row)), _md(repair),
-             _md_link(row["replacement"], row["capture_timestamp"] or row["replacement"] or ""), confidence]
+             (_md_link(row["replacement"], capture_label(row["capture_timestamp"])) + (f" ({_md(why)})" if why else ""))
+             if row["replacement"] else "", confidence]
     return "| " + " | ".join(cells) + " |\n"
 
 
-def markdown_tail(listed: int) -> str:
-    return f"\n{listed} links listed in report.html, report.csv and report.json.\n"
+def markdown_tail(listed: int, attention: int) -> str:
+    return (f"\n{attention} of the {listed} links listed need attention (the table above); report.html, "
+            f"report.csv and report.json list all {listed}.\n")
 
 
 # --- HTML: the page, its CSS, script and charts are templates/report.html and the files it includes; here,
@@ -305,7 +359,10 @@ _PAGE = template("report.html").module
 
 def html_head(ctx: dict) -> str:
     survey_: Survey = ctx["survey"]
+    needs = ctx["needs"]
     return _PAGE.head(
+        needs=needs, needs_sentence=needs_sentence(needs) if any(g["items"] for g in needs) else "",
+        needs_shown=NEEDS_SHOWN,
         generated_at=ctx["generated_at"], posts=ctx["summary"]["posts"], since=ctx["since"],
         scope="every outbound link" if ctx["all_links"] else "Original Article links",
         figures=figures(survey_, ctx["previous"]),
@@ -323,7 +380,8 @@ def html_row(row: dict, history: list[dict]) -> str:
     return _PAGE.row(
         row=row, category=cat, verdict=row["verdict"] or "unchecked", title=row["post_title"] or "(untitled)",
         marked=mark_active(row), was=previous if previous and previous != cat else None,
-        evidence=evidence_items(row), capture=capture_label(row["capture_timestamp"]),
+        evidence=evidence_items(row), capture=capture_label(row["capture_timestamp"]), why=repair_why(row),
+        note=note_words(row.get("repair_note")),
         confidence="" if row["confidence"] is None else f"{row['confidence']:.2f}",
         history=[_history_line(h) for h in history], history_more=len(history) >= HISTORY_SHOWN)
 
@@ -343,13 +401,15 @@ def figures(survey_: Survey, previous: dict | None) -> list[dict]:
         out.append(_figure(cat, n, before.get(cat, 0) if previous is not None else None, share=share,
                            color=CATEGORY_COLORS[cat]))
     out.append(_figure("Pending review", survey_.pending_review,
-                       None if previous is None else previous.get("pending_review")))
+                       None if previous is None else previous.get("pending_review"), link="#needs-you"))
     return out
 
 
-def _figure(label: str, n: int, before: int | None, *, share: str = "", color: str | None = None) -> dict:
+def _figure(label: str, n: int, before: int | None, *, share: str = "", color: str | None = None,
+            link: str | None = None) -> dict:
     delta = "" if before is None else ("no change" if n == before else f"{n - before:+d} since last report")
-    return {"label": label, "n": n, "color": color, "detail": " · ".join(x for x in (share, delta) if x)}
+    return {"label": label, "n": n, "color": color, "detail": " · ".join(x for x in (share, delta) if x),
+            "link": link}
 
 
 def _title(name: str, counts: Counter) -> str:
@@ -435,10 +495,3 @@ def evidence_items(row: dict) -> list[str]:
 def evidence_text(row: dict) -> str:
     chain = " → ".join(f"{h.get('status')} {h.get('location')}" for h in row["redirect_chain"] or [])
     return "; ".join(evidence_items(row) + ([f"redirects: {chain}"] if chain else []))
-
-
-def capture_label(timestamp: str | None) -> str:
-    """How a replacement is named to the curator: the capture's date, or a live page (no timestamp)."""
-    if timestamp and len(timestamp) == 14 and timestamp.isdigit():
-        return f"capture of {timestamp[:4]}-{timestamp[4:6]}-{timestamp[6:8]} {timestamp[8:10]}:{timestamp[10:12]}"
-    return "live page"

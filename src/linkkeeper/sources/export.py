@@ -15,6 +15,7 @@ from pathlib import Path
 from linkkeeper import sources, store
 from linkkeeper.sources.ingest import file_sha256
 from linkkeeper.sources import jsonl, patching
+from linkkeeper.wayback import is_wayback_url, parse_archive_location
 
 
 class ExportSourceError(Exception):
@@ -46,9 +47,10 @@ def pick_source(db, source_path: str | None) -> dict:
 
 
 def export_patched(db, output: str | Path, *, source_path: str | None = None,
-                   format: str | None = None) -> ExportResult:
+                   format: str | None = None, robust_links: bool = False) -> ExportResult:
     """Write the source with its approved replacements to `output`, in `format` (default: the source's own;
-    'jsonl' is possible from any source)."""
+    'jsonl' is possible from any source). With `robust_links`, each repaired anchor also gets the Robust Links
+    attributes (robust_hrefs)."""
     source = pick_source(db, source_path)
     own = source["format"]
     try:
@@ -64,7 +66,7 @@ def export_patched(db, output: str | Path, *, source_path: str | None = None,
     if fmt != own_format and fmt != "jsonl":
         raise ExportSourceError(f"{source['path']} was ingested as {own_format or own}: it can be exported as "
                                 f"{own_format + ' (its own format) or ' if own_format else ''}jsonl, not {fmt}")
-    replacements = store.approved_replacements(db, source["id"])
+    replacements = robust_hrefs(db, source["id"]) if robust_links else store.approved_replacements(db, source["id"])
     if fmt != own_format:
         return _export_rows(db, source, output, replacements)
 
@@ -91,3 +93,25 @@ def _export_rows(db, source: dict, output, replacements: dict[str, dict[int, str
             changed += n
     jsonl.write_rows(output, rows)
     return ExportResult(source["path"], len(replacements), changed, "jsonl")
+
+
+def robust_hrefs(db, source_id: int) -> dict[str, dict[int, str]]:
+    """The approved replacements, each carrying the Robust Links attributes (robustlinks.mementoweb.org):
+    `data-originalurl` (the page the link pointed at), `data-versionurl` (its capture) and `data-versiondate`
+    (the capture's date, YYYY-MM-DD). A replacement with no capture behind it (a live page found by hand)
+    gets its href only."""
+    out: dict[str, dict[int, str]] = {}
+    for post_id, anchors in store.approved_versions(db, source_id).items():
+        for index, found in anchors.items():
+            original, version = found["original"], found["capture_url"]
+            if version is None and found["capture_timestamp"] and is_wayback_url(found["replacement"] or ""):
+                version = found["replacement"]
+            located = parse_archive_location(original) if original and is_wayback_url(original) else None
+            original = located[2] if located else original
+            stamp = found["capture_timestamp"] or ""
+            attributes: tuple[tuple[str, str], ...] = ()
+            if version and original and len(stamp) >= 8 and stamp[:8].isdigit():
+                attributes = (("data-originalurl", original), ("data-versionurl", version),
+                              ("data-versiondate", f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}"))
+            out.setdefault(post_id, {})[index] = patching.Href(found["replacement"], attributes)
+    return out

@@ -31,6 +31,23 @@ RawEdit = tuple[int, int, str]  # (start, end, text) in raw-string offsets
 ByteEdit = tuple[int, int, bytes]
 
 
+class Href(str):
+    """A new href that also sets attributes on its anchor (the Robust Links `data-originalurl`,
+    `data-versionurl`, `data-versiondate`, export's `robust_links`): an attribute already there is given the
+    new value, a missing one is added after `<a`."""
+
+    attributes: tuple[tuple[str, str], ...]
+
+    def __new__(cls, url: str, attributes: tuple[tuple[str, str], ...] = ()) -> "Href":
+        href = super().__new__(cls, url)
+        href.attributes = tuple(attributes)
+        return href
+
+
+# One attribute of a start tag: its name and, if it has one, its value (as HTML spells them).
+_ATTRIBUTE = re.compile(r"""\s+([^\s"'>/=]+)(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]*))?""")
+
+
 def href_edits(decoded: str, starts: Sequence[int], ends: Sequence[int], context_at: Callable[[int], str],
                changes: dict[int, str], *, where: str, post_id: str, raw: str | None = None,
                quote_spelling: str = '"', ascii_only: bool = False) -> list[RawEdit]:
@@ -47,18 +64,26 @@ def href_edits(decoded: str, starts: Sequence[int], ends: Sequence[int], context
             raise ValueError(f"{where}: post {post_id} anchor {index}: the replacement {str(url)[:200]!r} is refused "
                              f"({refused}); nothing was written")
         anchor = anchors[index]
+        at = anchor.tag_span[0] + 1  # the "a" of "<a": what is added goes right after it
+        added = ""
+        if getattr(url, "attributes", ()):
+            replaced, added = _attribute_edits(decoded, anchor.tag_span, url.attributes, starts, ends, context_at,
+                                               quote_spelling, ascii_only, f"{where}: post {post_id} anchor {index}")
+            edits += replaced
         if anchor.href == url:
+            if added:
+                edits.append((ends[at], ends[at], added))
             continue
         if anchor.href_span is None:
-            # Insert the attribute right after "<a".
-            at = anchor.tag_span[0] + 1
             context = context_at(at)
             q = _quote(context, quote_spelling)
-            edits.append((ends[at], ends[at], f" href={q}{escape_href(url, chr(34), context, ascii_only)}{q}"))
+            edits.append((ends[at], ends[at], f" href={q}{escape_href(url, chr(34), context, ascii_only)}{q}{added}"))
             continue
         s, e = anchor.href_span
-        if s == e:  # empty value: insert before the closing quote
-            edits.append((starts[s], starts[s], escape_href(url, anchor.quote, context_at(s), ascii_only)))
+        if s == e:  # empty value: insert before the closing quote (and what is added, after it)
+            value = escape_href(url, anchor.quote, context_at(s), ascii_only)
+            closing = _spelt(decoded, s, starts, ends, raw, context_at(s)) if added else ""
+            edits.append((starts[s], ends[s] if added else starts[s], value + closing + added))
             continue
         context = context_at(s)
         if (any(context_at(k) != context for k in range(s + 1, e))
@@ -69,8 +94,54 @@ def href_edits(decoded: str, starts: Sequence[int], ends: Sequence[int], context
         if anchor.quote == "" and (not url or re.search(r"[\s\"'=<>`]", url)):
             q = _quote(context, quote_spelling)
             value = q + escape_href(url, '"', context, ascii_only) + q
-        edits.append((starts[s], ends[e - 1], value))
+        if added and anchor.quote:
+            # What is added goes after the closing quote, in the same edit: one edit per anchor changed.
+            edits.append((starts[s], ends[e], value + _spelt(decoded, e, starts, ends, raw, context) + added))
+        else:
+            edits.append((starts[s], ends[e - 1], value + added))
     return sorted(edits)
+
+
+def _spelt(decoded: str, i: int, starts: Sequence[int], ends: Sequence[int], raw: str | None, context: str) -> str:
+    """Decoded character i as the file spells it."""
+    if raw is not None:
+        return raw[starts[i]:ends[i]]
+    return json.dumps(decoded[i])[1:-1] if context == JSON else decoded[i]
+
+
+def _attribute_edits(decoded: str, tag_span: tuple[int, int], attributes: tuple[tuple[str, str], ...],
+                     starts: Sequence[int], ends: Sequence[int], context_at: Callable[[int], str],
+                     quote_spelling: str, ascii_only: bool, where: str) -> tuple[list[RawEdit], str]:
+    """Edits giving the tag's existing attributes of these names their new values, and the text adding the
+    missing ones (spelt for the container where "<a" is)."""
+    tag_start, tag_end = tag_span
+    found: dict[str, tuple[int, int]] = {}
+    pos = tag_start + 2
+    while pos < tag_end - 1:
+        match = _ATTRIBUTE.match(decoded, pos, tag_end - 1)
+        if not match:
+            pos += 1  # a "/" or a stray quote: not an attribute
+            continue
+        found.setdefault(match.group(1).lower(), (match.start(), match.end()))
+        pos = match.end()
+
+    def spelt(name: str, value: str, context: str) -> str:
+        q = _quote(context, quote_spelling)
+        return f" {name}={q}{escape_href(value, chr(34), context, ascii_only)}{q}"
+
+    edits: list[RawEdit] = []
+    added = []
+    for name, value in attributes:
+        span = found.get(name.lower())
+        if span is None:
+            added.append(spelt(name, value, context_at(tag_start + 1)))
+            continue
+        s, e = span
+        context = context_at(s)
+        if any(context_at(k) != context for k in range(s + 1, e)):
+            raise ValueError(f"{where}: its {name} straddles a CDATA section boundary; not patching it")
+        edits.append((starts[s], ends[e - 1], spelt(name, value, context)))
+    return edits, "".join(added)
 
 
 def _quote(context: str, spelling: str) -> str:

@@ -40,6 +40,8 @@ from linkkeeper.store.decisions import (  # noqa: F401
     UndoConflict,
     decide_repairs,
     decision_rows,
+    link_row,
+    recent_decisions,
     record_decisions,
     undo_last_batch,
 )
@@ -66,6 +68,7 @@ from linkkeeper.store.recovery import (  # noqa: F401
 from linkkeeper.store.repairs import (  # noqa: F401
     REPAIR_STATES,
     approved_replacements,
+    approved_versions,
     links_needing_repair,
     pending_repairs,
     repair_for_link,
@@ -75,6 +78,7 @@ from linkkeeper.store.repairs import (  # noqa: F401
 from linkkeeper.store.reports import (  # noqa: F401
     HEALTH_CATEGORIES,
     add_link_states,
+    attention_rows,
     begin_link_states,
     counts,
     last_report_time,

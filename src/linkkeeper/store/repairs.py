@@ -55,7 +55,8 @@ def save_repair(db, repair: dict[str, Any]) -> int:
 
 def repair_row(db, repair_id: int) -> dict | None:
     return first_row(db, """
-        SELECT r.id, r.link_id, r.url, r.state, r.replacement, r.capture_timestamp, r.decided_at, r.note,
+        SELECT r.id, r.link_id, r.post_id, r.url, r.state, r.replacement, r.capture_timestamp, r.decided_at,
+               r.note, r.capture_url, r.confidence, r.evidence, r.distance_days, r.target_date,
                l.url_normalized, l.nullified_reason
         FROM repairs r LEFT JOIN links l ON l.id = r.link_id WHERE r.id = ?""", [repair_id])
 
@@ -104,4 +105,18 @@ def approved_replacements(db, source_id: int) -> dict[str, dict[int, str]]:
              WHERE r.state = 'approved' AND p.source_id = ?"""
     for post_id, index, replacement in db.execute(sql, [source_id]):
         out.setdefault(post_id, {})[index] = replacement
+    return out
+
+
+def approved_versions(db, source_id: int) -> dict[str, dict[int, dict]]:
+    """post id -> {anchor index -> the approved replacement with the page it replaces and the capture behind
+    it}: what Robust Links attributes say (export's `robust_links`)."""
+    out: dict[str, dict[int, dict]] = {}
+    sql = """SELECT r.post_id, l.anchor_index, r.replacement, COALESCE(r.url, l.known_url, l.url) AS original,
+                    r.capture_url, r.capture_timestamp
+             FROM repairs r JOIN links l ON l.id = r.link_id JOIN posts p ON p.id = r.post_id
+             WHERE r.state = 'approved' AND p.source_id = ?"""
+    for post_id, index, replacement, original, capture_url, timestamp in db.execute(sql, [source_id]):
+        out.setdefault(post_id, {})[index] = {"replacement": replacement, "original": original,
+                                              "capture_url": capture_url, "capture_timestamp": timestamp}
     return out

@@ -27,7 +27,7 @@ def report_rows(db, *, all_links: bool = False, since: str | None = None) -> Ite
                s.status, s.final_url, s.error_class, s.last_checked, c.redirect_chain, c.error, c.elapsed_ms,
                c.method,
                r.id AS repair_id, r.replacement, r.capture_timestamp, r.confidence, r.state AS repair_state,
-               r.reason AS repair_reason, r.evidence AS repair_evidence,
+               r.reason AS repair_reason, r.evidence AS repair_evidence, r.target_date, r.distance_days,
                r.decided_at AS repair_decided_at, r.note AS repair_note, s.evidence_class,
                s.reason AS verdict_reason, m.mark, m.signature AS mark_signature, m.created_at AS marked_at,
                ps.category AS previous_category
@@ -44,6 +44,48 @@ def report_rows(db, *, all_links: bool = False, since: str | None = None) -> Ite
         item["redirect_chain"] = json.loads(item["redirect_chain"]) if item["redirect_chain"] else []
         item["repair_evidence"] = json.loads(item["repair_evidence"]) if item["repair_evidence"] else None
         yield item
+
+
+# Which links need a person (desk/queue.py says why each waits): a proposed repair, a repair the archive could
+# not make, a nullified link no URL was found for, a live page that no longer holds the post's text.
+_ATTENTION = """(r.state IN ('proposed', 'unavailable')
+                 OR (r.id IS NULL AND l.nullified_reason IS NOT NULL AND l.known_url IS NULL)
+                 OR (r.id IS NULL AND s.verdict = 'drifted'))"""
+
+
+def attention_rows(db, *, link_id: str | None = None) -> list[dict]:
+    """Every Original Article link that needs a person (_ATTENTION), with its post, what the checks saw,
+    its repair if it has one, the curator's mark on its URL, and since when it has been failing (its URL's
+    first failing check in the current run of failures; for a nullified link, the post's publication).
+    With `link_id`, that link alone, whether or not it needs anyone."""
+    where, params = (f"AND {_ATTENTION}", []) if link_id is None else ("AND l.id = ?", [link_id])
+    rows = list(db.query(f"""
+        SELECT l.id AS link_id, l.post_id, l.url, l.url_normalized, l.nullified_reason, l.known_url,
+               p.title AS post_title, p.url AS post_url, p.published, p.outlet, p.author, p.content, p.lead_text,
+               s.verdict, s.status, s.error_class, s.reason AS verdict_reason, s.evidence_class, s.final_url,
+               s.moved_to, s.last_checked, c.redirect_chain, m.mark, m.signature AS mark_signature,
+               r.id AS repair_id, r.state, r.reason AS repair_reason, r.replacement, r.capture_timestamp,
+               r.capture_url, r.confidence, r.evidence AS repair_evidence, r.distance_days, r.target_date,
+               r.note AS repair_note, r.url AS repair_url,
+               CASE WHEN l.nullified_reason IS NOT NULL THEN p.published
+                    ELSE COALESCE(s.first_failure_at,
+                        (SELECT min(f.checked_at) FROM checks f WHERE f.url = l.url_normalized
+                           AND f.verdict IN ('dead', 'soft-404', 'drifted')
+                           AND f.checked_at > COALESCE((SELECT max(g.checked_at) FROM checks g
+                               WHERE g.url = f.url AND g.verdict IN ('alive', 'redirected', 'moved')), '')),
+                        r.created_at) END AS failing_since
+        FROM links l
+        JOIN posts p ON p.id = l.post_id
+        LEFT JOIN url_status s ON s.url = l.url_normalized AND l.nullified_reason IS NULL
+        LEFT JOIN checks c ON c.id = s.check_id
+        LEFT JOIN url_marks m ON m.url = l.url_normalized AND l.nullified_reason IS NULL
+        LEFT JOIN repairs r ON r.link_id = l.id
+        WHERE p.deleted_at IS NULL AND l.role = 'original' {where}
+        ORDER BY p.published, l.id""", params))
+    for row in rows:
+        row["redirect_chain"] = json.loads(row["redirect_chain"]) if row["redirect_chain"] else []
+        row["repair_evidence"] = json.loads(row["repair_evidence"]) if row["repair_evidence"] else {}
+    return rows
 
 
 def counts(db) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 (function(){
 var table=document.getElementById('links'),tbody=table.tBodies[0],rows=Array.prototype.slice.call(tbody.rows);
 var q=document.getElementById('q'),fc=document.getElementById('fcat'),fr=document.getElementById('frep'),shown=document.getElementById('shown');
+document.getElementById('total').textContent=rows.length;
 var texts=null;
 function apply(){
   if(!texts){texts=rows.map(function(r){return r.textContent.toLowerCase()})}
@@ -10,9 +11,11 @@ function apply(){
     r.hidden=!ok;if(ok)n++}
   shown.textContent=n;
 }
+shown.textContent=rows.length;
 q.addEventListener('input',apply);fc.addEventListener('change',apply);fr.addEventListener('change',apply);
 var heads=table.tHead.rows[0].cells;
-Array.prototype.forEach.call(heads,function(th,i){th.addEventListener('click',function(){
+// Each heading is a button: a click or Enter/Space sorts by it, ascending then descending; numbers as numbers.
+Array.prototype.forEach.call(heads,function(th,i){th.querySelector('button').addEventListener('click',function(){
   var asc=th.getAttribute('aria-sort')!=='ascending';
   Array.prototype.forEach.call(heads,function(h){h.removeAttribute('aria-sort')});
   th.setAttribute('aria-sort',asc?'ascending':'descending');
@@ -20,7 +23,7 @@ Array.prototype.forEach.call(heads,function(th,i){th.addEventListener('click',fu
   var numeric=th.getAttribute('data-type')==='number';
   var order=rows.map(function(r,j){return [key(r),j]});
   order.sort(function(a,b){var x=a[0],y=b[0],d;
-    if(numeric){x=x===''?-1:+x;y=y===''?-1:+y;d=x-y}else{d=x<y?-1:x>y?1:0}
+    if(numeric){x=x===''?-Infinity:+x;y=y===''?-Infinity:+y;d=x<y?-1:x>y?1:0}else{d=x<y?-1:x>y?1:0}
     return (asc?d:-d)||a[1]-b[1]});
   var frag=document.createDocumentFragment(),next=[],oldTexts=texts;
   order.forEach(function(p){frag.appendChild(rows[p[1]]);next.push(rows[p[1]])});
