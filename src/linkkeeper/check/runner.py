@@ -34,6 +34,15 @@ from linkkeeper.text.similarity import lead_probes, probes_needed
 PEEK = "peek"
 
 
+def reading_for(originals: set[str] | None) -> Callable[[str], bool | str]:
+    """`want_body` for a run: every link read in full when `originals` is None (Original Article links
+    only), else the Original Article links in full and every other outbound link peeked (`--all-links`):
+    a 200 "not found" or "video unavailable" page is only seen in its body."""
+    if originals is None:
+        return lambda _url: True
+    return lambda url: True if url in originals else PEEK
+
+
 def _fast_inflate() -> None:
     """Inflate gzip answers with ISA-L (isal), about twice as fast as zlib: most pages come gzipped, and
     inflating them is much of a check's CPU. aiohttp's own hook; without isal, zlib as before."""
@@ -42,6 +51,12 @@ def _fast_inflate() -> None:
     except ImportError:
         return
     aiohttp.set_zlib_backend(isal_zlib)
+
+
+def _silent(ev: Evidence) -> bool:
+    """Whether a probe got no answer at all from its host: no status, no redirect, one of the errors of a
+    host that does not answer (a reset after the headers is an answer)."""
+    return ev.error_class in verdict.SILENT_HOST_ERRORS and not ev.status and not ev.redirect_chain
 
 
 @dataclass
@@ -139,14 +154,14 @@ class _CheckRun:
         """A link that got no answer, or a server error: does its host's root answer? A host that does not
         answer at all makes the link `unreachable`; a 5xx on an article whose host answers is a server error
         that counts towards dead (verdict.decide); otherwise the evidence stays as it is."""
-        silent = ev.error_class in verdict.SILENT_HOST_ERRORS and not ev.redirect_chain
+        silent = _silent(ev)
         server_error = ev.evidence_class == "transient" and 500 <= (ev.status or 0) < 600
         if not (silent or server_error):
             return
         root = await self.root_of(ev.url)
         if root is None:
             root = ev
-        root_silent = root.error_class in verdict.SILENT_HOST_ERRORS and not root.redirect_chain
+        root_silent = _silent(root)
         if silent and root_silent:
             what = "its root neither" if root is not ev else "it is the site's root"
             ev.evidence_class = "unreachable"
