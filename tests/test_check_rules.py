@@ -316,12 +316,22 @@ async def test_a_live_outbound_page_is_alive_and_read_only_in_its_opening(simweb
     assert ev.markup == "" or len(ev.markup) <= 65_536
 
 
-async def test_an_outbound_pdf_gets_head_only(simweb, tmp_path):
+async def test_an_outbound_pdf_is_alive_and_its_body_not_read(simweb, tmp_path):
     url = "http://www.example.org/reports/annual-report-2012.pdf"
-    simweb.add(url, Page(body=b"%PDF-1.4 binary", content_type="application/pdf"))
+    simweb.add(url, Page(body=b"%PDF-1.4 <html> binary " * 10_000, content_type="application/pdf"))
     last, _ = await run_checks(_db(tmp_path), simweb.settings(), [url], DAYS[:1], want_body=lambda _u: PEEK)
     ev, state = last[url]
-    assert state["verdict"] == "alive" and ev.method == "HEAD"
+    assert state["verdict"] == "alive" and ev.markup == "" and ev.cut is None
+
+
+async def test_a_slow_outbound_page_is_asked_once(simweb, tmp_path):
+    # HEAD then GET would spend a slow site's time twice, past the URL's total_timeout.
+    url = "http://www.example.org/reports/slow-report"
+    simweb.add(url, Page(body=article_html("A report", ["Words of the report. " * 30]), delay=1.2))
+    last, _ = await run_checks(_db(tmp_path), simweb.settings(total_timeout=2, read_timeout=2), [url], DAYS[:1],
+                               want_body=lambda _u: PEEK)
+    assert last[url][1]["verdict"] == "alive", last[url][0].reason
+    assert simweb.hits.get(("www.example.org", "/reports/slow-report")) == 1
 
 
 def test_all_links_reads_original_articles_whole_and_peeks_at_the_others():

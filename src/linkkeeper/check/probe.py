@@ -1,5 +1,5 @@
-"""One probe of one URL over HTTP: GET (or HEAD, then GET where HEAD says nothing; or HEAD, then the first
-PEEK_BYTES of an HTML page: `want_body="peek"`), redirects followed by hand and each hop judged by the address
+"""One probe of one URL over HTTP: GET (or HEAD, then GET where HEAD says nothing; or GET of the first
+PEEK_BYTES of an HTML page, nothing of another type: `want_body="peek"`), redirects followed by hand and each hop judged by the address
 guard, the body read within max_bytes and the URL's time, decoded by its charset; retried with tenacity while
 the outcome is transient, and once more as a browser where a site refuses the bot. Returns `Evidence`
 (check/evidence.py), classified with the leads of the posts citing the URL when given."""
@@ -99,10 +99,11 @@ async def _read_body(resp: aiohttp.ClientResponse, settings: Settings, deadline:
 
 
 async def _follow(session: aiohttp.ClientSession, method: str, url: str, settings: Settings, ev: Evidence,
-                  headers: dict[str, str] | None, deadline: float | None = None, max_bytes: int | None = None) -> int:
+                  headers: dict[str, str] | None, deadline: float | None = None, max_bytes: int | None = None,
+                  only_html: bool = False) -> int:
     """One request with redirects followed by hand (to record the chain and stop loops). Returns the final
     status; for GET, reads at most max_bytes of the (decompressed) body, so a huge or endless response
-    cannot hold the run. Every hop is judged by the address guard (here for IP literals, to say so without a
+    cannot hold the run (`only_html`: no body at all unless the answer may be HTML). Every hop is judged by the address guard (here for IP literals, to say so without a
     request; in the session's connector for every connection) and shares the URL's time, `deadline`."""
     deadline = deadline if deadline is not None else time.monotonic() + settings.total_timeout
     current = url
@@ -140,7 +141,7 @@ async def _follow(session: aiohttp.ClientSession, method: str, url: str, setting
                 continue
             ev.retry_after = _retry_after(resp.headers.get("Retry-After"), settings.retry_wait_max)
             ev.content_type = resp.content_type
-            if method == "GET":
+            if method == "GET" and not (only_html and not _is_html(resp.content_type)):
                 body = await _read_body(resp, settings, deadline, ev, max_bytes or settings.max_bytes)
                 markup = _decode(body, resp.headers.get("Content-Type"))
                 del body
@@ -154,16 +155,17 @@ async def _follow(session: aiohttp.ClientSession, method: str, url: str, setting
     return ev.status or 0
 
 
-def _is_html(ev: Evidence) -> bool:
-    """Whether HEAD says the page may be HTML (aiohttp names a missing Content-Type application/octet-stream)."""
-    return not ev.content_type or "html" in ev.content_type or ev.content_type == "application/octet-stream"
+def _is_html(content_type: str | None) -> bool:
+    """Whether an answer may be HTML (aiohttp names a missing Content-Type application/octet-stream)."""
+    return not content_type or "html" in content_type or content_type == "application/octet-stream"
 
 
 async def probe_once(session: aiohttp.ClientSession, url: str, settings: Settings, *, want_body: bool | str = True,
                      browser: bool = False, leads: list[tuple[str, ...]] | None = None) -> Evidence:
     """GET, reading the body (the soft-404 and drift tests), when `want_body` is true; HEAD, then GET where
-    HEAD is refused or inconclusive, when it is false; with "peek", HEAD, then GET of the first PEEK_BYTES of
-    a page HEAD says is HTML (or where HEAD says nothing). `leads`: the probes of the citing posts' leads."""
+    HEAD is refused or inconclusive, when it is false; with "peek", GET of the first PEEK_BYTES of an HTML
+    page, no body of another type (one request: HEAD then GET would take a slow site's time twice). `leads`:
+    the probes of the citing posts' leads."""
     ev = Evidence(url=url, checked_at=store.utcnow())
     headers = browser_headers(settings) if browser else None
     started = time.monotonic()
@@ -171,18 +173,17 @@ async def probe_once(session: aiohttp.ClientSession, url: str, settings: Setting
     deadline = started + settings.total_timeout
     try:
         status = None
-        if want_body is not True:
+        peek = want_body == "peek"
+        if want_body is False:
             status = await _follow(session, "HEAD", url, settings, ev, headers, deadline)
-        answered = status is not None and ev.error_class is None
-        inconclusive = answered and HEAD_INCONCLUSIVE(status)
-        peek = answered and want_body == "peek" and not inconclusive and _is_html(ev)
-        if want_body is True or inconclusive or peek:
+        inconclusive = status is not None and ev.error_class is None and HEAD_INCONCLUSIVE(status)
+        if want_body is True or peek or inconclusive:
             ev.method = "GET"
-            await _follow(session, "GET", url, settings, ev, headers, deadline,
-                          max_bytes=min(PEEK_BYTES, settings.max_bytes) if want_body == "peek" else None)
+            await _follow(session, "GET", url, settings, ev, headers, deadline, only_html=peek,
+                          max_bytes=min(PEEK_BYTES, settings.max_bytes) if peek else None)
         ev.evidence_class, ev.reason = classify(ev, leads)
         ev.error_class = ev.error_class or (f"http_{ev.status}" if ev.status and not 200 <= ev.status < 300 else None)
-        if ev.cut and not (want_body == "peek" and ev.cut.startswith("read the first")):
+        if ev.cut and not (peek and ev.cut.startswith("read the first")):
             ev.reason = f"{ev.reason}; {ev.cut}" if ev.reason else ev.cut
             ev.error = ev.error or ev.cut
     except Exception as exc:  # noqa: BLE001 - every failure becomes evidence, never a crash of the run
