@@ -89,6 +89,7 @@ class _CheckRun:
         self.gate = asyncio.Semaphore(max(1, settings.concurrency))
         self.siblings: dict[tuple[str, bool], asyncio.Future] = {}
         self.roots: dict[str, asyncio.Future] = {}
+        self.root_settings = settings.replace(retries=0)
         # With confirm_now, each failure is re-probed `confirm_spacing` seconds later by a task of its own,
         # while the pass goes on: no lane waits out the spacing, and the confirmations of early failures are
         # done by the time the slowest hosts finish.
@@ -103,9 +104,10 @@ class _CheckRun:
                     yield
         return slot
 
-    async def probe_url(self, url: str, body: bool | str, leads: list[tuple[str, ...]] | None = None) -> Evidence:
+    async def probe_url(self, url: str, body: bool | str, leads: list[tuple[str, ...]] | None = None, *,
+                        settings: Settings | None = None) -> Evidence:
         host = urlsplit(url).hostname or ""
-        return await probe(self.session, url, self.settings, want_body=body, sleep=self.sleep, leads=leads,
+        return await probe(self.session, url, settings or self.settings, want_body=body, sleep=self.sleep, leads=leads,
                            slot=self._slot(host), on_status=lambda ev: self.hosts.feedback(host, ev.status))
 
     def _shared(self, cache: dict, key, make) -> asyncio.Future:
@@ -125,13 +127,22 @@ class _CheckRun:
         return await self._shared(self.siblings, (url_shape(ev.url), peek), make)
 
     async def root_of(self, url: str) -> Evidence | None:
-        """The host's root, probed once per run for all its links (HEAD, GET where HEAD says nothing); None
-        when the URL is the root itself."""
+        """The host's root, probed once per run for all its links (HEAD, GET where HEAD says nothing), in one
+        attempt: it is asked only after a link of the host failed all of its own, and a hanging host's retries
+        would hold its lanes for minutes. None when the URL is the root itself."""
         parts = urlsplit(url)
-        root = f"{parts.scheme}://{parts.netloc}/"
+        root = f"{parts.scheme}://{parts.netloc}/"  # the key host_silent reads
         if url.rstrip("/") == root.rstrip("/"):
             return None
-        return await self._shared(self.roots, root, lambda: self.probe_url(root, False))
+        return await self._shared(self.roots, root, lambda: self.probe_url(root, False, settings=self.root_settings))
+
+    def host_silent(self, url: str) -> bool:
+        """Whether this run already found the URL's host silent (its root did not answer): its other links
+        get one attempt each, not `retries` more, so a host that never answers does not hold its lanes."""
+        parts = urlsplit(url)
+        done = self.roots.get(f"{parts.scheme}://{parts.netloc}/")
+        return bool(done and done.done() and not done.cancelled() and done.exception() is None
+                    and _silent(done.result()))
 
     async def read_page(self, ev: Evidence, leads: list[str], peek: bool) -> None:
         """The tests of a live page that did not plainly hold its lead: redirected onto a front page, the
@@ -176,7 +187,7 @@ class _CheckRun:
         overrides."""
         leads = store.lead_texts_for(self.db, url) if body is True else []
         probes = [p for p in map(lead_probes, leads) if probes_needed(p)]
-        ev = await self.probe_url(url, body, probes)
+        ev = await self.probe_url(url, body, probes, settings=self.root_settings if self.host_silent(url) else None)
         if ev.evidence_class in verdict.GOOD_CLASSES and ev.markup and not ev.lead_held:
             await self.read_page(ev, leads, peek=body is not True)
         await self.host_answers(ev)
