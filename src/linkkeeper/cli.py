@@ -251,7 +251,7 @@ def ingest(obj: Context, file: str) -> None:
 def check(obj: Context, date_from, date_to, all_links, confirm_now, concurrency, per_host, total_timeout) -> None:
     """Check each post's Original Article link (every outbound link with --all-links). Exits 1 when a link
     became dead or soft-404 in this run."""
-    from linkkeeper.check.runner import check_urls
+    from linkkeeper.check.runner import check_urls, reading_for
     from linkkeeper.net.reach import network_failure
     from linkkeeper.progress import Console
 
@@ -261,7 +261,8 @@ def check(obj: Context, date_from, date_to, all_links, confirm_now, concurrency,
     problem = run_stage(network_failure(settings, urls))
     if problem:
         raise RunFailed(problem)
-    # Original Article links are read in full (soft-404 and drift tests); other links get HEAD first.
+    # Original Article links are read in full (soft-404 and drift tests); other links get HEAD, then the
+    # opening of an HTML page (not-found, parked, challenge and sibling tests).
     originals = set(store.links_to_check(db, date_from=date_from, date_to=date_to)) if all_links else None
     console, done = Console(name="check", every=5.0), 0
 
@@ -273,7 +274,7 @@ def check(obj: Context, date_from, date_to, all_links, confirm_now, concurrency,
     obj.on_stop = lambda: (f"{done:,} of {len(urls):,} checks saved; `linkkeeper check` checks every link anew, "
                            f"`linkkeeper run` only those due")
     summary = run_stage(check_urls(db, urls, settings, confirm_now=confirm_now, on_result=saved,
-                                   want_body=(lambda u: u in originals) if originals is not None else (lambda u: True)))
+                                   want_body=reading_for(originals)))
     click.echo(f"checked {summary.checked} URLs: " + ", ".join(f"{k} {v}" for k, v in sorted(summary.verdicts.items()))
                + f"; newly broken {summary.new_dead}")
     sys.exit(EXIT_BREAKAGE if summary.new_dead else EXIT_OK)

@@ -352,7 +352,7 @@ async def _ingest_feed(db, settings: Settings, options: RunOptions, run_id: int,
 
 async def _check(db, settings: Settings, options: RunOptions, work: WorkCounter, console: Console,
                  now: Callable[[], datetime], sleep, counts: dict[str, Any]) -> None:
-    from linkkeeper.check.runner import check_urls
+    from linkkeeper.check.runner import check_urls, reading_for
     from linkkeeper.net.reach import network_failure
 
     cap = settings.max_checks if options.max_checks is None else options.max_checks
@@ -379,7 +379,7 @@ async def _check(db, settings: Settings, options: RunOptions, work: WorkCounter,
         console.progress("check", done, len(chosen))
 
     await check_urls(db, chosen, settings, on_result=on_result, now=now, sleep=sleep,
-                     want_body=(lambda u: u in originals) if originals is not None else (lambda _u: True))
+                     want_body=reading_for(originals))
 
 
 async def _repair(db, settings: Settings, work: WorkCounter, console: Console, counts: dict[str, Any]) -> None:

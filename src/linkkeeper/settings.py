@@ -88,6 +88,8 @@ class Settings:
     # Verdict policy: dead only after this many failing checks spanning this many hours (InternetArchiveBot's rule).
     dead_after_checks: int = 3
     dead_after_hours: float = 72.0
+    # A server error (5xx) on an article whose host answers is dead only after failing this many days.
+    server_error_dead_after_days: float = 30.0
     # `check --confirm-now`: re-probe a failure this many more times, this many seconds apart, in the same run.
     confirm_probes: int = 2
     confirm_spacing: float = 30.0
@@ -173,6 +175,7 @@ RANGES: dict[str, tuple[float | None, float | None, bool]] = {
     "connect_timeout": POSITIVE, "read_timeout": POSITIVE, "total_timeout": POSITIVE,
     "max_redirects": NOT_NEGATIVE, "retries": NOT_NEGATIVE, "retry_wait_max": NOT_NEGATIVE,
     "per_host_interval": NOT_NEGATIVE, "max_host_interval": NOT_NEGATIVE, "dead_after_hours": NOT_NEGATIVE,
+    "server_error_dead_after_days": NOT_NEGATIVE,
     "confirm_probes": NOT_NEGATIVE, "confirm_spacing": NOT_NEGATIVE, "archive_negative_ttl_days": NOT_NEGATIVE,
     "recover_lookback_days": NOT_NEGATIVE, "recheck_alive_days": NOT_NEGATIVE, "max_checks": NOT_NEGATIVE,
     "full_every_days": NOT_NEGATIVE,

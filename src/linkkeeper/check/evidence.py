@@ -1,6 +1,11 @@
-"""What one probe of one URL saw (`Evidence`: status, redirect chain, title and text, error) and what it means
-on its own: its evidence class (alive, redirected, moved, dead, soft-404, blocked, transient, refused) from the
-answer, or from the exception the request ended in. No I/O here."""
+"""What one probe of one URL saw (`Evidence`: status, redirect chain, title and page, error) and what it means
+on its own: its evidence class (alive, redirected, moved, dead, soft-404, unreachable, blocked, transient,
+refused) from the answer, or from the exception the request ended in. No I/O here.
+
+A page is read only as far as its class needs: the raw HTML of an article link is first searched for the
+post's lead (the lead's probes, text/similarity.py); a page that plainly holds it is the article, alive, and
+nothing else is read. Other pages get the full reading (visible text, main text, the not-found, parked and
+challenge tests), each view computed once when first asked for."""
 
 from __future__ import annotations
 
@@ -12,6 +17,14 @@ import aiohttp
 
 from linkkeeper.check import verdict
 from linkkeeper.net.guard import AddressRefused
+from linkkeeper.text.html import MainText, canonical_url, first_heading, html_to_text, main_text
+from linkkeeper.text.normalize import normalize_text
+from linkkeeper.text.similarity import count_probes, holds_probes, probes_needed
+
+# The opening of a page the parked and challenge tests read: such pages are small, and say it early.
+HEAD_BYTES = 32_000
+# Soft hyphens, written or as entities: inside words, they hide a lead's words from the raw HTML.
+_SOFT_HYPHEN = re.compile("\u00ad|&shy;|&#173;|&#xad;", re.IGNORECASE)
 
 TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504, 509, 520, 521, 522, 523, 524}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
@@ -36,15 +49,83 @@ class Evidence:
     title: str | None = None
     attempts: int = 1
     # Not stored: what the classification and the soft-404/drift tests read.
-    text: str = ""
-    raw_head: str = ""
-    canonical: str | None = None
+    markup: str = ""  # the decoded HTML of the answer (empty for other content)
+    content_type: str | None = None
     truncated: bool = False
     cut: str | None = None  # why the body was not read to its end (max_bytes, total_timeout)
     retry_after: float | None = None
+    lead_held: bool = False  # the page plainly holds a citing post's lead: it is the article
+    server_error: bool = False  # a 5xx on an article whose host's root answers (verdict.decide)
     earlier: list["Evidence"] = field(default_factory=list)
+    _views: dict = field(default_factory=dict, repr=False, compare=False)
 
-    _TRANSIENT_FIELDS = ("text", "raw_head", "canonical", "truncated", "cut", "retry_after", "earlier")
+    _TRANSIENT_FIELDS = ("markup", "content_type", "truncated", "cut", "retry_after", "lead_held", "server_error",
+                         "earlier", "_views")
+
+    # --- views of the page, each computed once --------------------------------------------------------------
+
+    def _view(self, name: str, make):
+        if name not in self._views:
+            self._views[name] = make()
+        return self._views[name]
+
+    @property
+    def text(self) -> str:
+        """The page's visible text on one line."""
+        return self._view("text", lambda: html_to_text(self.markup) if self.markup else "")
+
+    @property
+    def folded(self) -> str:
+        """The visible text as comparisons spell it (normalize_text)."""
+        return self._view("folded", lambda: normalize_text(self.text))
+
+    @property
+    def raw_head(self) -> str:
+        return self.markup[:5000]
+
+    @property
+    def head_text(self) -> str:
+        """The visible text of the page's opening (HEAD_BYTES of markup)."""
+        return self._view("head_text", lambda: html_to_text(self.markup[:HEAD_BYTES]) if self.markup else "")
+
+    @property
+    def main(self) -> MainText:
+        return self._view("main", lambda: main_text(self.markup))
+
+    @property
+    def heading(self) -> str | None:
+        def make() -> str | None:
+            raw = first_heading(self.markup) if self.markup else None
+            return html_to_text(raw)[:300] if raw is not None else None
+        return self._view("heading", make)
+
+    @property
+    def canonical(self) -> str | None:
+        return self._view("canonical", lambda: canonical_url(self.markup, self.final_url or self.url)
+                          if self.markup else None)
+
+    def holds_lead(self, leads: list[tuple[str, ...]]) -> bool:
+        """Whether the page plainly holds one of the leads (each a post's probes): in its raw HTML as it
+        came, else in its visible text (entities decoded, spaces collapsed), else in that text normalised
+        (soft hyphens inside words, case). The page is read further only where the raw HTML held some of a
+        lead, or has soft hyphens: a page holding none of it is not worth its text here."""
+        leads = [p for p in leads if probes_needed(p)]
+        if not leads or not self.markup:
+            return False
+        counts = [count_probes(self.markup, p) for p in leads]
+        if any(n >= probes_needed(p) for n, p in zip(counts, leads)):
+            return True
+        if not any(counts) and not _SOFT_HYPHEN.search(self.markup):
+            return False
+        return (any(holds_probes(self.text, p) for p in leads)
+                or any(holds_probes(self.folded, p, casefold=True) for p in leads))
+
+    def lighten(self) -> "Evidence":
+        """Drop the page (markup and its views): an evidence kept waiting for its confirmation should not
+        hold a page in memory."""
+        self.markup = ""
+        self._views.clear()
+        return self
 
     def record(self, url_verdict: str | None = None) -> dict:
         # Field by field, not dataclasses.asdict: asdict deep-copies the page text and every earlier attempt.
@@ -97,7 +178,7 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, aiohttp.ClientResponseError) and _HEADER_LIMIT.search(str(exc)):
         return "transient", "oversized_headers"
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
-        return "dead", "dns"
+        return "unreachable", "dns"
     if isinstance(exc, (asyncio.TimeoutError, aiohttp.ServerTimeoutError)):
         return "transient", "timeout"
     if isinstance(exc, aiohttp.ClientConnectorCertificateError):
@@ -106,7 +187,7 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
         return "transient", "tls"
     if isinstance(exc, aiohttp.ClientConnectorError):
         if any(isinstance(e, ConnectionRefusedError) for e in chain):
-            return "dead", "connection_refused"
+            return "unreachable", "connection_refused"
         return "transient", "connect"
     if isinstance(exc, (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError, ConnectionResetError,
                         aiohttp.ClientOSError)):
@@ -116,33 +197,47 @@ def classify_error(exc: BaseException) -> tuple[str, str]:
     return "transient", type(exc).__name__
 
 
-def classify(ev: Evidence) -> tuple[str, str | None]:
-    """The evidence class of one probe, with the reason for it."""
+def classify(ev: Evidence, leads: list[tuple[str, ...]] | None = None) -> tuple[str, str | None]:
+    """The evidence class of one probe, with the reason for it. `leads` are the probes of the leads of the
+    posts citing the URL: a 2xx page that plainly holds one is the article (the not-found, parked and
+    challenge tests cannot change that, and are not run)."""
     status = ev.status or 0
     if ev.error_class in ("redirect_loop", "too_many_redirects"):
         return "transient", ev.error
-    challenge = verdict.looks_challenge(ev.title, ev.text, ev.raw_head)
-    if status in verdict.BLOCKED_STATUSES:
-        return "blocked", challenge or f"HTTP {status}"
     if 200 <= status < 300:
+        if leads and ev.holds_lead(leads):
+            ev.lead_held = True
+            return _redirect_class(ev)
+        challenge = verdict.looks_challenge(ev.title, ev.head_text, ev.raw_head)
         if challenge:
             return "blocked", challenge
-        parked = verdict.looks_parked(ev.title, ev.text)
+        parked = verdict.looks_parked(ev.title, ev.head_text)
         if parked:
             return "dead", parked
-        soft = verdict.redirect_soft_404(ev.url, ev.final_url) or verdict.looks_not_found(ev.title, ev.text)
+        soft = verdict.redirect_soft_404(ev.url, ev.final_url) or (
+            verdict.looks_not_found(ev.title, ev.main.text, ev.heading) if ev.markup else
+            verdict.looks_not_found(ev.title, ""))
         if soft:
             return "soft-404", soft
-        if ev.redirect_chain:
-            first = ev.redirect_chain[0]["status"]
-            if first in PERMANENT_REDIRECTS and verdict.same_article_path(ev.url, ev.final_url or ev.url):
-                return "moved", f"permanent redirect to {ev.final_url}"
-            return "redirected", f"redirected to {ev.final_url}"
-        return "alive", None
+        return _redirect_class(ev)
     if status in verdict.HARD_DEAD_STATUSES:
         return "dead", f"HTTP {status}"
+    # A challenge page says why a site refuses (blocked, never dead); only its opening is read.
+    challenge = verdict.looks_challenge(ev.title, ev.head_text, ev.raw_head) if ev.markup else None
+    if status in verdict.BLOCKED_STATUSES:
+        return "blocked", challenge or f"HTTP {status}"
     if challenge:
         return "blocked", challenge
     # 5xx, 429 and the other answers (400, 405 to GET, 3xx without Location...) say something is off, not that
     # the page is gone.
     return "transient", f"HTTP {status}"
+
+
+def _redirect_class(ev: Evidence) -> tuple[str, str | None]:
+    """alive, or, after redirects, moved (a permanent redirect to another article URL) or redirected."""
+    if ev.redirect_chain:
+        first = ev.redirect_chain[0]["status"]
+        if first in PERMANENT_REDIRECTS and (ev.lead_held or verdict.same_article_path(ev.url, ev.final_url or ev.url)):
+            return "moved", f"permanent redirect to {ev.final_url}"
+        return "redirected", f"redirected to {ev.final_url}"
+    return "alive", None

@@ -1,19 +1,36 @@
-"""The tests that read a live page beside others: the soft-404 random-sibling probe (Bar-Yossef et al.; JingyZhu/
-fable's sic_transit: a URL shaped like this one that cannot exist; if it gets the same page, this one is a soft
-404) and the drift test (does the page still hold the text the posts citing it reproduce). No I/O here."""
+"""The tests that read a live page beside others or beside the post: the soft-404 random-sibling probe
+(Bar-Yossef et al.; JingyZhu/fable's sic_transit: a URL shaped like this one that cannot exist; if it gets the
+same page, this one is a soft 404), a deep link redirected onto a front page that lists articles, and drift
+(does the page still hold the text the posts citing it reproduce, and if not, is it another article). Pages
+are compared by their main text (text/html.py main_text), so a template two pages share never makes them
+look alike. No I/O here."""
 
 from __future__ import annotations
 
 import random
 import re
 import string
+from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
+from linkkeeper.check import verdict
 from linkkeeper.check.evidence import Evidence
-from linkkeeper.text.similarity import containment, shingles
+from linkkeeper.text.html import headline_links
+from linkkeeper.text.similarity import containment, resemblance, sketch
 
 # Below this many words a page (or a post) has too little text to judge drift or similarity.
 MIN_WORDS = 20
+# Two pages whose main texts' sketches resemble each other this much are the same page.
+SAME_PAGE = 0.9
+# A page is another article (drifted) only when it holds less than this share of drift_threshold of the
+# post's text, and has this many words of paragraphs of its own; in between, it stays alive with a note.
+DRIFT_MARGIN = 0.5
+ARTICLE_WORDS = 100
+# A front page lists at least this many headline-like links.
+FRONT_LINKS = 15
+
+_DIGITS = re.compile(r"\d{3,}")
+_YEAR = re.compile(r"(?:19|20)\d\d")
 
 
 def url_shape(url: str) -> str:
@@ -26,16 +43,16 @@ def url_shape(url: str) -> str:
 
 def sibling_url(url: str) -> str | None:
     """A URL on the same host shaped like this one that cannot exist: the last path segment's letters and
-    digits replaced at random, same lengths and punctuation. None for a home page."""
+    digits replaced at random, same lengths and punctuation, and every other run of three digits or more
+    (an article id: /news/4612345/slug, ?id=7303160) too, but a year: a site that names articles by an id and
+    ignores the slug serves the article itself at any slug, and only an unknown id tells. None for a home
+    page."""
     parts = urlsplit(url)
     segments = parts.path.split("/")
     index = max((i for i, s in enumerate(segments) if s), default=None)
     if index is None:
         return None
     rng = random.Random(url)
-    stem, dot, ext = segments[index].rpartition(".") if "." in segments[index] else (segments[index], "", "")
-    if not dot:
-        stem, ext = segments[index], ""
 
     def scramble(ch: str) -> str:
         if ch.isdigit():
@@ -44,41 +61,102 @@ def sibling_url(url: str) -> str | None:
             return rng.choice(string.ascii_lowercase)
         return ch
 
+    def new_id(m: re.Match) -> str:
+        run = m.group(0)
+        return run if _YEAR.fullmatch(run) else "".join(scramble(c) for c in run)
+
+    stem, dot, ext = segments[index].rpartition(".") if "." in segments[index] else (segments[index], "", "")
+    if not dot:
+        stem, ext = segments[index], ""
+    segments = [_DIGITS.sub(new_id, s) for s in segments[:index]] + segments[index:]
     segments[index] = "".join(scramble(c) for c in stem) + (f".{ext}" if dot else "")
-    return urlunsplit((parts.scheme, parts.netloc, "/".join(segments), parts.query, ""))
+    return urlunsplit((parts.scheme, parts.netloc, "/".join(segments), _DIGITS.sub(new_id, parts.query), ""))
 
 
-def text_resemblance(a: str, b: str) -> float:
-    """Jaccard similarity of two texts' shingle sets."""
-    sa, sb = shingles(a), shingles(b)
-    if not sa or not sb:
-        return 1.0 if sa == sb else 0.0
-    return len(sa & sb) / len(sa | sb)
+@dataclass(frozen=True)
+class PagePrint:
+    """What the sibling test keeps of a sibling's page: its answer and a bounded sketch of its main text."""
+
+    status: int | None
+    evidence_class: str
+    url: str
+    final_url: str | None
+    canonical: str | None
+    sketch: frozenset[int]
+    words: int
 
 
-def sibling_verdict(real: Evidence, sibling: Evidence) -> str | None:
+def page_print(ev: Evidence) -> PagePrint:
+    page = 200 <= (ev.status or 0) < 300 and ev.evidence_class not in ("dead", "soft-404") and bool(ev.markup)
+    main = ev.main if page else None
+    return PagePrint(ev.status, ev.evidence_class, ev.url, ev.final_url, ev.canonical if page else None,
+                     sketch(main.text) if main else frozenset(), main.words if main else 0)
+
+
+def _same_url(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and a.rstrip("/") == b.rstrip("/")
+
+
+def sibling_verdict(real: Evidence, sibling: PagePrint) -> str | None:
     """Why the real page is a soft 404 given what a surely-missing sibling got, or None."""
-    if sibling.evidence_class in ("dead", "soft-404") or not (200 <= (sibling.status or 0) < 300):
+    if sibling.evidence_class in ("dead", "soft-404", "unreachable") or not (200 <= (sibling.status or 0) < 300):
         return None  # the server tells missing pages apart: the real page's 200 means something
-    if real.canonical and real.canonical.rstrip("/") == (real.final_url or real.url).rstrip("/"):
+    final = real.final_url or real.url
+    if real.canonical and _same_url(real.canonical, final):
         return None
+    if _same_url(sibling.final_url, real.url) or _same_url(sibling.canonical, real.url) or _same_url(sibling.canonical, final):
+        return None  # the host sent the sibling to this very page: it names its pages by what it kept
     if sibling.final_url and real.final_url and sibling.final_url == real.final_url and real.final_url != real.url:
         return f"a URL that cannot exist lands on the same page ({real.final_url})"
-    if real.text and sibling.text and text_resemblance(real.text, sibling.text) >= 0.95:
+    if not real.markup or real.main.words < MIN_WORDS or sibling.words < MIN_WORDS:
+        return None  # too little text of its own to tell two pages apart
+    if resemblance(sketch(real.main.text), sibling.sketch) >= SAME_PAGE:
         return "a URL that cannot exist gets the same page text"
     return None
 
 
-def drift_reason(page_text: str, lead_texts: list[str], threshold: float) -> str | None:
-    """Whether a live page no longer holds the text the posts citing it reproduce (their lead texts)."""
-    if len(page_text.split()) < MIN_WORDS:
-        return None  # a script-rendered or tiny page: nothing to judge by
+def front_page_reason(ev: Evidence) -> str | None:
+    """A deep link redirected onto what reads as a section front: a path of one or two plain words
+    (/news/canada/) on a page listing many articles."""
+    final = ev.final_url or ev.url
+    if not ev.redirect_chain or not ev.markup or not verdict.is_deep(ev.url) or not verdict.front_like(final):
+        return None
+    if headline_links(ev.markup) >= FRONT_LINKS:
+        return f"deep link redirected to a section front listing articles ({final})"
+    return None
+
+
+def _best_containment(leads: list[str], page_text: str, normalized: bool = False) -> float | None:
     best = None
-    for lead in lead_texts:
+    for lead in leads:
         if len(lead.split()) < MIN_WORDS:
             continue
-        score = containment(lead, page_text)
+        score = containment(lead, page_text, normalized=normalized)
         best = score if best is None else max(best, score)
+    return best
+
+
+def drift_reason(page_text: str, lead_texts: list[str], threshold: float) -> str | None:
+    """Whether a live page no longer holds the text the posts citing it reproduce (their lead texts): strictly
+    below `threshold`, whatever else the page holds (recovery's test of a live page it would link)."""
+    if len(page_text.split()) < MIN_WORDS:
+        return None  # a script-rendered or tiny page: nothing to judge by
+    best = _best_containment(lead_texts, page_text)
     if best is not None and best < threshold:
         return f"the page holds {best:.0%} of the text the post reproduces (threshold {threshold:.0%})"
     return None
+
+
+def drift_judgement(ev: Evidence, lead_texts: list[str], threshold: float) -> tuple[bool, str | None]:
+    """(drifted, reason) for a live page that did not plainly hold its lead. Drifted only on clear evidence:
+    the page holds well below `threshold` of the post's text (DRIFT_MARGIN of it) and has an article's worth
+    of paragraphs of its own (ARTICLE_WORDS); a page in between stays live, with a note for the curator."""
+    if len(ev.text.split(None, MIN_WORDS)) < MIN_WORDS:
+        return False, None  # a script-rendered or tiny page: nothing to judge by
+    best = _best_containment(lead_texts, ev.folded, normalized=True)
+    if best is None or best >= threshold:
+        return False, None
+    held = f"the page holds {best:.0%} of the text the post reproduces (threshold {threshold:.0%})"
+    if best < threshold * DRIFT_MARGIN and ev.main.paragraph_words >= ARTICLE_WORDS:
+        return True, f"{held}: another article"
+    return False, f"{held}, but it is not clearly another article: left alive for the curator to look at"

@@ -1,7 +1,8 @@
-"""One probe of one URL over HTTP: GET (or HEAD, then GET where HEAD says nothing), redirects followed by hand
-and each hop judged by the address guard, the body read within max_bytes and the URL's time, decoded by its
-charset; retried with tenacity while the outcome is transient, and once more as a browser where a site refuses
-the bot. Returns `Evidence` (check/evidence.py)."""
+"""One probe of one URL over HTTP: GET (or HEAD, then GET where HEAD says nothing; or GET of the first
+PEEK_BYTES of an HTML page, nothing of another type: `want_body="peek"`), redirects followed by hand and each hop judged by the address
+guard, the body read within max_bytes and the URL's time, decoded by its charset; retried with tenacity while
+the outcome is transient, and once more as a browser where a site refuses the bot. Returns `Evidence`
+(check/evidence.py), classified with the leads of the posts citing the URL when given."""
 
 from __future__ import annotations
 
@@ -22,8 +23,11 @@ from linkkeeper.check.evidence import (Evidence, RefusedRedirect, classify, clas
                                        REDIRECT_STATUSES)
 from linkkeeper.net.guard import AddressRefused, literal_refusal
 from linkkeeper.settings import Settings
-from linkkeeper.text.html import canonical_url, html_to_text, page_title
+from linkkeeper.text.html import html_to_text, page_title
 
+# How much of an outbound link's page is read (`check --all-links`): enough for a not-found, parked or
+# challenge page and the sibling test, little for a big page.
+PEEK_BYTES = 65_536
 # HEAD answers that say nothing about the page: ask again with GET.
 HEAD_INCONCLUSIVE = lambda status: not (200 <= status < 300)  # noqa: E731
 # Statuses after which a site may just be refusing our user agent: ask once more as a browser would.
@@ -70,7 +74,8 @@ def _decode(body: bytes, content_type: str | None) -> str:
     return body.decode("cp1252", errors="replace")  # the usual truth behind a wrong charset label
 
 
-async def _read_body(resp: aiohttp.ClientResponse, settings: Settings, deadline: float, ev: Evidence) -> bytes:
+async def _read_body(resp: aiohttp.ClientResponse, settings: Settings, deadline: float, ev: Evidence,
+                     max_bytes: int) -> bytes:
     """At most max_bytes of the body, counted after decompression (aiohttp hands over decompressed chunks,
     decompressing no more than the reader asks for), and only until the URL's time is up: a decompression
     bomb, an endless or a slowly dripping body is cut, noted in ev.cut, and judged on what was read."""
@@ -78,11 +83,12 @@ async def _read_body(resp: aiohttp.ClientResponse, settings: Settings, deadline:
     size = 0
     try:
         async for chunk in resp.content.iter_chunked(65536):
-            room = settings.max_bytes - size
+            room = max_bytes - size
             chunks.append(chunk[:room])
             size += min(len(chunk), room)
-            if size >= settings.max_bytes and (len(chunk) > room or not resp.content.at_eof()):
-                ev.cut = f"body cut at {settings.max_bytes} bytes (max_bytes, counted after decompression)"
+            if size >= max_bytes and (len(chunk) > room or not resp.content.at_eof()):
+                ev.cut = (f"body cut at {max_bytes} bytes (max_bytes, counted after decompression)"
+                          if max_bytes == settings.max_bytes else f"read the first {max_bytes} bytes")
                 break
     except asyncio.TimeoutError:
         if time.monotonic() < deadline - 0.01:
@@ -93,10 +99,11 @@ async def _read_body(resp: aiohttp.ClientResponse, settings: Settings, deadline:
 
 
 async def _follow(session: aiohttp.ClientSession, method: str, url: str, settings: Settings, ev: Evidence,
-                  headers: dict[str, str] | None, deadline: float | None = None) -> int:
+                  headers: dict[str, str] | None, deadline: float | None = None, max_bytes: int | None = None,
+                  only_html: bool = False) -> int:
     """One request with redirects followed by hand (to record the chain and stop loops). Returns the final
     status; for GET, reads at most max_bytes of the (decompressed) body, so a huge or endless response
-    cannot hold the run. Every hop is judged by the address guard (here for IP literals, to say so without a
+    cannot hold the run (`only_html`: no body at all unless the answer may be HTML). Every hop is judged by the address guard (here for IP literals, to say so without a
     request; in the session's connector for every connection) and shares the URL's time, `deadline`."""
     deadline = deadline if deadline is not None else time.monotonic() + settings.total_timeout
     current = url
@@ -133,24 +140,32 @@ async def _follow(session: aiohttp.ClientSession, method: str, url: str, setting
                 current = target
                 continue
             ev.retry_after = _retry_after(resp.headers.get("Retry-After"), settings.retry_wait_max)
-            if method == "GET":
-                body = await _read_body(resp, settings, deadline, ev)
+            ev.content_type = resp.content_type
+            if method == "GET" and not (only_html and not _is_html(resp.content_type)):
+                body = await _read_body(resp, settings, deadline, ev, max_bytes or settings.max_bytes)
                 markup = _decode(body, resp.headers.get("Content-Type"))
-                ev.raw_head = markup[:5000]
+                del body
                 if "html" in (resp.content_type or "") or markup.lstrip()[:1] == "<":
+                    # Kept whole for the tests that read it (evidence.py reads only what it needs).
+                    ev.markup = markup
                     title = page_title(markup)
                     ev.title = html_to_text(title)[:300] if title is not None else None
-                    ev.text = html_to_text(markup)
-                    ev.canonical = canonical_url(markup, current)
             return resp.status
     ev.error_class, ev.error = "too_many_redirects", f"more than {settings.max_redirects} redirects"
     return ev.status or 0
 
 
-async def probe_once(session: aiohttp.ClientSession, url: str, settings: Settings, *, want_body: bool = True,
-                     browser: bool = False) -> Evidence:
-    """GET (reading the body, for the soft-404 and drift tests) or, when no body is wanted, HEAD then GET
-    where HEAD is refused or inconclusive."""
+def _is_html(content_type: str | None) -> bool:
+    """Whether an answer may be HTML (aiohttp names a missing Content-Type application/octet-stream)."""
+    return not content_type or "html" in content_type or content_type == "application/octet-stream"
+
+
+async def probe_once(session: aiohttp.ClientSession, url: str, settings: Settings, *, want_body: bool | str = True,
+                     browser: bool = False, leads: list[tuple[str, ...]] | None = None) -> Evidence:
+    """GET, reading the body (the soft-404 and drift tests), when `want_body` is true; HEAD, then GET where
+    HEAD is refused or inconclusive, when it is false; with "peek", GET of the first PEEK_BYTES of an HTML
+    page, no body of another type (one request: HEAD then GET would take a slow site's time twice). `leads`:
+    the probes of the citing posts' leads."""
     ev = Evidence(url=url, checked_at=store.utcnow())
     headers = browser_headers(settings) if browser else None
     started = time.monotonic()
@@ -158,14 +173,17 @@ async def probe_once(session: aiohttp.ClientSession, url: str, settings: Setting
     deadline = started + settings.total_timeout
     try:
         status = None
-        if not want_body:
+        peek = want_body == "peek"
+        if want_body is False:
             status = await _follow(session, "HEAD", url, settings, ev, headers, deadline)
-        if want_body or (ev.error_class is None and HEAD_INCONCLUSIVE(status)):
+        inconclusive = status is not None and ev.error_class is None and HEAD_INCONCLUSIVE(status)
+        if want_body is True or peek or inconclusive:
             ev.method = "GET"
-            await _follow(session, "GET", url, settings, ev, headers, deadline)
-        ev.evidence_class, ev.reason = classify(ev)
+            await _follow(session, "GET", url, settings, ev, headers, deadline, only_html=peek,
+                          max_bytes=min(PEEK_BYTES, settings.max_bytes) if peek else None)
+        ev.evidence_class, ev.reason = classify(ev, leads)
         ev.error_class = ev.error_class or (f"http_{ev.status}" if ev.status and not 200 <= ev.status < 300 else None)
-        if ev.cut:
+        if ev.cut and not (peek and ev.cut.startswith("read the first")):
             ev.reason = f"{ev.reason}; {ev.cut}" if ev.reason else ev.cut
             ev.error = ev.error or ev.cut
     except Exception as exc:  # noqa: BLE001 - every failure becomes evidence, never a crash of the run
@@ -187,10 +205,11 @@ async def _no_slot() -> AsyncIterator[None]:
     yield
 
 
-async def probe(session: aiohttp.ClientSession, url: str, settings: Settings, *, want_body: bool = True,
+async def probe(session: aiohttp.ClientSession, url: str, settings: Settings, *, want_body: bool | str = True,
                 sleep: Callable[[float], object] = asyncio.sleep,
                 slot: Callable[[], object] = _no_slot,
-                on_status: Callable[[Evidence], None] | None = None) -> Evidence:
+                on_status: Callable[[Evidence], None] | None = None,
+                leads: list[tuple[str, ...]] | None = None) -> Evidence:
     """probe_once, retried with tenacity (exponential backoff with jitter; Retry-After honoured, capped) while
     the outcome is transient; once more as a browser where the site seems to refuse the bot. `slot` is held
     around each request only, so waiting between attempts frees the host and the run for others."""
@@ -203,7 +222,7 @@ async def probe(session: aiohttp.ClientSession, url: str, settings: Settings, *,
 
     async def attempt_once(browser: bool = False) -> Evidence:
         async with slot():
-            ev = await probe_once(session, url, settings, want_body=want_body, browser=browser)
+            ev = await probe_once(session, url, settings, want_body=want_body, browser=browser, leads=leads)
         if on_status:
             on_status(ev)
         return ev

@@ -1,7 +1,10 @@
 """The check run: many URLs on one session, polite per host (lanes per host, a global bound on requests in
-flight, adaptive intervals after a 429), each probe read by the soft-404 and drift tests, and each check stored
-with the verdict the policy (check/verdict.py) decides as soon as it is done, so an interrupted run keeps
-everything finished before the interruption. `check --confirm-now` re-probes failures while the pass goes on."""
+flight, adaptive intervals after a 429), each probe read by the tests that can still change its verdict (a page
+holding its post's lead is the article: nothing more is read), and each check stored with the verdict the
+policy (check/verdict.py) decides as soon as it is done, so an interrupted run keeps everything finished
+before the interruption. Shared by a run's links: one random-sibling probe per host and URL shape, and one
+probe of a host's root when a link of it does not answer or answers 5xx. `check --confirm-now` re-probes
+failures while the pass goes on."""
 
 from __future__ import annotations
 
@@ -14,20 +17,46 @@ from datetime import datetime, timezone
 from typing import AsyncIterator, Callable, Iterable
 from urllib.parse import urlsplit
 
+import aiohttp
+
 from linkkeeper import store
 from linkkeeper.check import verdict
 from linkkeeper.check.evidence import Evidence
-from linkkeeper.check.pagetests import drift_reason, sibling_url, sibling_verdict, url_shape
+from linkkeeper.check.pagetests import (PagePrint, drift_judgement, front_page_reason, page_print, sibling_url,
+                                        sibling_verdict, url_shape)
 from linkkeeper.check.probe import probe
 from linkkeeper.net.session import HostLimiter, make_session
 from linkkeeper.settings import Settings
+from linkkeeper.text.similarity import lead_probes, probes_needed
+
+# What `want_body` may answer for a URL: True (GET, the whole page: an Original Article link), False (HEAD,
+# GET only where HEAD says nothing) or PEEK (HEAD, then the first 64 KB of an HTML page: other outbound links).
+PEEK = "peek"
 
 
-def _lighten(ev: Evidence) -> Evidence:
-    """Drop what only the classification read (page text, raw head): an evidence kept waiting for its
-    confirmation should not hold a page in memory."""
-    ev.text, ev.raw_head = "", ""
-    return ev
+def reading_for(originals: set[str] | None) -> Callable[[str], bool | str]:
+    """`want_body` for a run: every link read in full when `originals` is None (Original Article links
+    only), else the Original Article links in full and every other outbound link peeked (`--all-links`):
+    a 200 "not found" or "video unavailable" page is only seen in its body."""
+    if originals is None:
+        return lambda _url: True
+    return lambda url: True if url in originals else PEEK
+
+
+def _fast_inflate() -> None:
+    """Inflate gzip answers with ISA-L (isal), about twice as fast as zlib: most pages come gzipped, and
+    inflating them is much of a check's CPU. aiohttp's own hook; without isal, zlib as before."""
+    try:
+        from isal import isal_zlib
+    except ImportError:
+        return
+    aiohttp.set_zlib_backend(isal_zlib)
+
+
+def _silent(ev: Evidence) -> bool:
+    """Whether a probe got no answer at all from its host: no status, no redirect, one of the errors of a
+    host that does not answer (a reset after the headers is an answer)."""
+    return ev.error_class in verdict.SILENT_HOST_ERRORS and not ev.status and not ev.redirect_chain
 
 
 @dataclass
@@ -48,7 +77,7 @@ class _CheckRun:
     """The state one run of check_urls shares among its tasks: the session, the host limiter, the global gate,
     the sibling probes (one per host and URL shape), and the confirmations under way."""
 
-    def __init__(self, db, session, settings: Settings, *, want_body: Callable[[str], bool],
+    def __init__(self, db, session, settings: Settings, *, want_body: Callable[[str], bool | str],
                  on_result: Callable[[Evidence, dict], None] | None, now: Callable[[], datetime],
                  sleep: Callable[[float], object], confirm_now: bool) -> None:
         self.db, self.session, self.settings = db, session, settings
@@ -58,7 +87,9 @@ class _CheckRun:
         self.policy = verdict.Policy.from_settings(settings)
         self.hosts = HostLimiter(settings.per_host, settings.per_host_interval, settings.max_host_interval)
         self.gate = asyncio.Semaphore(max(1, settings.concurrency))
-        self.siblings: dict[str, asyncio.Future] = {}
+        self.siblings: dict[tuple[str, bool], asyncio.Future] = {}
+        self.roots: dict[str, asyncio.Future] = {}
+        self.root_settings = settings.replace(retries=0)
         # With confirm_now, each failure is re-probed `confirm_spacing` seconds later by a task of its own,
         # while the pass goes on: no lane waits out the spacing, and the confirmations of early failures are
         # done by the time the slowest hosts finish.
@@ -73,31 +104,93 @@ class _CheckRun:
                     yield
         return slot
 
-    async def probe_url(self, url: str, body: bool) -> Evidence:
+    async def probe_url(self, url: str, body: bool | str, leads: list[tuple[str, ...]] | None = None, *,
+                        settings: Settings | None = None) -> Evidence:
         host = urlsplit(url).hostname or ""
-        return await probe(self.session, url, self.settings, want_body=body, sleep=self.sleep,
+        return await probe(self.session, url, settings or self.settings, want_body=body, sleep=self.sleep, leads=leads,
                            slot=self._slot(host), on_status=lambda ev: self.hosts.feedback(host, ev.status))
 
-    async def sibling_of(self, url: str) -> Evidence | None:
-        key = url_shape(url)
-        if key not in self.siblings:
-            other = sibling_url(url)
-            self.siblings[key] = asyncio.ensure_future(self.probe_url(other, True) if other else _nothing())
-        return await self.siblings[key]
+    def _shared(self, cache: dict, key, make) -> asyncio.Future:
+        if key not in cache:
+            cache[key] = asyncio.ensure_future(make())
+        return cache[key]
 
-    async def evaluate(self, url: str, body: bool) -> Evidence:
-        """One probe and everything that reads it: the sibling probe, the drift test, the overrides."""
-        ev = await self.probe_url(url, body)
-        if ev.evidence_class in verdict.GOOD_CLASSES and body:
-            if self.settings.sibling_probe:
-                sib = await self.sibling_of(ev.url)
-                reason = sibling_verdict(ev, sib) if sib else None
-                if reason:
-                    ev.evidence_class, ev.reason = "soft-404", reason
-            if ev.evidence_class in verdict.GOOD_CLASSES:
-                drift = drift_reason(ev.text, store.lead_texts_for(self.db, url), self.settings.drift_threshold)
-                if drift:
-                    ev.evidence_class, ev.reason = "drifted", drift
+    async def sibling_of(self, ev: Evidence, peek: bool) -> PagePrint | None:
+        """What a surely-missing URL shaped like this one gets: one probe per host and URL shape per run, kept
+        as a PagePrint (not the page)."""
+        other = sibling_url(ev.url)
+        if other is None:
+            return None
+
+        async def make() -> PagePrint:
+            return page_print(await self.probe_url(other, PEEK if peek else True))
+        return await self._shared(self.siblings, (url_shape(ev.url), peek), make)
+
+    async def root_of(self, url: str) -> Evidence | None:
+        """The host's root, probed once per run for all its links (HEAD, GET where HEAD says nothing), in one
+        attempt: it is asked only after a link of the host failed all of its own, and a hanging host's retries
+        would hold its lanes for minutes. None when the URL is the root itself."""
+        parts = urlsplit(url)
+        root = f"{parts.scheme}://{parts.netloc}/"  # the key host_silent reads
+        if url.rstrip("/") == root.rstrip("/"):
+            return None
+        return await self._shared(self.roots, root, lambda: self.probe_url(root, False, settings=self.root_settings))
+
+    def host_silent(self, url: str) -> bool:
+        """Whether this run already found the URL's host silent (its root did not answer): its other links
+        get one attempt each, not `retries` more, so a host that never answers does not hold its lanes."""
+        parts = urlsplit(url)
+        done = self.roots.get(f"{parts.scheme}://{parts.netloc}/")
+        return bool(done and done.done() and not done.cancelled() and done.exception() is None
+                    and _silent(done.result()))
+
+    async def read_page(self, ev: Evidence, leads: list[str], peek: bool) -> None:
+        """The tests of a live page that did not plainly hold its lead: redirected onto a front page, the
+        random sibling, drift. Each runs only while the verdict is still live."""
+        reason = front_page_reason(ev)
+        if reason is None and self.settings.sibling_probe:
+            sibling = await self.sibling_of(ev, peek)
+            reason = sibling_verdict(ev, sibling) if sibling else None
+        if reason:
+            ev.evidence_class, ev.reason = "soft-404", reason
+            return
+        if leads:
+            drifted, note = drift_judgement(ev, leads, self.settings.drift_threshold)
+            if drifted:
+                ev.evidence_class, ev.reason = "drifted", note
+            elif note:
+                ev.reason = f"{ev.reason}; {note}" if ev.reason else note
+
+    async def host_answers(self, ev: Evidence) -> None:
+        """A link that got no answer, or a server error: does its host's root answer? A host that does not
+        answer at all makes the link `unreachable`; a 5xx on an article whose host answers is a server error
+        that counts towards dead (verdict.decide); otherwise the evidence stays as it is."""
+        silent = _silent(ev)
+        server_error = ev.evidence_class == "transient" and 500 <= (ev.status or 0) < 600
+        if not (silent or server_error):
+            return
+        root = await self.root_of(ev.url)
+        if root is None:
+            root = ev
+        root_silent = _silent(root)
+        if silent and root_silent:
+            what = "its root neither" if root is not ev else "it is the site's root"
+            ev.evidence_class = "unreachable"
+            ev.reason = f"host does not answer ({ev.error_class}); {what}"
+        elif silent and ev.evidence_class == "unreachable":
+            ev.evidence_class = "transient"  # the host answers: this failure was this URL's, or a moment's
+        elif server_error and not root_silent and root is not ev and (root.status or 600) < 500:
+            ev.server_error = True
+
+    async def evaluate(self, url: str, body: bool | str) -> Evidence:
+        """One probe and everything that can still change its verdict: the page tests, the host's root, the
+        overrides."""
+        leads = store.lead_texts_for(self.db, url) if body is True else []
+        probes = [p for p in map(lead_probes, leads) if probes_needed(p)]
+        ev = await self.probe_url(url, body, probes, settings=self.root_settings if self.host_silent(url) else None)
+        if ev.evidence_class in verdict.GOOD_CLASSES and ev.markup and not ev.lead_held:
+            await self.read_page(ev, leads, peek=body is not True)
+        await self.host_answers(ev)
         ev.evidence_class, ev.reason = verdict.apply_overrides(url, ev.evidence_class, ev.status, ev.reason,
                                                                self.policy)
         return ev
@@ -107,7 +200,8 @@ class _CheckRun:
         previous = store.url_state(self.db, url)
         state = verdict.decide(ev.evidence_class, ev.reason, previous, self.now(), self.policy,
                                mark=store.url_mark(self.db, url), sig=sig, confirmed_now=confirmed,
-                               moved_to=ev.final_url if ev.evidence_class == "moved" else None)
+                               moved_to=ev.final_url if ev.evidence_class == "moved" else None,
+                               server_error=ev.server_error)
         store.record_check(self.db, ev.records(state["verdict"]), state)
         self.summary.checked += 1
         self.summary.verdicts[state["verdict"]] += 1
@@ -116,11 +210,11 @@ class _CheckRun:
         if self.on_result:
             self.on_result(ev, state)
 
-    async def confirm_later(self, url: str, body: bool, first: Evidence) -> None:
+    async def confirm_later(self, url: str, body: bool | str, first: Evidence) -> None:
         history = [first]
         for _ in range(self.settings.confirm_probes):
             await self.sleep(self.settings.confirm_spacing)
-            again = _lighten(await self.evaluate(url, body))
+            again = (await self.evaluate(url, body)).lighten()
             history.append(again)
             if again.evidence_class not in verdict.FAILING_CLASSES:
                 break
@@ -133,29 +227,28 @@ class _CheckRun:
         ev = await self.evaluate(url, body)
         confirmed = ev.reason == "domain listed in always_dead"
         if self.confirm_now and ev.evidence_class in verdict.FAILING_CLASSES and not confirmed:
-            task = asyncio.ensure_future(self.confirm_later(url, body, _lighten(ev)))
+            task = asyncio.ensure_future(self.confirm_later(url, body, ev.lighten()))
             self.confirmations.add(task)
             task.add_done_callback(self.confirmations.discard)
             return
         self.store_result(url, ev, confirmed)
 
 
-async def _nothing() -> None:
-    return None
-
-
 async def check_urls(db, urls: Iterable[str], settings: Settings, *, confirm_now: bool = False,
-                     want_body: Callable[[str], bool] = lambda _url: True,
+                     want_body: Callable[[str], bool | str] = lambda _url: True,
                      on_result: Callable[[Evidence, dict], None] | None = None,
                      now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                      sleep: Callable[[float], object] = asyncio.sleep) -> CheckSummary:
     """Check every URL and store each check with the URL's new verdict as soon as it is done, so an
-    interrupted run keeps everything finished before the interruption.
+    interrupted run keeps everything finished before the interruption. `want_body(url)`: True to read the
+    whole page (Original Article links: lead, soft-404 and drift tests), PEEK to read the first 64 KB of an
+    HTML page after HEAD (other outbound links), False for HEAD alone.
 
     Each host gets `per_host` lanes taking its URLs in turn; a global semaphore bounds the requests in
     flight; a lane waits out its host's interval (raised after a 429) without holding a global slot, so one
     slow or rate-limited host never holds up the others.
     """
+    _fast_inflate()
     by_host = _group_by_host(urls)
     host_order = list(by_host)
     random.Random(0).shuffle(host_order)
