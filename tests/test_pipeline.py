@@ -84,7 +84,8 @@ def test_nullified_links_are_recovered_from_the_archive(demo):
             assert repair["state"] == "approved" and repair["url"] == post.article, post.title
         elif post.also_at:
             # The outlet ran it under two URLs: the same text, so the curator chooses.
-            assert repair["state"] == "proposed" and "ambiguous" in json.loads(repair["evidence"])["decision"]
+            assert repair["state"] == "proposed" and "2 pages of the outlet hold the post's text" in \
+                json.loads(repair["evidence"])["decision"]
             assert repair["url"] in (post.article, post.also_at)
         else:
             assert repair["state"] == "unavailable"

@@ -34,10 +34,18 @@ from linkkeeper.wayback import CdxRecord
 RIVAL_FETCH = 3
 # Slug words a sibling URL must end with: enough to name one story, few enough to survive a prefix.
 TAIL_WORDS = 3
-# Share of the post's headline words a page's own title must show to be taken for the same article.
-SAME_HEADLINE = 0.8
+# Share of the post's headline words a page's own title must show to be taken for the same article (all of
+# them: a related story or a live blog borrows most of a headline), and the share of the post's text it must
+# hold even so.
+SAME_HEADLINE = 1.0
+SAME_HEADLINE_TEXT = 0.2
 # For an article whose URL has no slug: pages dated this many days from it are looked at.
 NEAR_DAYS = 2
+# Candidates of the post's own listings (the outlet-months read already) left unfetched because an earlier one
+# convinced: those whose prescore comes this close to the approved page's are fetched too (an updated version
+# under a new headline, captured hours later, names the story as well as the original does).
+CLOSE_PRESCORE = 0.75
+CLOSE_FETCH = 2
 # Patterns joined in one query's filter.
 PATTERNS_PER_QUERY = 12
 _SEP = r"[^a-z0-9]+"
@@ -105,7 +113,7 @@ def same_article(cand: RecoveryCandidate, best: RecoveryCandidate) -> str | None
     ident = article_id(cand.url)
     if ident is not None and ident == article_id(best.url):
         return "the same article id"
-    if (cand.headline_match or 0.0) >= SAME_HEADLINE and (cand.text_similarity or 0.0) > 0:
+    if (cand.headline_match or 0.0) >= SAME_HEADLINE and (cand.text_similarity or 0.0) >= SAME_HEADLINE_TEXT:
         return "the same headline over part of the post's text"
     return None
 
@@ -165,17 +173,25 @@ async def _check_one(check: RivalCheck, records: list[CdxRecord], nearby: list[C
         if cand.page not in scored or score > scored[cand.page][0]:
             scored[cand.page] = (score, record)
     hits = sorted(scored.items(), key=lambda item: (-item[1][0], item[0]))[:RIVAL_FETCH]
+    chosen: list[tuple[RecoveryCandidate, str]] = []
     for page, (_score, record) in hits:
         cand = make_candidate(record, check.post, check.profiles, check.clock, None)
-        if cand is None:
-            continue
-        check.found[page] = cand
+        if cand is not None:
+            check.found[page] = cand
+            chosen.append((cand, "another page of the outlet carrying the article's slug (rival check)"))
+    close = sorted((c for c in check.found.values() if not c.verified and c.page != check.best.page
+                    and c.prescore >= CLOSE_PRESCORE * check.best.prescore and all(c is not x for x, _ in chosen)),
+                   key=lambda c: (-c.prescore, c.url))[:CLOSE_FETCH]
+    chosen += [(c, "a page of the outlet's listing nearly as likely as the approved one (rival check)")
+               for c in close]
+    for cand, note in chosen:
         await verify_candidate(cand, check.post, captures)
-        cand.evidence["note"] = "another page of the outlet carrying the article's slug (rival check)"
+        cand.evidence["note"] = note
         cand.rival = same_article(cand, check.best)
         if cand.rival or (cand.text_similarity or 0.0) >= HOLDS_TEXT:
             check.rivals.append(cand)
-    check.fetched = len(hits)
-    check.note = f"{scanned}: {len(scored)} other page(s) matched, {len(hits)} fetched, " \
+    check.fetched = len(chosen)
+    check.note = f"{scanned}: {len(scored)} other page(s) matched; {len(chosen)} fetched (with {len(close)} " \
+                 f"close candidates of the post's own listings), " \
                  f"{len(check.rivals)} hold the post's text"
 

@@ -139,6 +139,10 @@ class _Recoverer:
             if check.rivals:
                 search.context["rivals"] = [c.url for c in check.rivals]
                 decision = decide(search.found.values(), self.settings.auto_approve_confidence)
+            elif check.pattern is None:
+                # Nothing to search the domain by: a rival cannot be ruled out, so a person decides.
+                decision = RecoveryDecision("proposed", f"{decision.reason}; but no rival check was possible "
+                                                        f"({check.note})", decision.best)
             decisions.append(decision)
         return decisions
 
@@ -238,11 +242,6 @@ class _PostSearch:
                 await self._round([query], None, VERIFY_LIMIT_HEADLINE)
         self.context["candidates_seen"] = len(self.found)
         self.context["captures_fetched"] = self.fetched
-        import os, json as _json  # DEBUG-REMOVE
-        if os.environ.get("LK_DEBUG_RECOVERY"):  # DEBUG-REMOVE
-            top = sorted(self.found.values(), key=lambda c: -c.prescore)[:40]  # DEBUG-REMOVE
-            with open(os.environ["LK_DEBUG_RECOVERY"], "a") as fh:  # DEBUG-REMOVE
-                fh.write(_json.dumps({"post": self.post.post_id, "title": self.post.title, "when": str(self.post.when), "fetched": self.fetched, "queries": self.context["queries"], "cands": [[c.url, c.prescore, c.slug_score, c.date_score, c.date_source, str(c.article_date), c.verified, c.text_similarity] for c in top]}) + "\n")  # DEBUG-REMOVE
 
     async def _round(self, queries: list[CdxQuery], window, limit: int) -> None:
         fresh = [q for q in queries if q.key not in self.asked]

@@ -43,6 +43,9 @@ OTHER_OUTLET_FACTOR = 0.6
 # A page "holds the post's text" from this share of its shingles on (as a capture verifies: see
 # repair.capture); two such pages of one outlet leave the choice to a person.
 HOLDS_TEXT = 0.5
+# ... and within this much of the page holding most of it: a follow-up that rewrote the lead's first
+# paragraph still quotes the rest, but it is another article, not the same one under a second URL.
+RIVAL_TEXT_GAP = 0.2
 
 
 @dataclass
@@ -374,7 +377,9 @@ def decide(found: Iterable[RecoveryCandidate], auto_approve: float) -> RecoveryD
     if (best.confidence or 0.0) < REVIEW_FLOOR:
         return RecoveryDecision("unavailable", f"no capture resembles the post (best confidence {best.confidence})",
                                 best)
-    holders = {c.page for c in ranked if (c.text_similarity or 0.0) >= HOLDS_TEXT or c.rival}
+    most = max((c.text_similarity or 0.0) for c in ranked)
+    holds = max(HOLDS_TEXT, most - RIVAL_TEXT_GAP)
+    holders = {c.page for c in ranked if (c.text_similarity or 0.0) >= holds or c.rival}
     if len(holders) >= 2:
         return RecoveryDecision("proposed", f"{len(holders)} pages of the outlet hold the post's text (the same "
                                             "article under two URLs, or a later version): a person decides", best)
