@@ -22,6 +22,7 @@ from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, WaybackClient, 
 from linkkeeper.net.session import session_for
 from linkkeeper.settings import Settings
 from linkkeeper.text.similarity import post_lead_text
+from linkkeeper.repair.capture.ranking import page_key
 from linkkeeper.repair.capture import Finding, LookupCache, SnapshotFinder, Want, target_date, verify_capture
 from linkkeeper.text.dates import parse_iso_or_none, to_iso
 
@@ -116,6 +117,11 @@ def build_repair(row: dict, want: Want, finding: Finding, settings: Settings) ->
     if not choice.verified:
         evidence["note"] = "no capture holds the post's text; the nearest 200 page with the most of it, for review"
     state = "approved" if choice.verified and confidence >= settings.auto_approve_confidence else "proposed"
+    if state == "approved" and page_key(choice.original) != page_key(want.url):
+        # A capture of another URL than the dead one (an other archive's memento, a revisit filed elsewhere):
+        # the outlet may carry the text under both, and nothing says which the post cites. A person decides.
+        state = "proposed"
+        evidence["note"] = f"the capture is of {choice.original}, not of the linked URL: proposed, never approved"
     return dict(base, replacement=choice.archive_url, capture_timestamp=choice.timestamp,
                 capture_url=choice.archive_url, distance_days=round(distance, 2), confidence=confidence,
                 evidence=evidence, state=state)
