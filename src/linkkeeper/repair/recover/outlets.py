@@ -7,6 +7,7 @@ elsewhere, aliases and date paths."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections import Counter
 from dataclasses import dataclass, field
@@ -52,6 +53,13 @@ def registrable_domain(host: str) -> str:
     return ".".join(labels[-2:])
 
 
+def names_author(path: str, author: str | None) -> bool:
+    """Whether a path segment before the last one holds a name of the author line (four letters or more)."""
+    names = {w for w in content_words(author or "") if len(w) >= 4}
+    segments = [seg for seg in path.lower().split("/") if seg][:-1]
+    return bool(names) and any(names & set(re.findall(r"[a-z]+", seg)) for seg in segments)
+
+
 class RecoveryConfigError(SettingsError):
     """The outlets file cannot be used; the message names the file."""
 
@@ -63,6 +71,7 @@ class LearnedLink:
     title: str = ""
     query: str = ""  # Postmedia's `id=7303160`: the article's id lives there
     text: str = ""  # the lead the linking post reproduces
+    author: str = ""  # the linking post's Author: line
 
 
 @dataclass
@@ -136,6 +145,15 @@ class DomainProfile:
         ratio = self.slug_title_ratio()
         return True if ratio is None else ratio >= INFORMATIVE_SLUGS
 
+    def author_pages(self) -> bool:
+        """Whether the domain also files articles under their writer's name (`/samuel-mcgregor/slug_b_1`,
+        `/blogs/bloggers/patrick-holmes/...`, `/authors/david-doherty/slug/`): a blog link whose path, before
+        its last segment, names the linking post's author. Such an outlet often runs one text on a news URL
+        and on the writer's page, and the one the blogger linked may never have been captured."""
+        if "author_pages" not in self._memo:
+            self._memo["author_pages"] = any(names_author(link.path, link.author) for link in self.links)
+        return self._memo["author_pages"]
+
     def id_anchors(self) -> list[tuple[str, date]]:
         """(URL, date of the post linking it) for every link of the domain: each says its article existed by
         then, which the id clock (idclock.py) reads as a bound on the ids below it."""
@@ -185,7 +203,8 @@ class OutletMap:
             found = self.outlets.get(self.aliases.get(key[3:], key[3:]))
         return found
 
-    def add_link(self, outlet_name: str | None, url: str, when: date | None, title: str = "", text: str = "") -> None:
+    def add_link(self, outlet_name: str | None, url: str, when: date | None, title: str = "", text: str = "",
+                 author: str = "") -> None:
         if not outlet_key(outlet_name):
             return
         parts = urlsplit(url)
@@ -195,7 +214,7 @@ class OutletMap:
         outlet = self.outlet(outlet_name)
         profile = outlet.domain(host)
         profile.spellings[host] += 1
-        profile.links.append(LearnedLink(parts.path or "/", when, title, parts.query, text))
+        profile.links.append(LearnedLink(parts.path or "/", when, title, parts.query, text, author))
         profile._memo.clear()
 
     def merge_by_domain(self) -> None:
@@ -310,7 +329,7 @@ def learn_outlet_map(db, settings: Settings) -> OutletMap:
     for row in store.original_links_for_learning(db, exclude_from=settings.nullified_from,
                                                   exclude_to=settings.nullified_to):
         mapping.add_link(row["outlet"], row["url"], local_date(row["published"]), row["title"] or "",
-                         row.get("lead_text") or "")
+                         row.get("lead_text") or "", row.get("author") or "")
     mapping.merge_by_domain()
     return mapping
 

@@ -21,7 +21,7 @@ from linkkeeper.check.probe import probe
 from linkkeeper.net.session import make_session, session_for, run as run_stage
 from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.repair.recover.idclock import IdClock
-from linkkeeper.repair.recover.outlets import OutletMap, learn_outlet_map, registrable_domain
+from linkkeeper.repair.recover.outlets import OutletMap, learn_outlet_map, names_author, registrable_domain
 from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, headline_query, month_query, months_between
 from linkkeeper.repair.recover.rivals import RivalCheck, check_rivals
 from linkkeeper.repair.recover.scoring import (CaptureCache, PostContext, RecoveryCandidate, RecoveryDecision,
@@ -133,7 +133,7 @@ class _Recoverer:
         await asyncio.gather(*(check_rivals(domain, group, self.queries, self.captures)
                                for domain, group in sorted(by_domain.items())))
         decisions = []
-        for check, (_post, search, decision) in zip(checks, pending):
+        for check, (post, search, decision) in zip(checks, pending):
             self.summary.captures_fetched += check.fetched
             search.context["rival_check"] = check.note
             if check.rivals:
@@ -143,6 +143,11 @@ class _Recoverer:
                 # Nothing to search the domain by: a rival cannot be ruled out, so a person decides.
                 decision = RecoveryDecision("proposed", f"{decision.reason}; but no rival check was possible "
                                                         f"({check.note})", decision.best)
+            if decision.state == "approved" and _author_twin_possible(post, search, decision.best.url):
+                decision = RecoveryDecision(
+                    "proposed", f"{decision.reason}; but the outlet also files articles under their writer's name, "
+                                "and the writer's page (which the blogger may have linked) was never captured: "
+                                "a person decides", decision.best)
             decisions.append(decision)
         return decisions
 
@@ -337,6 +342,14 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
     async with session_for(settings, session) as shared:
         await run(shared)
     return summary
+
+
+def _author_twin_possible(post: PostContext, search: _PostSearch, url: str) -> bool:
+    """The outlet files articles under their writers' names too (outlets.py `author_pages`), the post names
+    its author, and the recovered URL is not such a page: the writer's copy may be the one linked."""
+    if not post.author or names_author(urlsplit(url).path or "/", post.author):
+        return False
+    return any(profile.author_pages() for profile in search.by_key.values())
 
 
 def _failed(row: dict, exc: Exception) -> RecoveryOutcome:
