@@ -335,8 +335,12 @@ def test_most_recoverable_posts_are_recovered(world, recovered):
     found = [p for p in recoverable if repairs[p.id]["state"] in ("approved", "proposed")
              and repairs[p.id]["url"] in _answers(p)]
     assert len(found) >= 0.8 * len(recoverable), [(p.kind, p.outlet) for p in recoverable if p not in found]
+    # Clear cases are approved, except on outlets that also file articles under writers' names (the outlets
+    # file says HuffPost does), where a person decides.
     clear = [p for p in world.window if p.kind == CLEAR]
-    assert sum(repairs[p.id]["state"] == "approved" for p in clear) >= 0.85 * len(clear)
+    writers = [p for p in clear if p.outlet == "huffingtonpost"]
+    assert all(repairs[p.id]["state"] == "proposed" for p in writers)
+    assert sum(repairs[p.id]["state"] == "approved" for p in clear) >= 0.85 * (len(clear) - len(writers))
 
 
 def test_ambiguous_posts_wait_for_the_curator_with_the_answer_among_candidates(world, recovered):

@@ -111,8 +111,9 @@ async def test_an_outlet_that_files_articles_under_writers_names_gets_no_automat
     # linked, and it was never captured.
     posts = learning_posts() + [
         blog_post("writer", "2011-05-10T10:00:00+00:00", "A column", "column",
-                  href="http://www.news.example/jane-doe/a-column/"),
-        blog_post("lost", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry")]
+                  href="http://www.news.example/jane-dolan/a-column/", author="Jane Dolan"),
+        blog_post("lost", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry",
+                  author="Jane Dolan")]
     repairs, _ = await _recover(tmp_path, archive, posts)
     assert repairs["lost"]["state"] == "proposed" and repairs["lost"]["url"] == article
     assert "writer's name" in repairs["lost"]["evidence"]["decision"]

@@ -21,7 +21,7 @@ from linkkeeper import store
 from linkkeeper.settings import Settings, SettingsError
 from linkkeeper.text.dates import local_date
 from linkkeeper.text.urls import host_key, parse_dated_path, slug_words
-from linkkeeper.text.words import content_words, outlet_key
+from linkkeeper.text.words import content_words, fold, outlet_key
 
 SHIPPED_OUTLETS = "outlets.toml"
 
@@ -54,10 +54,16 @@ def registrable_domain(host: str) -> str:
 
 
 def names_author(path: str, author: str | None) -> bool:
-    """Whether a path segment before the last one holds a name of the author line (four letters or more)."""
-    names = {w for w in content_words(author or "") if len(w) >= 4}
-    segments = [seg for seg in path.lower().split("/") if seg][:-1]
-    return bool(names) and any(names & set(re.findall(r"[a-z]+", seg)) for seg in segments)
+    """Whether a path segment before the last one holds a writer's first and last name (`patrick-holmes`):
+    two name words of the author line, of four letters or more... or of any length for the first. One word
+    alone is not enough: `Postmedia News` would name every `/news/` path."""
+    names = [w for w in re.findall(r"[a-z]+", fold(author or "")) if len(w) >= 2]
+    pairs = {(a, b) for a, b in zip(names, names[1:]) if len(b) >= 4}
+    for segment in [seg for seg in path.lower().split("/") if seg][:-1]:
+        words = re.findall(r"[a-z]+", segment)
+        if any(pair in pairs for pair in zip(words, words[1:])):
+            return True
+    return False
 
 
 class RecoveryConfigError(SettingsError):
@@ -82,6 +88,7 @@ class DomainProfile:
     spellings: Counter = field(default_factory=Counter)
     links: list[LearnedLink] = field(default_factory=list)
     hints: list[tuple[str, str]] = field(default_factory=list)  # (prefix, fmt) from the outlets file
+    writer_pages: bool = False  # the outlets file says it files articles under writers' names too
     file_rank: int | None = None  # position in the outlets file's domain list
     _memo: dict = field(default_factory=dict, repr=False)
 
@@ -151,7 +158,8 @@ class DomainProfile:
         its last segment, names the linking post's author. Such an outlet often runs one text on a news URL
         and on the writer's page, and the one the blogger linked may never have been captured."""
         if "author_pages" not in self._memo:
-            self._memo["author_pages"] = any(names_author(link.path, link.author) for link in self.links)
+            self._memo["author_pages"] = self.writer_pages or any(names_author(link.path, link.author)
+                                                                  for link in self.links)
         return self._memo["author_pages"]
 
     def id_anchors(self) -> list[tuple[str, date]]:
@@ -267,6 +275,7 @@ class OutletMap:
                 profile = outlet.domain(host)
                 profile.file_rank = rank if profile.file_rank is None else min(profile.file_rank, rank)
                 profile.hints += [h for h in hints if h not in profile.hints]
+                profile.writer_pages = profile.writer_pages or bool(entry.get("writer_pages", False))
                 profile._memo.clear()
 
     def domains_for(self, outlet: Outlet, when: date) -> list[DomainProfile]:
