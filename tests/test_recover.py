@@ -147,6 +147,8 @@ def test_the_id_clock_bounds_an_article_by_the_earliest_larger_id():
     # Two numberings on one host do not mix.
     assert article_id("http://x.example/story.html?id=7303160")[0] != article_id("http://x.example/article7303160")[0]
     assert clock.date_of("http://x.example/story.html?id=4650000") is None
+    # A date written as digits is no article number.
+    assert article_id("http://www.reuters.com/article/2012/10/21/us-slug-idUSBRE9491YW20121021") is None
 
 
 def test_outlets_seen_nowhere_else_come_from_the_outlets_file(learned):

@@ -171,3 +171,21 @@ async def test_a_query_string_article_is_found_by_its_text(tmp_path):
     repairs, _ = await _recover(tmp_path, archive, posts)
     assert repairs["lost"]["url"] == target and repairs["lost"]["state"] == "approved", \
         json.dumps(repairs["lost"]["evidence"])
+
+
+async def test_an_outlet_filing_articles_under_several_sections_gets_no_automatic_recovery(tmp_path):
+    archive = SimulatedArchive()
+    heads = ["Budget cuts hit rural schools", "Harbour dredging plan delayed", "Census changes anger mayors"]
+    posts = [paper_post(f"old-{i}", f"2011-0{i + 1}-10T10:00:00+00:00", head, f"old{i}",
+                        href=paper(head.lower().replace(" ", "-"), 3_000_000 + i)) for i, head in enumerate(heads)]
+    # The month's listing shows two articles each under two sections: one article can sit in several.
+    for day, ident in ((3, 4_603_000), (5, 4_605_000)):
+        for section in ("national", "politics"):
+            url = f"http://www.paper.example/news/{section}/other-story-{day}/article{ident}/"
+            archive.add(Capture(url, f"201210{day:02d}120000", body=page(f"Other story {day}", f"other{day}")))
+    found = paper("ferry-contracts-review-ordered", 4_616_000)
+    archive.add(Capture(found, "20121016150000", body=page("Ferry contracts review ordered", "ferry", "Sam Poe")))
+    posts.append(paper_post("lost", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"))
+    repairs, _ = await _recover(tmp_path, archive, posts)
+    assert repairs["lost"]["url"] == found and repairs["lost"]["state"] == "proposed"
+    assert "several sections (2 article ids under two paths" in repairs["lost"]["evidence"]["decision"]

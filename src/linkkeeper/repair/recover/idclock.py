@@ -24,13 +24,15 @@ from linkkeeper.text.urls import host_key
 # An id: five digits or more, not part of a longer run (dates in paths are read before ids are looked for).
 _ID = re.compile(r"(?<![0-9])[0-9]{5,12}(?![0-9])")
 _SEPARATOR = re.compile(r"[^a-z0-9]{0,3}$")
+_DATE_DIGITS = re.compile(r"(?:199[0-9]|20[0-3][0-9])(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
 
 
 def article_id(url: str) -> tuple[str, int] | None:
     """(sequence, id) of an article URL: the last run of 5-12 digits in its path or query; None without one."""
     parts = urlsplit(url)
     text = (parts.path or "") + ("?" + parts.query if parts.query else "")
-    found = list(_ID.finditer(text.lower()))
+    # A date written as digits (`idUSBRE9491YW20121021`) is not an article number.
+    found = [m for m in _ID.finditer(text.lower()) if not _DATE_DIGITS.fullmatch(m.group(0))]
     if not found:
         return None
     match = found[-1]

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from linkkeeper.repair.capture.ranking import page_key
 from linkkeeper.repair.recover.idclock import IdClock, article_id
 from linkkeeper.repair.recover.outlets import DomainProfile
 from linkkeeper.repair.recover.queries import BASE_FILTERS, CdxQuery, QueryCache, month_query
@@ -49,6 +50,10 @@ CLOSE_FETCH = 2
 # Patterns joined in one query's filter.
 PATTERNS_PER_QUERY = 12
 _SEP = r"[^a-z0-9]+"
+_PRINT = re.compile(r"[?&](?:service|output|view|format|template)=print|[?&]print\b", re.IGNORECASE)
+# Article ids seen under two paths in a post's listings from which an outlet counts as filing articles in
+# several sections (one could be a CMS's slip).
+MULTI_SECTION_IDS = 2
 
 
 def slug_tail(url: str) -> list[str]:
@@ -87,6 +92,18 @@ class RivalCheck:
     rivals: list[RecoveryCandidate] = field(default_factory=list)
     note: str = ""
     fetched: int = 0
+
+
+def ids_under_two_paths(records: list[CdxRecord]) -> int:
+    """How many article ids the listings show under two different paths (`/news/gta/article/1268035--x` and
+    `/news/ontario/article/1268035--x`): an outlet whose CMS files one article in several sections. Print
+    copies and tracking arguments are the same page, not a second path."""
+    paths: dict[tuple[str, int], set[str]] = {}
+    for record in records:
+        ident = article_id(record.original)
+        if ident is not None and not _PRINT.search(record.original):
+            paths.setdefault(ident, set()).add(page_key(record.original))
+    return sum(1 for pages in paths.values() if len(pages) >= 2)
 
 
 def rival_query(domain: str, patterns: list[str]) -> CdxQuery:

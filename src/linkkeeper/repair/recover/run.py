@@ -20,10 +20,10 @@ from linkkeeper.check.pagetests import drift_reason
 from linkkeeper.check.probe import probe
 from linkkeeper.net.session import make_session, session_for, run as run_stage
 from linkkeeper.repair.proposals import propose_repairs
-from linkkeeper.repair.recover.idclock import IdClock
+from linkkeeper.repair.recover.idclock import IdClock, article_id
 from linkkeeper.repair.recover.outlets import OutletMap, learn_outlet_map, names_author, registrable_domain
 from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, headline_query, month_query, months_between
-from linkkeeper.repair.recover.rivals import RivalCheck, check_rivals
+from linkkeeper.repair.recover.rivals import MULTI_SECTION_IDS, RivalCheck, check_rivals, ids_under_two_paths
 from linkkeeper.repair.recover.scoring import (CaptureCache, PostContext, RecoveryCandidate, RecoveryDecision,
                                                add_candidates, convincing, decide, verify_in_order)
 from linkkeeper.settings import Settings
@@ -143,6 +143,12 @@ class _Recoverer:
                 # Nothing to search the domain by: a rival cannot be ruled out, so a person decides.
                 decision = RecoveryDecision("proposed", f"{decision.reason}; but no rival check was possible "
                                                         f"({check.note})", decision.best)
+            if decision.state == "approved" and article_id(decision.best.url) is not None and \
+                    (shared := ids_under_two_paths(search.seen)) >= MULTI_SECTION_IDS:
+                decision = RecoveryDecision(
+                    "proposed", f"{decision.reason}; but the outlet files one article under several sections "
+                                f"({shared} article ids under two paths in its listings), and the section the "
+                                "blogger linked may never have been captured: a person decides", decision.best)
             if decision.state == "approved" and _author_twin_possible(post, search, decision.best.url):
                 decision = RecoveryDecision(
                     "proposed", f"{decision.reason}; but the outlet also files articles under their writer's name, "
