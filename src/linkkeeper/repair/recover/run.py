@@ -106,6 +106,8 @@ class _Recoverer:
         self.captures = CaptureCache(client)
         self.lookback = max(0, settings.recover_lookback_days)
         self.live_check = live_check
+        # Every outlet-month listing of the run, by domain: what the domain shows about its URLs as a whole.
+        self.listings: dict[str, dict[str, list[CdxRecord]]] = {}
 
     async def search(self, row: dict) -> tuple[PostContext, _PostSearch | None, RecoveryDecision]:
         """A post's search and its decision, before any rival check."""
@@ -143,8 +145,9 @@ class _Recoverer:
                 # Nothing to search the domain by: a rival cannot be ruled out, so a person decides.
                 decision = RecoveryDecision("proposed", f"{decision.reason}; but no rival check was possible "
                                                         f"({check.note})", decision.best)
+            listed = [r for domain in search.domains for rows in self.listings.get(domain, {}).values() for r in rows]
             if decision.state == "approved" and article_id(decision.best.url) is not None and \
-                    (shared := ids_under_two_paths(search.seen)) >= MULTI_SECTION_IDS:
+                    (shared := ids_under_two_paths(listed)) >= MULTI_SECTION_IDS:
                 decision = RecoveryDecision(
                     "proposed", f"{decision.reason}; but the outlet files one article under several sections "
                                 f"({shared} article ids under two paths in its listings), and the section the "
@@ -260,8 +263,10 @@ class _PostSearch:
             return
         self.asked.update(q.key for q in fresh)
         self.context["queries"] += [q.purpose for q in fresh]
-        for records in await asyncio.gather(*(self.rec.queries.records(q) for q in fresh)):
+        for query, records in zip(fresh, await asyncio.gather(*(self.rec.queries.records(q) for q in fresh))):
             self.seen += records
+            if query.from_ is not None:
+                self.rec.listings.setdefault(query.url, {})[query.key] = records
         self._learn_clock()
         add_candidates(self.found, self.seen, self.post, self.by_key, self.clock, window)
         fetched = await verify_in_order(self.found, self.post, self.rec.captures, limit)
