@@ -86,11 +86,6 @@ def test_no_live_link_is_called_dead(small_run):
     assert result.metrics["false_dead"] == 0, result.lists["false_dead"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "linkkeeper approves automatically the recovery of a nullified link whose article the outlet published "
-    "under two URLs (same story in two sections, news page and author blog, dated news and column URL): the "
-    "right answer is a proposal for a person. On this world (seed 3, 70 posts) it approved one such link "
-    "(the blogger's URL, by chance); on 800 posts it writes sibling URLs into the export (issue 19, item 7)."))
 def test_no_wrong_automatic_approval(small_run):
     result, _ = small_run
     assert result.metrics["wrong_automatic_approvals"] == 0, result.approvals["wrong"]

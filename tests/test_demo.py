@@ -39,18 +39,22 @@ def test_the_demo_prints_each_stage_the_recovered_links_and_what_to_try_next(new
     assert lines[1] == "checked 24 links: alive 8, blocked 1, dead 12, moved 2, unknown 1"
     assert re.fullmatch(r"repairs: 10 approved automatically, 1 for review, 1 with no usable capture "
                         r"\(\d+ archive requests\)", lines[2])
-    assert re.fullmatch(r"nullified links: 6 in the window, 5 recovered \(4 approved automatically, 1 for review\), "
+    # The HuffPost article waits for review: that outlet also files articles under writers' names, and the
+    # writer's copy may be the one the blogger linked (see docs/rules.md, recovery).
+    assert re.fullmatch(r"nullified links: 6 in the window, 5 recovered \(3 approved automatically, 2 for review\), "
                         r"1 not found \(\d+ archive requests\)", lines[3])
     # Each nullified post, with the article found for it.
     lost = [p for p in SAMPLE_POSTS if p.fate == "nullified"]
     for post, line in zip(lost, lines[4:10]):
-        if post.archived and not post.also_at:
+        if post.archived and not post.also_at and post.outlet == "huffingtonpost":
+            assert line == f"  {post.title}: {post.article} (for review)"
+        elif post.archived and not post.also_at:
             assert line == f"  {post.title}: {post.article} (approved automatically)"
         elif post.also_at:
             assert line in (f"  {post.title}: {url} (for review)" for url in (post.article, post.also_at))
         else:
             assert line == f"  {post.title}: no capture holds the article (not found)"
-    assert lines[10] == "patched export: reports/patched-export.xml (14 hrefs replaced; nothing else changed)"
+    assert lines[10] == "patched export: reports/patched-export.xml (13 hrefs replaced; nothing else changed)"
     assert lines[11] == ("reports: reports/report.html (and reports/report.json, reports/report.csv, "
                          "reports/report.md)")
     assert lines[12] == "database: my-demo.db (open it with Datasette, or `linkkeeper --db my-demo.db status`)"
@@ -63,7 +67,7 @@ def test_the_demo_keeps_its_database_where_the_global_db_says(newcomer):
     assert (folder / "my-demo.db").stat().st_size > 0 and not (folder / "reports" / "demo.db").exists()
     with sqlite3.connect(folder / "my-demo.db") as db:
         recovered = db.execute("SELECT count(*) FROM repairs WHERE reason LIKE 'nullified%' AND state = 'approved'")
-        assert recovered.fetchone()[0] == 4
+        assert recovered.fetchone()[0] == 3
 
 
 def test_leave_for_review_serves_the_review_page_on_the_demo_world_until_ctrl_c(tmp_path):

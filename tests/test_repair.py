@@ -108,7 +108,7 @@ async def test_other_archives_are_asked_when_the_wayback_machine_has_nothing():
                 assert chosen.archive_url.endswith(f"/memento/20120225120000/{url}")
                 assert [r["kind"] for r in finding.rejected] == ["soft-404"]
             assert "web.archive.org" not in chosen.archive_url
-    assert archive.requests["replay"] >= 1  # the Wayback Machine was asked first
+    assert archive.requests["cdx"] >= 1  # the Wayback Machine was asked first (its index lists nothing)
     assert aggregator.requests["json"] == 1 and aggregator.requests["timegate"] == 1
 
 
@@ -128,6 +128,56 @@ async def test_repair_stores_rejected_candidates_in_the_evidence(tmp_path):
     evidence = json.loads(repair["evidence"])
     assert repair["capture_timestamp"] == "20120302100000" and repair["confidence"] == 1.0
     assert evidence["text_similarity"] == 1.0 and evidence["capture"]["statuscode"] == "200"
-    assert [(r["timestamp"], r["kind"]) for r in evidence["rejected"]] == [("20120301100500", "redirect"),
-                                                                            ("20120301110000", "soft-404")]
-    assert evidence["lookup"] == ["timegate", "cdx"]
+    # The captured redirect is never fetched: the CDX list shows its status.
+    assert [(r["timestamp"], r["kind"]) for r in evidence["rejected"]] == [("20120301110000", "soft-404")]
+    assert evidence["lookup"] == ["cdx"]
+
+
+def _check(db, url: str, when: str, evidence_class: str, verdict: str) -> None:
+    from linkkeeper.text.urls import normalize_url
+    url = normalize_url(url)
+    store.record_check(db, [{"url": url, "checked_at": when, "method": "GET", "status": 200, "final_url": url,
+                             "redirect_chain": [], "error_class": None, "error": None, "elapsed_ms": 1,
+                             "verdict": verdict, "evidence_class": evidence_class, "reason": None, "title": None,
+                             "attempts": 1}], {"verdict": verdict})
+
+
+async def test_a_drifted_link_is_repaired_from_the_last_capture_before_the_drift(tmp_path):
+    clock = FakeClock()
+    archive = SimulatedArchive(clock=clock)
+    url = "http://www.news.example/politics/77"
+    archive.add(Capture(url, "20120301120000", body=page("x")))  # the article, a year before the post
+    # Nearer the post, but after the page was seen to hold another article: never fetched.
+    archive.add(Capture(url, "20130620120000", body=page("other")))
+    db = store.open_db(tmp_path / "d.db")
+    store_posts(db, [post("x", url, published="2013-06-21T10:00:00+00:00")])
+    _check(db, url, "2013-05-01T00:00:00Z", "alive", "alive")
+    _check(db, url, "2013-06-10T00:00:00Z", "drifted", "drifted")
+    _check(db, url, "2013-06-30T00:00:00Z", "drifted", "drifted")
+    [row] = list(store.links_needing_repair(db))
+    assert row["verdict"] == "drifted" and row["drifted_since"] == "2013-06-10T00:00:00Z"
+    async with repair_env(archive, clock) as (settings, client):
+        summary = await propose_repairs(db, settings, client=client)
+    [repair] = list(db["repairs"].rows)
+    evidence = json.loads(repair["evidence"])
+    # Verified against the post's text and approved on the rule of a dead link.
+    assert summary.approved == 1 and repair["state"] == "approved" and repair["confidence"] == 1.0
+    assert repair["reason"].startswith("drifted") and repair["capture_timestamp"] == "20120301120000"
+    assert evidence["rejected"] == [] and archive.requests["replay"] == 1
+
+
+def test_a_dead_link_repair_from_another_url_is_never_approved():
+    from linkkeeper.repair.capture.finder import Choice, Finding
+    from linkkeeper.repair.proposals import build_repair
+    url = "http://www.news.example/politics/77"
+    want = Want(url, Target(datetime(2012, 3, 1, 10, tzinfo=timezone.utc), "post"), "text")
+    row = {"link_id": "l", "post_id": "p", "url": url, "verdict": "dead", "status": 404}
+
+    def repair(original: str) -> dict:
+        choice = Choice(f"https://web.archive.org/web/20120301120000/{original}", "20120301120000", original,
+                        "web.archive.org", "cdx", 1.0, True)
+        return build_repair(row, want, Finding(choice), Settings())
+
+    assert repair(url + "?cmp=rss")["state"] == "approved"  # the same page under a feed's argument
+    other = repair("http://www.news.example/blogs/author/77-same-story")
+    assert other["state"] == "proposed" and "not of the linked URL" in other["evidence"]["note"]

@@ -137,7 +137,7 @@ class Settings:
     # Outlet name -> domains and URL shapes, merged over the shipped data/outlets.toml ("" = shipped only).
     outlets_file: str = ""
     # How many days before a post its article may have been published (the blog sometimes posts late).
-    recover_lookback_days: int = 7
+    recover_lookback_days: int = 30
     # --- end recovery ---
     # --- the nightly run (nightly.py) ---
     # A link with a settled verdict (alive, dead, blocked...) is checked again after this many days; suspect

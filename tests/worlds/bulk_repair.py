@@ -110,13 +110,14 @@ def build_bulk_world(n_links: int = 500, n_hosts: int = 20, *, seed: int = 20121
         if fate == "never":
             expected = None
         elif fate == "revisit":
-            # A revisit 3 hours after the post repeats a capture from the evening before: that capture stands
-            # for it (6 hours away, weighted) and beats a later capture 14 hours away (28, weighted).
-            base = add(-timedelta(hours=20), body=page)
+            # A revisit 3 hours after the post repeats a capture from the evening before: it replays that
+            # capture's bytes at its own date, nearest the post, so it is the capture to link (6 hours away,
+            # weighted); it beats a later capture 14 hours away (28, weighted).
+            add(-timedelta(hours=20), body=page)
             add(timedelta(hours=1), status=404, body="Not found")
-            add(timedelta(hours=3), body=page, revisit=True)
+            revisit = add(timedelta(hours=3), body=page, revisit=True)
             add(timedelta(hours=14), body=page + "<!-- edited -->")
-            expected = base.timestamp
+            expected = revisit.timestamp
         else:
             add(timedelta(days=1), body=page)
             add(timedelta(days=400), status=404, body="Not found")

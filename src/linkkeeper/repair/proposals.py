@@ -4,8 +4,8 @@ text the post reproduces (repair.capture), and store a proposal with its evidenc
 above `auto_approve_confidence` are approved; the rest wait for the curator (`linkkeeper approve` / `reject`).
 
 Confidence is the share of the post's text the capture holds (similarity.containment), times 0.8 when the
-capture is more than a year from the target date; a capture of a post too short to compare gets
-UNVERIFIED_CONFIDENCE and never approves itself.
+capture is more than a year from the target date and holds less than 90% of that text; a capture of a post
+too short to compare gets UNVERIFIED_CONFIDENCE and never approves itself.
 """
 
 from __future__ import annotations
@@ -22,14 +22,17 @@ from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, WaybackClient, 
 from linkkeeper.net.session import session_for
 from linkkeeper.settings import Settings
 from linkkeeper.text.similarity import post_lead_text
+from linkkeeper.repair.capture.ranking import page_key
 from linkkeeper.repair.capture import Finding, LookupCache, SnapshotFinder, Want, target_date, verify_capture
-from linkkeeper.text.dates import to_iso
+from linkkeeper.text.dates import parse_iso_or_none, to_iso
 
 # Confidence when the capture is a 200 page but there is no text to compare it with.
 UNVERIFIED_CONFIDENCE = 0.6
 # How far a capture may be from the target date before the page may have changed (or be another article).
 FAR_DAYS = 365
 FAR_FACTOR = 0.8
+# A capture holding this much of the post's text is the article whatever its date.
+SAME_TEXT = 0.9
 WORKERS = 8
 
 
@@ -59,7 +62,8 @@ def score(similarity: float | None, distance_days: float) -> tuple[float, dict]:
         confidence = UNVERIFIED_CONFIDENCE
     else:
         confidence = similarity
-    if distance_days > FAR_DAYS:
+    if distance_days > FAR_DAYS and (similarity is None or similarity < SAME_TEXT):
+        # Far from the article's date the page may have changed, unless it still holds the post's text.
         confidence *= FAR_FACTOR
     return round(confidence, 3), evidence
 
@@ -76,7 +80,9 @@ def want_for(row: dict) -> Want:
         padded = timestamp + "00000101000000"[len(timestamp):]
         return Want(original, target_date(original, row.get("published"), archive_timestamp=timestamp), post_text,
                     frozenset({padded, timestamp}))
-    return Want(url, target_date(url, row.get("published")), post_text)
+    # A drifted page holds another article since its first drifted check (at the latest): only earlier captures.
+    return Want(url, target_date(url, row.get("published")), post_text,
+                before=parse_iso_or_none(row.get("drifted_since")))
 
 
 def _reason(row: dict) -> str:
@@ -84,6 +90,8 @@ def _reason(row: dict) -> str:
         return f"nullified ({row['nullified_reason']})"
     if is_wayback_url(row["url"]):
         return f"archive link no longer plays ({row.get('error_class') or row.get('status')})"
+    if row.get("verdict") == "drifted":
+        return "drifted (the page no longer holds the article the post cites)"
     return f"{row.get('verdict') or 'dead'} ({row.get('error_class') or row.get('status')})"
 
 
@@ -109,6 +117,11 @@ def build_repair(row: dict, want: Want, finding: Finding, settings: Settings) ->
     if not choice.verified:
         evidence["note"] = "no capture holds the post's text; the nearest 200 page with the most of it, for review"
     state = "approved" if choice.verified and confidence >= settings.auto_approve_confidence else "proposed"
+    if state == "approved" and page_key(choice.original) != page_key(want.url):
+        # A capture of another URL than the dead one (an other archive's memento, a revisit filed elsewhere):
+        # the outlet may carry the text under both, and nothing says which the post cites. A person decides.
+        state = "proposed"
+        evidence["note"] = f"the capture is of {choice.original}, not of the linked URL: proposed, never approved"
     return dict(base, replacement=choice.archive_url, capture_timestamp=choice.timestamp,
                 capture_url=choice.archive_url, distance_days=round(distance, 2), confidence=confidence,
                 evidence=evidence, state=state)

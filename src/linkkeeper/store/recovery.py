@@ -37,14 +37,14 @@ def count_nullified_links(db, *, date_from: str | None = None, date_to: str | No
 
 def original_links_for_learning(db, *, exclude_from: str | None = None,
                                 exclude_to: str | None = None) -> Iterator[dict]:
-    """Working Original Article links with their post's outlet, date and title, outside [exclude_from,
+    """Working Original Article links with their post's outlet, date, title, lead and author line, outside [exclude_from,
     exclude_to]: what the blog itself says about each outlet's domains and URL shapes."""
     params: list = []
     where = ["l.role = 'original'", "l.nullified_reason IS NULL", "l.url_normalized IS NOT NULL"]
     if exclude_from and exclude_to:
         where.append("NOT (substr(p.published, 1, 10) BETWEEN ? AND ?)")
         params += [exclude_from, exclude_to]
-    sql = f"""SELECT l.url_normalized AS url, p.outlet, p.published, p.title FROM links l
+    sql = f"""SELECT l.url_normalized AS url, p.outlet, p.published, p.title, p.lead_text, p.author FROM links l
               JOIN posts p ON p.id = l.post_id WHERE {' AND '.join(where)} ORDER BY p.published"""
     yield from db.query(sql, params)
 

@@ -12,22 +12,35 @@ from linkkeeper.text.dates import now_iso
 # A repair is proposed (waiting for the curator), approved (by the curator or automatically above the
 # confidence threshold), rejected, or unavailable (the archive has no usable capture).
 REPAIR_STATES = ("proposed", "approved", "rejected", "unavailable")
+# Verdicts whose link no longer leads to the article the post cites: gone (dead, soft-404) or replaced by
+# another page (drifted). Each gets a capture from before it went.
+REPAIRED_VERDICTS = ("dead", "soft-404", "drifted")
 
 
 def links_needing_repair(db, *, date_from: str | None = None, date_to: str | None = None,
                          retry: bool = False) -> Iterator[dict]:
-    """Original-article links whose URL is dead, or that are nullified with a known URL, and that have no
-    repair yet (with `retry`, also those whose repair found no usable capture). A nullified link's URL is
-    known when a curator (`linkkeeper known-url`) or the recovery stage wrote it into known_url."""
+    """Original-article links whose URL is dead or drifted (the page no longer holds the article), or that are
+    nullified with a known URL, and that have no repair yet (with `retry`, also those whose repair found no
+    usable capture). A nullified link's URL is known when a curator (`linkkeeper known-url`) or the recovery
+    stage wrote it into known_url. `drifted_since` is the first check of the current run of drifted checks:
+    the page had changed by then."""
     params: list = []
     where = ["l.role = 'original'", "(r.id IS NULL OR r.state = 'unavailable')" if retry else "r.id IS NULL",
-             "((s.verdict IN ('dead', 'soft-404')) OR (l.nullified_reason IS NOT NULL AND l.known_url IS NOT NULL))",
+             f"((s.verdict IN ({','.join('?' * len(REPAIRED_VERDICTS))})) "
+             "OR (l.nullified_reason IS NOT NULL AND l.known_url IS NOT NULL))",
              "p.deleted_at IS NULL"]
+    params += REPAIRED_VERDICTS
     where += date_clause(date_from, date_to, params)
     sql = f"""
         SELECT l.id AS link_id, l.post_id, COALESCE(l.known_url, l.url) AS url, l.url_normalized,
                l.nullified_reason, s.verdict,
-               s.status, s.error_class, p.published, p.title, p.content, p.lead_text
+               s.status, s.error_class, p.published, p.title, p.content, p.lead_text,
+               CASE WHEN s.verdict = 'drifted' AND l.nullified_reason IS NULL THEN
+                   (SELECT min(c.checked_at) FROM checks c WHERE c.url = l.url_normalized
+                      AND c.evidence_class = 'drifted'
+                      AND c.checked_at > COALESCE((SELECT max(g.checked_at) FROM checks g WHERE g.url = c.url
+                          AND g.evidence_class IN ('alive', 'redirected', 'moved')), ''))
+               END AS drifted_since
         FROM links l
         JOIN posts p ON p.id = l.post_id
         LEFT JOIN url_status s ON s.url = l.url_normalized

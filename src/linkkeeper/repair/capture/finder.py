@@ -1,6 +1,6 @@
 """Finding a capture that verifies, for each page wanted, in the order that spends fewest requests (see the
-package notes): a host's shared CDX prefix query, the TimeGate, the URL's own CDX list, then other archives;
-every answer through ArchiveLookups, so asked once ever."""
+package notes): a host's shared CDX prefix query, else the page's own CDX list, then other archives; every
+answer through ArchiveLookups, so asked once ever."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Iterable
 from urllib.parse import urlsplit
 
 from linkkeeper.repair.capture.lookups import ArchiveLookups, LookupCache, record_of
-from linkkeeper.repair.capture.ranking import (AFTER_WEIGHT, CaptureCandidate, Target, order_candidates,
+from linkkeeper.repair.capture.ranking import (AFTER_WEIGHT, CaptureCandidate, Target, order_candidates, page_key,
                                               weighted_distance)
 from linkkeeper.repair.capture.verification import CaptureCheck, verify_capture
 from linkkeeper.settings import Settings
@@ -35,10 +35,15 @@ class Want:
     target: Target
     post_text: str = ""
     skip: frozenset[str] = frozenset()  # capture timestamps known not to do (a dead archive link's own)
+    before: datetime | None = None  # the page changed by then (a drifted link): later captures show another
 
     @property
     def key(self) -> str:
         return surt_key(self.url)
+
+    @property
+    def page(self) -> str:
+        return page_key(self.url)
 
     @property
     def ident(self) -> str:
@@ -57,12 +62,12 @@ class Choice:
     timestamp: str
     original: str
     archive: str  # web.archive.org, or the other archive's host
-    source: str  # cdx-prefix, timegate, cdx, or memento:<endpoint>
+    source: str  # cdx-prefix, cdx, or memento:<endpoint>
     text_similarity: float | None
     verified: bool  # False: a best effort whose text did not match the post
     mimetype: str = ""
     digest: str = ""
-    revisited: str | None = None
+    revisited: str | None = None  # a revisit record: the timestamp of the verified capture it repeats
 
     @property
     def datetime(self) -> datetime | None:
@@ -135,11 +140,12 @@ class SnapshotFinder:
             return  # the archive is down or refused the query: each link asks on its own instead
         self.stats["bulk_queries"] += 1
         rows = [record_of(r) for r in answer["rows"]]
-        by_key: dict[str, list[CdxRecord]] = defaultdict(list)
+        by_page: dict[str, list[CdxRecord]] = defaultdict(list)
         for record in rows:
-            by_key[record.urlkey or surt_key(record.original)].append(record)
+            by_page[page_key(record.original)].append(record)
         # Rows come by urlkey: with pages left unread, only keys before the last one returned are complete.
-        complete_before = max(by_key) if answer.get("truncated") and by_key else None
+        keys = [record.urlkey or surt_key(record.original) for record in rows]
+        complete_before = max(keys) if answer.get("truncated") and keys else None
         for want in cluster:
             if complete_before is not None and want.key >= complete_before:
                 continue
@@ -150,8 +156,9 @@ class SnapshotFinder:
                               AFTER_WEIGHT * (end - want.target.when).total_seconds())
                 # Beyond the horizon a capture outside the range could rank nearer: those are left to the
                 # link's own CDX query.
-                candidates = [c for c in order_candidates(by_key.get(want.key, []), want.target.when,
-                                                          source="cdx-prefix") if c.rank <= horizon]
+                candidates = [c for c in order_candidates(by_page.get(want.page, []), want.target.when,
+                                                          source="cdx-prefix", before=want.before)
+                              if c.rank <= horizon]
                 info = {"candidates": [c.as_json() for c in candidates]}
             self.cache.put(self._candidates_key(want), "cdx", info, negative=not info["candidates"])
 
@@ -187,23 +194,21 @@ class SnapshotFinder:
             search.excluded = planned.get("excluded")
             if chosen := await self._try_candidates(search, [CaptureCandidate(**c) for c in planned["candidates"]]):
                 return search.found(chosen)
-        # 2. The TimeGate, where no list of captures is at hand.
-        if not search.excluded and not (planned and planned["candidates"]) and search.budget > 0:
-            finding.path.append("timegate")
-            if chosen := await self._try_timegate(search):
-                return search.found(chosen)
-        # 3. The URL's own CDX list around the target.
-        if not search.excluded and not search.never_archived and search.budget > 0:
+        # 2. The page's own CDX list (its variants under tracking arguments included), where the shared
+        # query did not settle it: one request, then one replay per capture judged.
+        if not search.excluded and search.budget > 0:
             finding.path.append("cdx")
-            answer = await self.lookups.cdx_closest(want.url, want.target.when)
+            answer = await self.lookups.page_captures(want.url)
             if answer.get("excluded"):
                 search.excluded = answer["excluded"]
-            elif chosen := await self._try_candidates(
-                    search, order_candidates([record_of(r) for r in answer["rows"]], want.target.when)):
+            elif not answer["rows"]:
+                search.never_archived = True
+            elif chosen := await self._try_candidates(search, order_candidates(
+                    [record_of(r) for r in answer["rows"]], want.target.when, before=want.before)):
                 return search.found(chosen)
         if search.excluded:
             finding.error = f"excluded from the Wayback Machine ({search.excluded})"
-        # 4. Other archives.
+        # 3. Other archives.
         for endpoint in self.settings.memento_timegates:
             chosen = await self._try_other_archive(endpoint, search)
             finding.path.append(f"memento:{endpoint}")
@@ -234,37 +239,6 @@ class SnapshotFinder:
             if chosen := search.judge(view, candidate.timestamp, candidate.source, candidate):
                 return chosen
         return None
-
-    async def _try_timegate(self, search: _Search) -> Choice | None:
-        """The TimeGate's capture, when it verifies and needs no CDX list to be trusted (see `_settled`)."""
-        want = search.want
-        view = await self.lookups.memento(want.url, want.target.timestamp)
-        if view.get("error") == "no-memento":
-            search.never_archived = True
-            search.finding.error = "the Wayback Machine has not archived this URL"
-        elif view.get("error") == "excluded":
-            search.excluded = view.get("message")
-        elif view.get("timestamp") not in search.tried:
-            served = view.get("timestamp") or want.target.timestamp
-            chosen = search.judge(view, served, "timegate")
-            if chosen is None:
-                search.budget -= 1
-                search.tried.add(served)
-            elif self._settled(view):
-                return chosen
-            # A capture that verified but may not be the nearest good one stays a candidate: its fetch is
-            # cached, so the CDX list judges it again for nothing.
-        return None
-
-    @staticmethod
-    def _settled(view: dict) -> bool:
-        """Whether the TimeGate's capture can be taken without the CDX list: only when it is the URL's first
-        memento. The Wayback Machine replays a revisit record like any memento (the repeated capture's bytes
-        at the revisit's date), so any later capture that verifies may still be a revisit; and a capture
-        before it could rank nearer by our weighting. The first memento is neither, and nothing after it is
-        nearer (the TimeGate chose it). Anything else is settled by one CDX query, where the fetch just made
-        is judged again from the cache."""
-        return bool(view.get("timestamp")) and view.get("first") == view.get("timestamp")
 
     async def _try_other_archive(self, endpoint: str, search: _Search) -> Choice | None:
         want = search.want
@@ -337,9 +311,15 @@ class _Search:
 def _choice(view: dict, check: CaptureCheck, source: str, candidate: CaptureCandidate | None, archive: str,
             url: str | None, timestamp: str | None) -> Choice:
     timestamp = timestamp or view["timestamp"]
-    return Choice(url or public_archive_url(timestamp, view["original"]), timestamp, view["original"], archive,
+    original, repeats = view["original"], None
+    if candidate is not None and candidate.revisited and timestamp == candidate.timestamp:
+        # A revisit nearer the target repeats these very bytes (same digest), and the Wayback Machine replays it
+        # as this content at its own date: link that capture, the page as it stood nearest the target.
+        repeats = timestamp
+        timestamp, original = candidate.revisited, candidate.revisited_original or original
+    return Choice(url or public_archive_url(timestamp, original), timestamp, original, archive,
                   source, check.text_similarity, check.ok, view.get("mimetype") or "",
-                  candidate.digest if candidate else "", candidate.revisited if candidate else None)
+                  candidate.digest if candidate else "", repeats)
 
 
 def prefix_url(cluster: list[Want]) -> str:

@@ -12,13 +12,15 @@ from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 from linkkeeper import store
+from linkkeeper.repair.capture.ranking import page_key
 from linkkeeper.repair.capture.verification import view_of
 from linkkeeper.text.urls import link_refusal
 from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, ArchiveUnavailableError, BlockedSiteError, CdxRecord,
                                 MementoRedirectLoopError, NoMementoError, OtherMemento, RateLimitedError,
                                 WaybackClient, format_timestamp, surt_key, timestamp_to_datetime)
 
-CDX_CLOSEST_LIMIT = 25
+# One page's captures (and its variants under tracking arguments) in one answer.
+PAGE_CAPTURE_ROWS = 2_000
 # The bulk prefix query (see the package notes): 200 captures and revisits (status `-`), a few pages at most.
 PREFIX_FILTER = "statuscode:200|-"
 PREFIX_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest")
@@ -121,16 +123,22 @@ class ArchiveLookups:
     def _memento_key(url: str, timestamp: str) -> str:
         return f"memento|{timestamp}|{url}"
 
-    async def cdx_closest(self, url: str, when: datetime) -> dict:
+    async def page_captures(self, url: str) -> dict:
+        """Every 200 capture and revisit of one page, its tracking-argument variants included (`?cmp=rss`
+        is often the first capture): ONE CDX prefix query on the URL, rows of other pages dropped."""
+        key = page_key(url)
+        prefix = _prefix_url(url)
+
         async def fetch() -> dict:
             try:
-                records = await self.client.closest_captures(url, when, limit=CDX_CLOSEST_LIMIT)
+                records = await self.client.search(prefix, match_type="prefix", filters=[PREFIX_FILTER],
+                                                   fields=PREFIX_FIELDS, limit=PAGE_CAPTURE_ROWS)
             except BlockedSiteError as exc:
                 return {"excluded": str(exc), "rows": []}
-            return {"rows": [row_of(r) for r in records]}
+            return {"rows": [row_of(r) for r in records if page_key(r.original) == key]}
 
-        return await self.cache.get(f"cdx-closest|{surt_key(url)}|{format_timestamp(when)}", "cdx", fetch,
-                                    negative=lambda v: not v.get("rows"), valid=_are_rows)
+        return await self.cache.get(f"cdx-page|{key}", "cdx", fetch, negative=lambda v: not v.get("rows"),
+                                    valid=_are_rows)
 
     async def prefix_rows(self, prefix_url: str, from_: str, to: str) -> dict:
         async def fetch() -> dict:
@@ -205,3 +213,12 @@ def row_of(record: CdxRecord) -> list[str]:
 
 def record_of(row: list[str]) -> CdxRecord:
     return CdxRecord(*row)
+
+
+def _prefix_url(url: str) -> str:
+    """A URL as a CDX prefix covering its variants: no scheme, no fragment, no trailing slash (the index keys
+    drop it, so `slug/` would not match `slug?cmp=rss`)."""
+    text = url.split("#", 1)[0]
+    text = text.split("://", 1)[1] if "://" in text else text
+    base, sep, query = text.partition("?")
+    return (base.rstrip("/") or base) + (sep + query if sep else "")

@@ -1,8 +1,9 @@
 """The outlet map: for each outlet name (a post's `Source:` line), the domains its working Original Article
 links point at in posts outside the nullified window, each with its era (first and last post linking to it)
 and its URL shape (date in the path and in which format, the section prefixes before the date, whether slugs
-come from the headline, numeric ids and how they grow with time). `data/outlets.toml`, merged with the file
-the `outlets_file` setting names, adds outlets the blog never linked elsewhere, aliases and date paths."""
+come from the headline, and the article ids its links carry, which anchor the domain's id clock).
+`data/outlets.toml`, merged with the file the `outlets_file` setting names, adds outlets the blog never linked
+elsewhere, aliases and date paths."""
 
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlsplit
 
 from linkkeeper import store
 from linkkeeper.settings import Settings, SettingsError
 from linkkeeper.text.dates import local_date
-from linkkeeper.text.urls import host_key, parse_dated_path, slug_words, url_id
-from linkkeeper.text.words import content_words, outlet_key
+from linkkeeper.text.urls import host_key, parse_dated_path, slug_words
+from linkkeeper.text.words import content_words, fold, outlet_key
 
 SHIPPED_OUTLETS = "outlets.toml"
 
@@ -29,6 +30,10 @@ ERA_MARGIN_DAYS = 120
 # URL shapes are read from the links closest in time: outlets redesign their URLs (the Star, Dec 2012).
 SHAPE_ERA_DAYS = 270
 MAX_DOMAINS = 2
+# Second-level labels under which a registrable domain has three labels (guardian.co.uk, pm.gc.ca).
+_SECOND_LEVEL = frozenset({"co", "com", "org", "net", "gov", "ac", "edu", "gc", "ltd", "plc"})
+# A domain's slugs name its stories when, on average, this share of a slug's words is in the linking post.
+INFORMATIVE_SLUGS = 0.2
 MAX_SECTIONS = 8
 
 # Link shorteners and feed redirectors say nothing about where an outlet publishes.
@@ -37,6 +42,28 @@ REDIRECTOR_HOSTS = frozenset({
     "www.google.com", "google.com", "bit.ly", "t.co", "ow.ly", "goo.gl", "tinyurl.com", "dlvr.it", "is.gd",
     "l.facebook.com", "www.facebook.com", "twitter.com", "web.archive.org", "archive.org",
 })
+
+
+def registrable_domain(host: str) -> str:
+    """The domain a site's hosts share: `blogs.ottawacitizen.com` -> `ottawacitizen.com`,
+    `www.guardian.co.uk` -> `guardian.co.uk`."""
+    labels = [label for label in host.lower().rstrip(".").split(".") if label]
+    if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVEL:
+        return ".".join(labels[-3:])
+    return ".".join(labels[-2:])
+
+
+def names_author(path: str, author: str | None) -> bool:
+    """Whether a path segment before the last one holds a writer's first and last name (`patrick-holmes`):
+    two name words of the author line, of four letters or more... or of any length for the first. One word
+    alone is not enough: `Postmedia News` would name every `/news/` path."""
+    names = [w for w in re.findall(r"[a-z]+", fold(author or "")) if len(w) >= 2]
+    pairs = {(a, b) for a, b in zip(names, names[1:]) if len(b) >= 4}
+    for segment in [seg for seg in path.lower().split("/") if seg][:-1]:
+        words = re.findall(r"[a-z]+", segment)
+        if any(pair in pairs for pair in zip(words, words[1:])):
+            return True
+    return False
 
 
 class RecoveryConfigError(SettingsError):
@@ -48,34 +75,9 @@ class LearnedLink:
     path: str
     when: date | None  # the linking post's date (None for a date path from the outlets file)
     title: str = ""
-
-
-@dataclass(frozen=True)
-class IdModel:
-    """Article ids against time, fitted on the blog's own links: day ordinal = intercept + slope * id."""
-
-    intercept: float
-    slope: float
-
-    def date_of(self, ident: int) -> date | None:
-        try:
-            return date.fromordinal(int(round(self.intercept + self.slope * ident)))
-        except (ValueError, OverflowError):
-            return None
-
-
-def fit_id_model(points: Iterable[tuple[int, date]]) -> IdModel | None:
-    pts = sorted({(i, d.toordinal()) for i, d in points})
-    if len({i for i, _ in pts}) < 2:
-        return None
-    mean_i = sum(i for i, _ in pts) / len(pts)
-    mean_d = sum(d for _, d in pts) / len(pts)
-    sxx = sum((i - mean_i) ** 2 for i, _ in pts)
-    sxy = sum((i - mean_i) * (d - mean_d) for i, d in pts)
-    if sxx == 0 or sxy <= 0:
-        return None  # ids that do not grow with time say nothing about dates
-    slope = sxy / sxx
-    return IdModel(mean_d - slope * mean_i, slope)
+    query: str = ""  # Postmedia's `id=7303160`: the article's id lives there
+    text: str = ""  # the lead the linking post reproduces
+    author: str = ""  # the linking post's Author: line
 
 
 @dataclass
@@ -86,6 +88,7 @@ class DomainProfile:
     spellings: Counter = field(default_factory=Counter)
     links: list[LearnedLink] = field(default_factory=list)
     hints: list[tuple[str, str]] = field(default_factory=list)  # (prefix, fmt) from the outlets file
+    writer_pages: bool = False  # the outlets file says it files articles under writers' names too
     file_rank: int | None = None  # position in the outlets file's domain list
     _memo: dict = field(default_factory=dict, repr=False)
 
@@ -129,47 +132,41 @@ class DomainProfile:
         undated = any(parse_dated_path(link.path) is None for link in near) or (not near and not self.hints)
         return dated[:MAX_SECTIONS], undated
 
-    def undated_prefix(self) -> str:
-        """The first path segment every undated link shares (`/news/` at the BBC), else `/`: it narrows a
-        query over capture dates without losing a section."""
-        if "undated_prefix" not in self._memo:
-            firsts = set()
-            for link in self.links:
-                if parse_dated_path(link.path) is None:
-                    segments = [s for s in link.path.split("/") if s]
-                    firsts.add(segments[0] if len(segments) > 1 else "")
-            only = next(iter(firsts)) if len(firsts) == 1 else ""
-            self._memo["undated_prefix"] = f"/{only}/" if re.fullmatch(r"[A-Za-z][A-Za-z-]{1,30}", only) else "/"
-        return self._memo["undated_prefix"]
-
     def slug_title_ratio(self) -> float | None:
-        """How much of a slug the linking post's title explains, on average over the blog's links."""
+        """How much of a slug the linking post explains (its headline and the text it reproduces: a slug is
+        often cut from an earlier headline, whose words the story's lead still holds), on average over the
+        blog's links."""
         if "slug_ratio" not in self._memo:
             ratios = []
             for link in self.links:
-                title = set(content_words(link.title))
-                if not title:
+                words = set(content_words(link.title)) | set(content_words(link.text))
+                if not words:
                     continue
                 dated = parse_dated_path(link.path)
-                slug = set(slug_words(dated.rest if dated else link.path))
-                ratios.append(len(slug & title) / len(slug) if slug else 0.0)
+                slug = set((slug_words(dated.rest) if dated else []) or slug_words(link.path))
+                ratios.append(len(slug & words) / len(slug) if slug else 0.0)
             self._memo["slug_ratio"] = round(sum(ratios) / len(ratios), 3) if ratios else None
         return self._memo["slug_ratio"]
 
     def slug_informative(self) -> bool:
         ratio = self.slug_title_ratio()
-        return True if ratio is None else ratio >= 0.4
+        return True if ratio is None else ratio >= INFORMATIVE_SLUGS
 
-    def id_model(self) -> IdModel | None:
-        if "id_model" not in self._memo:
-            points = []
-            for link in self.links:
-                dated = parse_dated_path(link.path)
-                ident = url_id(dated.rest if dated else link.path)
-                if ident is not None and link.when:
-                    points.append((ident, link.when))
-            self._memo["id_model"] = fit_id_model(points)
-        return self._memo["id_model"]
+    def author_pages(self) -> bool:
+        """Whether the domain also files articles under their writer's name (`/samuel-mcgregor/slug_b_1`,
+        `/blogs/bloggers/patrick-holmes/...`, `/authors/david-doherty/slug/`): a blog link whose path, before
+        its last segment, names the linking post's author. Such an outlet often runs one text on a news URL
+        and on the writer's page, and the one the blogger linked may never have been captured."""
+        if "author_pages" not in self._memo:
+            self._memo["author_pages"] = self.writer_pages or any(names_author(link.path, link.author)
+                                                                  for link in self.links)
+        return self._memo["author_pages"]
+
+    def id_anchors(self) -> list[tuple[str, date]]:
+        """(URL, date of the post linking it) for every link of the domain: each says its article existed by
+        then, which the id clock (idclock.py) reads as a bound on the ids below it."""
+        return [(f"http://{self.host}{link.path}" + (f"?{link.query}" if link.query else ""), link.when)
+                for link in self.links if link.when]
 
 
 @dataclass
@@ -214,7 +211,8 @@ class OutletMap:
             found = self.outlets.get(self.aliases.get(key[3:], key[3:]))
         return found
 
-    def add_link(self, outlet_name: str | None, url: str, when: date | None, title: str = "") -> None:
+    def add_link(self, outlet_name: str | None, url: str, when: date | None, title: str = "", text: str = "",
+                 author: str = "") -> None:
         if not outlet_key(outlet_name):
             return
         parts = urlsplit(url)
@@ -224,8 +222,40 @@ class OutletMap:
         outlet = self.outlet(outlet_name)
         profile = outlet.domain(host)
         profile.spellings[host] += 1
-        profile.links.append(LearnedLink(parts.path or "/", when, title))
+        profile.links.append(LearnedLink(parts.path or "/", when, title, parts.query, text, author))
         profile._memo.clear()
+
+    def merge_by_domain(self) -> None:
+        """One outlet per site: the names the blog writes for one outlet ("The Globe and Mail",
+        "globeandmail", "theglobeandmail.com") are merged when their links mostly lead to the same domain,
+        into the name with the most links (the others become its aliases)."""
+        by_home: dict[str, list[Outlet]] = {}
+        for outlet in self.outlets.values():
+            counts = Counter()
+            for profile in outlet.domains.values():
+                counts[registrable_domain(profile.host)] += profile.count
+            if counts and counts.most_common(1)[0][1] > 0:
+                by_home.setdefault(counts.most_common(1)[0][0], []).append(outlet)
+        for group in by_home.values():
+            if len(group) < 2:
+                continue
+            group.sort(key=lambda o: (-sum(p.count for p in o.domains.values()), o.key))
+            keep = group[0]
+            for other in group[1:]:
+                for key, profile in other.domains.items():
+                    mine = keep.domains.setdefault(key, DomainProfile(key))
+                    mine.spellings.update(profile.spellings)
+                    mine.links += profile.links
+                    mine.hints += [h for h in profile.hints if h not in mine.hints]
+                    if profile.file_rank is not None:
+                        mine.file_rank = profile.file_rank if mine.file_rank is None else min(mine.file_rank,
+                                                                                             profile.file_rank)
+                    mine._memo.clear()
+                del self.outlets[other.key]
+                self.aliases[other.key] = keep.key
+                for alias, target in list(self.aliases.items()):
+                    if target == other.key:
+                        self.aliases[alias] = keep.key
 
     def apply_file(self, entries: dict[str, dict], origin: str) -> None:
         for name, entry in entries.items():
@@ -245,6 +275,7 @@ class OutletMap:
                 profile = outlet.domain(host)
                 profile.file_rank = rank if profile.file_rank is None else min(profile.file_rank, rank)
                 profile.hints += [h for h in hints if h not in profile.hints]
+                profile.writer_pages = profile.writer_pages or bool(entry.get("writer_pages", False))
                 profile._memo.clear()
 
     def domains_for(self, outlet: Outlet, when: date) -> list[DomainProfile]:
@@ -306,6 +337,8 @@ def learn_outlet_map(db, settings: Settings) -> OutletMap:
         mapping.apply_file(user, str(settings.outlets_file))
     for row in store.original_links_for_learning(db, exclude_from=settings.nullified_from,
                                                   exclude_to=settings.nullified_to):
-        mapping.add_link(row["outlet"], row["url"], local_date(row["published"]), row["title"] or "")
+        mapping.add_link(row["outlet"], row["url"], local_date(row["published"]), row["title"] or "",
+                         row.get("lead_text") or "", row.get("author") or "")
+    mapping.merge_by_domain()
     return mapping
 

@@ -1,8 +1,14 @@
-"""The CDX queries that list a post's candidates, shared by every post of a period: a prefix query per
-domain, section and month on date-shaped paths (`www.guardian.co.uk/world/2012/oct/`), one per domain and
-week of capture dates where paths hold no date, and a heavier host-wide fallback per month - 200 HTML
-captures collapsed by URL. Each query is made once: kept in memory for the run and in `recovery_queries` for
-the next one."""
+"""The CDX queries that list a post's candidates, each shared by every post that needs it:
+
+- **an outlet-month**: every HTML page of the outlet's domain (all its subdomains, `matchType=domain`)
+  captured in one calendar month, 200s collapsed by URL. It answers every post of that outlet whose article
+  may have been captured that month, whatever the shape of its URLs (dated, undated, query-string ids), and
+  its rows teach the domain's id clock (idclock.py) and show any other page of the domain carrying the same
+  story (the rival check, rivals.py);
+- **a headline search**: the domain's pages whose URL holds two of the post's headline words, with no date
+  window, for an article posted long after it appeared or captured long after (one per post, asked last).
+
+Each query is made once: kept in memory for the run and in `recovery_queries` for the next one."""
 
 from __future__ import annotations
 
@@ -15,15 +21,15 @@ from typing import Iterable
 
 from linkkeeper import store
 from linkkeeper.repair.capture.lookups import are_rows, record_of, row_of
-from linkkeeper.repair.recover.outlets import DomainProfile
-from linkkeeper.text.urls import period_path
-from linkkeeper.wayback import BlockedSiteError, CdxRecord, WaybackClient, format_timestamp
+from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, BlockedSiteError, CdxRecord, RateLimitedError,
+                                WaybackClient, format_timestamp)
 
-# Captures follow publication: a query over capture dates reaches this many days past the period.
-CAPTURE_LAG_DAYS = 3
 CDX_PAGE_ROWS = 20_000
 CDX_MAX_PAGES = 20
 BASE_FILTERS = ("statuscode:200", "mimetype:text/html")
+# Headline words in one search: enough to meet a slug cut from an earlier headline, few enough to stay a
+# readable filter.
+MAX_SEARCH_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -31,7 +37,7 @@ class CdxQuery:
     """One CDX search, shared by every post that needs it. `key` identifies it in the cache."""
 
     url: str
-    match_type: str = "prefix"
+    match_type: str = "domain"
     from_: str | None = None
     to: str | None = None
     filters: tuple[str, ...] = BASE_FILTERS
@@ -45,7 +51,8 @@ class CdxQuery:
                           sort_keys=True)
 
 
-def _months(lo: date, hi: date) -> list[date]:
+def months_between(lo: date, hi: date) -> list[date]:
+    """The first day of every calendar month overlapping [lo, hi]."""
     out, current = [], lo.replace(day=1)
     while current <= hi:
         out.append(current)
@@ -53,72 +60,37 @@ def _months(lo: date, hi: date) -> list[date]:
     return out
 
 
-def _mondays(lo: date, hi: date) -> list[date]:
-    out, current = [], lo - timedelta(days=lo.weekday())
-    while current <= hi:
-        out.append(current)
-        current += timedelta(days=7)
-    return out
+def month_query(domain: str, month: date) -> CdxQuery:
+    """Every HTML page of `domain` captured in `month` (one row per URL: its first capture that month)."""
+    last = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return CdxQuery(domain, from_=format_timestamp(month),
+                    to=format_timestamp(datetime.combine(last, time(23, 59, 59))),
+                    purpose=f"{domain} (all its hosts) captured in {month:%Y-%m}")
 
 
-def _last_second(day: date) -> datetime:
-    return datetime.combine(day, time(23, 59, 59))
+def words_filter(words: Iterable[str]) -> str | None:
+    """A CDX filter keeping URLs that hold two of `words` (case ignored); None with fewer than two words."""
+    chosen = list(dict.fromkeys(w for w in words if re.fullmatch(r"[a-z0-9]{3,}", w)))[:MAX_SEARCH_WORDS]
+    if len(chosen) < 2:
+        return None
+    either = "(?:" + "|".join(chosen) + ")"
+    return f"original:(?i).*{either}.*{either}.*"
 
 
-def search_window(when: date, lookback: int) -> tuple[date, date]:
-    """The days a post's article may have appeared on: before the post (or, across time zones, a day
-    after it)."""
-    return when - timedelta(days=lookback), when + timedelta(days=1)
-
-
-def plan_queries(profiles: Iterable[DomainProfile], when: date, lookback: int) -> list[CdxQuery]:
-    """The first-round queries for a post: per date-shaped section a month prefix, per undated domain a
-    week of captures. Neighbouring posts plan the same queries, so the cache answers them."""
-    lo, hi = search_window(when, lookback)
-    queries: list[CdxQuery] = []
-    for profile in profiles:
-        dated, undated = profile.shapes(when)
-        for prefix, fmt in dated:
-            for month in _months(lo, hi):
-                url = f"{profile.host}{prefix}{period_path(fmt, month)}"
-                queries.append(CdxQuery(url, purpose=f"{url}* (date in the path)"))
-        if undated:
-            base = f"{profile.host}{profile.undated_prefix()}"
-            for monday in _mondays(lo, hi):
-                sunday = monday + timedelta(days=6)
-                queries.append(CdxQuery(base, from_=format_timestamp(monday),
-                                        to=format_timestamp(_last_second(sunday + timedelta(days=CAPTURE_LAG_DAYS))),
-                                        purpose=f"{base}* captured {monday}..{sunday} (+{CAPTURE_LAG_DAYS} days)"))
-    return list(dict.fromkeys(queries))
-
-
-def fallback_queries(profiles: Iterable[DomainProfile], when: date, lookback: int) -> list[CdxQuery]:
-    """Second round, for posts the first found nothing convincing for: the whole host over a month of
-    captures, keeping only paths dated in that month (the article may be in a section the blog never
-    linked). Heavier for the server, so only asked when needed, and shared per domain and month."""
-    lo, hi = search_window(when, lookback)
-    queries: list[CdxQuery] = []
-    for profile in profiles:
-        dated, _ = profile.shapes(when)
-        fmts = sorted({fmt for prefix, fmt in dated if prefix != "/"})
-        if not fmts:
-            continue  # already queried host-wide (date at the root) or by capture date
-        for month in _months(lo, hi):
-            month_end = (month + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-            periods = sorted({period_path(fmt, month).rstrip("/") for fmt in fmts})
-            pattern = "original:.*/(" + "|".join(re.escape(p) for p in periods) + ")/.*"
-            url = f"{profile.host}/"
-            last = _last_second(month_end + timedelta(days=CAPTURE_LAG_DAYS))
-            queries.append(CdxQuery(url, from_=format_timestamp(month), to=format_timestamp(last),
-                                    filters=BASE_FILTERS + (pattern,),
-                                    purpose=f"{url}* captured in {month:%Y-%m}, paths dated {'|'.join(periods)}"))
-    return list(dict.fromkeys(queries))
+def headline_query(domain: str, words: Iterable[str]) -> CdxQuery | None:
+    """The domain's pages whose URL holds two of the headline words, captured at any time."""
+    pattern = words_filter(words)
+    if pattern is None:
+        return None
+    return CdxQuery(domain, filters=BASE_FILTERS + (pattern,),
+                    purpose=f"{domain} (all its hosts), any date, URLs holding two of: {pattern[14:]}")
 
 
 class QueryCache:
     """Every CDX query once: in memory for the run (concurrent posts await the same request) and in the
-    recovery_queries table for the next run. A blocked site is remembered; an archive failure is not (the
-    next run asks again)."""
+    recovery_queries table for the next run. A blocked site is remembered; so is a headline search the
+    archive cannot answer (a domain too big to scan without dates), as empty. Other archive failures are
+    not kept (the next run asks again)."""
 
     def __init__(self, db, client: WaybackClient) -> None:
         self.db = db
@@ -136,6 +108,15 @@ class QueryCache:
             self.shared += 1
         return await asyncio.shield(task)
 
+    def peek(self, query: CdxQuery) -> bool:
+        """Whether the query was answered already (this run or an earlier one): asking it costs nothing."""
+        return query.key in self._tasks or store.recovery_query(self.db, query.key) is not None
+
+    def answered(self, query: CdxQuery) -> bool:
+        """Whether the archive answered the query (a blocked site answers; a scan it gave up on does not)."""
+        row = store.recovery_query(self.db, query.key)
+        return row is not None and not (row.get("error") or "").startswith("unanswered")
+
     async def _load(self, query: CdxQuery) -> list[CdxRecord]:
         cached = store.recovery_query(self.db, query.key)
         # Read back like a fresh answer: rows of another shape (a poisoned or outdated entry) are asked again.
@@ -150,8 +131,13 @@ class QueryCache:
                                                limit=CDX_PAGE_ROWS, resume=True, max_pages=CDX_MAX_PAGES)
         except BlockedSiteError as exc:
             records, error = [], f"blocked: {exc}"
+        except (ArchiveQueryError, RateLimitedError):
+            raise
+        except ArchiveError as exc:
+            if query.from_ is not None:
+                raise  # a month's listing is needed: the post waits for the next run
+            records, error = [], f"unanswered: {type(exc).__name__}: {exc}"[:300]
         rows = [row_of(r) for r in records]
         store.save_recovery_query(self.db, query.key, url=query.url, match_type=query.match_type,
                                   params=json.loads(query.key), rows=rows, error=error)
         return records
-

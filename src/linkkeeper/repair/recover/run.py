@@ -9,7 +9,9 @@ import sys
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, Callable, Iterator
+from urllib.parse import urlsplit
 
 import click
 
@@ -18,19 +20,26 @@ from linkkeeper.check.pagetests import drift_reason
 from linkkeeper.check.probe import probe
 from linkkeeper.net.session import make_session, session_for, run as run_stage
 from linkkeeper.repair.proposals import propose_repairs
-from linkkeeper.repair.recover.outlets import OutletMap, learn_outlet_map
-from linkkeeper.repair.recover.queries import QueryCache, fallback_queries, plan_queries
+from linkkeeper.repair.recover.idclock import IdClock, article_id
+from linkkeeper.repair.recover.outlets import OutletMap, learn_outlet_map, names_author, registrable_domain
+from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, headline_query, month_query, months_between
+from linkkeeper.repair.recover.rivals import MULTI_SECTION_IDS, RivalCheck, check_rivals, ids_under_two_paths
 from linkkeeper.repair.recover.scoring import (CaptureCache, PostContext, RecoveryCandidate, RecoveryDecision,
-                                               add_candidates, decide, verify_best, verify_candidate)
+                                               add_candidates, convincing, decide, verify_in_order)
 from linkkeeper.settings import Settings
 from linkkeeper.text.dates import parse_iso_or_none, to_iso
-from linkkeeper.wayback import ArchiveUnavailableError, RateLimitedError, WaybackClient
+from linkkeeper.text.urls import host_of, parse_dated_path
+from linkkeeper.wayback import ArchiveUnavailableError, CdxRecord, RateLimitedError, WaybackClient
 
-# While nothing convincing turns up, further batches are fetched, up to this many batches per query round.
-VERIFY_ROUNDS = 3
-# Candidates still worth a look before a strong match is approved (see _Recoverer.one).
-CONFIRM_PRESCORE = 0.45
-CONFIRM_MAX = 8
+# The first round looks this many days before the post (most articles are posted within the week) ...
+NEAR_DAYS = 7
+# ... in the months of captures up to this many days after it (captures follow publication).
+CAPTURE_SLACK_DAYS = 3
+# The look-back round also reads the month after: articles first captured weeks after they appeared.
+LATE_CAPTURE_DAYS = 31
+# Captures fetched per round, at most: the best prescores first, stopping at the first that holds the text.
+VERIFY_LIMIT = 6
+VERIFY_LIMIT_HEADLINE = 4
 CANDIDATES_KEPT = 10
 
 
@@ -97,52 +106,70 @@ class _Recoverer:
         self.captures = CaptureCache(client)
         self.lookback = max(0, settings.recover_lookback_days)
         self.live_check = live_check
+        # Every outlet-month listing of the run, by domain: what the domain shows about its URLs as a whole.
+        self.listings: dict[str, dict[str, list[CdxRecord]]] = {}
 
-    async def one(self, row: dict) -> RecoveryOutcome:
+    async def search(self, row: dict) -> tuple[PostContext, _PostSearch | None, RecoveryDecision]:
+        """A post's search and its decision, before any rival check."""
         post = PostContext.from_row(row)
         outlet = self.map.lookup(post.outlet)
         if not post.outlet:
-            return self._save(post, RecoveryDecision("unavailable", "the post has no Source: line"), {}, {})
+            return post, None, RecoveryDecision("unavailable", "the post has no Source: line")
         profiles = self.map.domains_for(outlet, post.when) if outlet else []
         if not profiles:
-            unknown = f"no domain known for outlet {post.outlet!r}: add it to the outlets file"
-            return self._save(post, RecoveryDecision("unavailable", unknown), {}, {"outlet": post.outlet})
-        by_key = {p.host_key: p for p in outlet.domains.values()}
-        context: dict[str, Any] = {"outlet": post.outlet, "domains": [p.host for p in profiles], "queries": []}
-        found: dict[tuple[str, str], RecoveryCandidate] = {}
-        for round_ in (plan_queries(profiles, post.when, self.lookback),
-                       fallback_queries(profiles, post.when, self.lookback)):
-            if context["queries"] and not self._worth_another_round(found):
-                break
-            if not round_:
-                continue
-            results = await asyncio.gather(*(self.queries.records(q) for q in round_))
-            context["queries"] += [q.purpose for q in round_]
-            for records in results:
-                add_candidates(found, records, post, by_key, self.lookback)
-            for _ in range(VERIFY_ROUNDS):
-                fetched = await verify_best(found, post, self.captures)
-                self.summary.captures_fetched += fetched
-                if not fetched or not self._worth_another_round(found):
-                    break
-        context["candidates_seen"] = len(found)
-        if not self._worth_another_round(found):
-            # Before approving, every other plausible page is looked at: a close runner-up (an updated
-            # version under a new headline, the same story republished) may rank low on its slug alone.
-            rivals = sorted((c for c in found.values() if not c.verified and c.prescore >= CONFIRM_PRESCORE),
-                            key=lambda c: (-c.prescore, c.url))[:CONFIRM_MAX]
-            await asyncio.gather(*(verify_candidate(c, post, self.captures) for c in rivals))
-            self.summary.captures_fetched += len(rivals)
-        decision = decide(found.values(), self.settings.auto_approve_confidence)
+            return post, None, RecoveryDecision(
+                "unavailable", f"no domain known for outlet {post.outlet!r}: add it to the outlets file")
+        search = _PostSearch(self, post, outlet, profiles)
+        await search.run()
+        return post, search, decide(search.found.values(), self.settings.auto_approve_confidence)
+
+    async def rival_checks(self, pending: list[tuple[PostContext, _PostSearch, RecoveryDecision]]
+                           ) -> list[RecoveryDecision]:
+        """No automatic approval while a rival may exist: each approval's article looked for elsewhere on its
+        domain (rivals.py), the approvals of one domain sharing their queries. The decisions, redone."""
+        checks = [RivalCheck(post, decision.best, search.found, search.by_key, search.clock)
+                  for post, search, decision in pending]
+        by_domain: dict[str, list[RivalCheck]] = {}
+        for check in checks:
+            by_domain.setdefault(registrable_domain(host_of(check.best.url)), []).append(check)
+        await asyncio.gather(*(check_rivals(domain, group, self.queries, self.captures)
+                               for domain, group in sorted(by_domain.items())))
+        decisions = []
+        for check, (post, search, decision) in zip(checks, pending):
+            self.summary.captures_fetched += check.fetched
+            search.context["rival_check"] = check.note
+            if check.rivals:
+                search.context["rivals"] = [c.url for c in check.rivals]
+                decision = decide(search.found.values(), self.settings.auto_approve_confidence)
+            elif check.pattern is None:
+                # Nothing to search the domain by: a rival cannot be ruled out, so a person decides.
+                decision = RecoveryDecision("proposed", f"{decision.reason}; but no rival check was possible "
+                                                        f"({check.note})", decision.best)
+            listed = [r for domain in search.domains for rows in self.listings.get(domain, {}).values() for r in rows]
+            if decision.state == "approved" and article_id(decision.best.url) is not None and \
+                    (shared := ids_under_two_paths(listed)) >= MULTI_SECTION_IDS:
+                decision = RecoveryDecision(
+                    "proposed", f"{decision.reason}; but the outlet files one article under several sections "
+                                f"({shared} article ids under two paths in its listings), and the section the "
+                                "blogger linked may never have been captured: a person decides", decision.best)
+            if decision.state == "approved" and _author_twin_possible(post, search, decision.best.url):
+                decision = RecoveryDecision(
+                    "proposed", f"{decision.reason}; but the outlet also files articles under their writer's name, "
+                                "and the writer's page (which the blogger may have linked) was never captured: "
+                                "a person decides", decision.best)
+            decisions.append(decision)
+        return decisions
+
+    async def finish(self, post: PostContext, search: _PostSearch | None, decision: RecoveryDecision
+                     ) -> RecoveryOutcome:
+        """The live check of the recovered URL, then the record."""
+        if search is None:
+            return self._save(post, decision, {}, {"outlet": post.outlet} if post.outlet else {})
         live = None
         if decision.state != "unavailable" and self.live_check:
             self.summary.live_checks += 1
             live = await live_replacement(self.session, decision.best.url, self.settings, post.content)
-        return self._save(post, decision, found, context, live)
-
-    def _worth_another_round(self, found: dict) -> bool:
-        best = max((c.confidence or 0.0 for c in found.values() if c.verified), default=0.0)
-        return best < self.settings.auto_approve_confidence
+        return self._save(post, decision, search.found, search.context, live)
 
     def _save(self, post: PostContext, decision: RecoveryDecision, found: dict, context: dict,
               live: tuple[str | None, dict] | None = None) -> RecoveryOutcome:
@@ -194,6 +221,72 @@ class _Recoverer:
                                best.url if best else None, replacement, repair["confidence"])
 
 
+class _PostSearch:
+    """One post's search, in rounds that stop as soon as a capture holds nearly all of its text: the
+    outlet-months around the post's date, then those of the whole look-back, then (for an article posted or
+    captured long after it appeared) one search of the domain by headline words with no date window."""
+
+    def __init__(self, recoverer: _Recoverer, post: PostContext, outlet, profiles: list) -> None:
+        self.rec, self.post = recoverer, post
+        self.by_key = {p.host_key: p for p in outlet.domains.values()}
+        self.domains = list(dict.fromkeys(registrable_domain(p.host) for p in profiles))
+        self.anchors = [a for p in outlet.domains.values() for a in p.id_anchors()]
+        self.found: dict[str, RecoveryCandidate] = {}
+        self.seen: list[CdxRecord] = []
+        self.asked: set[str] = set()
+        self.clock = IdClock()
+        self.fetched = 0
+        self.context: dict[str, Any] = {"outlet": post.outlet, "domains": [p.host for p in profiles],
+                                        "queries": []}
+
+    async def run(self) -> None:
+        when, lookback = self.post.when, self.rec.lookback
+        rounds = [((when - timedelta(days=NEAR_DAYS), when + timedelta(days=1)),
+                   months_between(when - timedelta(days=NEAR_DAYS), when + timedelta(days=CAPTURE_SLACK_DAYS))),
+                  ((when - timedelta(days=lookback), when + timedelta(days=1)),
+                   months_between(when - timedelta(days=lookback), when + timedelta(days=LATE_CAPTURE_DAYS)))]
+        for window, months in rounds:
+            queries = [month_query(d, m) for d in self.domains for m in months]
+            await self._round(queries, window, VERIFY_LIMIT)
+            if self._settled():
+                break
+        if not self._settled():
+            query = headline_query(self.domains[0], self.post.search_words)
+            if query is not None:
+                await self._round([query], None, VERIFY_LIMIT_HEADLINE)
+        self.context["candidates_seen"] = len(self.found)
+        self.context["captures_fetched"] = self.fetched
+
+    async def _round(self, queries: list[CdxQuery], window, limit: int) -> None:
+        fresh = [q for q in queries if q.key not in self.asked]
+        if not fresh:
+            return
+        self.asked.update(q.key for q in fresh)
+        self.context["queries"] += [q.purpose for q in fresh]
+        for query, records in zip(fresh, await asyncio.gather(*(self.rec.queries.records(q) for q in fresh))):
+            self.seen += records
+            if query.from_ is not None:
+                self.rec.listings.setdefault(query.url, {})[query.key] = records
+        self._learn_clock()
+        add_candidates(self.found, self.seen, self.post, self.by_key, self.clock, window)
+        fetched = await verify_in_order(self.found, self.post, self.rec.captures, limit)
+        self.fetched += fetched
+        self.rec.summary.captures_fetched += fetched
+
+    def _learn_clock(self) -> None:
+        clock = IdClock()
+        for url, when in self.anchors:
+            clock.observe(url, when)
+        for record in self.seen:
+            dated = parse_dated_path(urlsplit(record.original).path or "/")
+            clock.observe(record.original, dated.date if dated and dated.day_known else
+                          (record.datetime.date() if record.datetime else None))
+        self.clock = clock
+
+    def _settled(self) -> bool:
+        return any(convincing(c) for c in self.found.values())
+
+
 async def recover_nullified(db, settings: Settings, *, date_from: str | None = None, date_to: str | None = None,
                             session=None, client: WaybackClient | None = None, outlet_map: OutletMap | None = None,
                             on_result: Callable[[RecoveryOutcome], None] | None = None, concurrency: int = 4,
@@ -216,25 +309,42 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
         before = Counter(wayback.requests)
         recoverer = _Recoverer(db, settings, outlet_map, wayback, live, summary, live_check)
         queue = iter(rows)
+        pending: list[tuple[PostContext, _PostSearch, RecoveryDecision]] = []
+
+        def record(outcome: RecoveryOutcome) -> None:
+            summary.outcomes.append(outcome)
+            if outcome.state == "error":
+                summary.errors += 1
+            else:
+                setattr(summary, outcome.state, getattr(summary, outcome.state) + 1)
+            if on_result:
+                on_result(outcome)
 
         async def worker() -> None:
             for row in queue:
                 try:
-                    outcome = await recoverer.one(row)
+                    post, search, decision = await recoverer.search(row)
+                    if decision.state == "approved":
+                        pending.append((post, search, decision))  # decided after the rival check
+                        continue
+                    outcome = await recoverer.finish(post, search, decision)
                 except (ArchiveUnavailableError, RateLimitedError) as exc:
-                    # Nothing is stored: the link stays undecided and the next run tries it again.
-                    outcome = RecoveryOutcome(row["link_id"], row["post_id"], row.get("title") or "", "error",
-                                              f"{type(exc).__name__}: {exc}")
-                summary.outcomes.append(outcome)
-                if outcome.state == "error":
-                    summary.errors += 1
-                else:
-                    setattr(summary, outcome.state, getattr(summary, outcome.state) + 1)
-                if on_result:
-                    on_result(outcome)
+                    outcome = _failed(row, exc)
+                record(outcome)
+
+        async def approvals() -> None:
+            try:
+                decisions = await recoverer.rival_checks(pending)
+            except (ArchiveUnavailableError, RateLimitedError) as exc:
+                for post, _search, _decision in pending:
+                    record(_failed({"link_id": post.link_id, "post_id": post.post_id, "title": post.title}, exc))
+                return
+            for (post, search, _old), decision in zip(pending, decisions):
+                record(await recoverer.finish(post, search, decision))
 
         try:
             await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(rows))))))
+            await approvals()
         finally:
             summary.queries_sent = recoverer.queries.sent
             summary.queries_from_store = recoverer.queries.from_store
@@ -251,6 +361,20 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
         async with make_session(settings, trust_archive=False) as live:
             await run(shared, live)
     return summary
+
+
+def _author_twin_possible(post: PostContext, search: _PostSearch, url: str) -> bool:
+    """The outlet files articles under their writers' names too (outlets.py `author_pages`), the post names
+    its author, and the recovered URL is not such a page: the writer's copy may be the one linked."""
+    if not post.author or names_author(urlsplit(url).path or "/", post.author):
+        return False
+    return any(profile.author_pages() for profile in search.by_key.values())
+
+
+def _failed(row: dict, exc: Exception) -> RecoveryOutcome:
+    """The archive failed the post's search: nothing is stored, so the next run tries the link again."""
+    return RecoveryOutcome(row["link_id"], row["post_id"], row.get("title") or "", "error",
+                           f"{type(exc).__name__}: {exc}")
 
 
 # ═══════════════════════════════════════ `linkkeeper repair`: the bulk run ═══════════════════════════════════════

@@ -1,8 +1,10 @@
-"""Scoring a post's candidates: slug against headline, date proximity (from the path, an id, or the capture)
-and outlet rank give each page found in the index a prescore; the best few are fetched raw from the archive
-and compared with the post's paragraphs, headline and author line, which gives the confidence in 0..1 and its
-evidence. Then the decision: a clear winner at or above `auto_approve_confidence` is approved; close or weak
-cases wait for the curator; nothing plausible is unavailable."""
+"""Scoring a post's candidates: the words of each page's slug against the post's headline and text, and the
+date it was published (from its path, else its id through the domain's id clock, else its capture) against
+the post's, give each page found in the index a prescore; the best are fetched raw from the archive, in
+order, and compared with the post's paragraphs, headline and author line, which gives the confidence in 0..1
+and its evidence. Then the decision: a clear winner at or above `auto_approve_confidence` is approved; close
+or weak cases, and any post whose text two pages of the outlet carry, wait for the curator; nothing
+plausible is unavailable."""
 
 from __future__ import annotations
 
@@ -14,21 +16,22 @@ from datetime import date, timedelta
 from typing import Iterable
 from urllib.parse import urlsplit
 
+from linkkeeper.repair.capture.ranking import page_key
+from linkkeeper.repair.recover.idclock import IdClock, article_id
 from linkkeeper.repair.recover.outlets import DomainProfile
-from linkkeeper.repair.recover.queries import CAPTURE_LAG_DAYS, search_window
 from linkkeeper.text.dates import local_date
 from linkkeeper.text.html import first_heading, html_to_text, page_title
 from linkkeeper.text.similarity import containment, page_text, post_lead_text
-from linkkeeper.text.urls import NOT_ARTICLE, host_key, parse_dated_path, slug_words, url_id
+from linkkeeper.text.urls import NOT_ARTICLE, host_key, parse_dated_path, slug_words, url_date
 from linkkeeper.text.words import content_words, fold, slug_score
 from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, ArchiveUnavailableError, CdxRecord, RateLimitedError,
                                 WaybackClient, public_archive_url)
 
-# An id-based date estimate is rough (ids grow unevenly): only far outliers are ruled out by it.
-ID_SLACK_DAYS = 45
-# Candidates fetched from the archive per post: few where slugs name the article, more where only a date can.
-VERIFY_TOP = 4
-VERIFY_TOP_SLUGLESS = 12
+# Captures follow publication: a page dated only by its capture may have appeared up to this long before.
+CAPTURE_LAG_DAYS = 30
+# The printable or paged copy of an article (`?service=print`, `&print=1`) is the article, not a rival page.
+_PRINT_ARG = re.compile(r"(?:^|&)(?:(?:service|output|view|format|template)=print\w*|print(?:=[^&]*)?(?:&|$))",
+                        re.IGNORECASE)
 MIN_WORDS = 20
 # The decision.
 REVIEW_FLOOR = 0.45
@@ -37,6 +40,12 @@ MIN_TEXT_FOR_AUTO = 0.85
 MIN_TITLE_FOR_AUTO = 0.6
 UNVERIFIED_CAP = 0.6
 OTHER_OUTLET_FACTOR = 0.6
+# A page "holds the post's text" from this share of its shingles on (as a capture verifies: see
+# repair.capture); two such pages of one outlet leave the choice to a person.
+HOLDS_TEXT = 0.5
+# ... and within this much of the page holding most of it: a follow-up that rewrote the lead's first
+# paragraph still quotes the rest, but it is another article, not the same one under a second URL.
+RIVAL_TEXT_GAP = 0.2
 
 
 @dataclass
@@ -53,18 +62,28 @@ class PostContext:
     author: str | None
     lead: str
     content: str
+    text_words: frozenset[str] = frozenset()  # content words of the headline and the reproduced text
 
     @property
     def lead_words(self) -> int:
         return len(self.lead.split())
 
+    @property
+    def search_words(self) -> list[str]:
+        """Words to look for in URLs: the headline's, then the capitalised words of the first sentence (who
+        and where the story is about), which a slug cut from an earlier headline often names."""
+        first = re.split(r"(?<=[.!?])\s", self.lead.strip(), maxsplit=1)[0]
+        names = content_words(" ".join(re.findall(r"\b[A-Z][a-z]{2,}\b", first)))[:4]
+        return list(dict.fromkeys(self.title_words + names))
+
     @classmethod
     def from_row(cls, row: dict) -> "PostContext":
         content = row.get("content") or ""
+        title = row.get("title") or ""
+        lead = post_lead_text(content)
         return cls(row["link_id"], row["post_id"], row.get("url"), row.get("nullified_reason"), row.get("published"),
-                   local_date(row.get("published")) or date.today(), row.get("title") or "",
-                   content_words(row.get("title") or ""), row.get("outlet"), row.get("author"), post_lead_text(content),
-                   content)
+                   local_date(row.get("published")) or date.today(), title, content_words(title), row.get("outlet"),
+                   row.get("author"), lead, content, frozenset(content_words(title) + content_words(lead)))
 
 
 @dataclass
@@ -77,7 +96,7 @@ class RecoveryCandidate:
     record: CdxRecord
     profile: DomainProfile | None
     article_date: date | None
-    date_source: str  # path | id | capture
+    date_source: str  # path | id | capture | unknown
     day_known: bool
     slug: list[str]
     slug_score: float = 0.0
@@ -88,11 +107,22 @@ class RecoveryCandidate:
     text_similarity: float | None = None
     title_match: float | None = None
     author_match: float | None = None
+    headline_match: float | None = None  # the page's own title and h1 against the post's headline
+    rival: str | None = None  # why the rival check holds this page to be the same article
     evidence: dict = field(default_factory=dict)
 
     @property
     def archive_url(self) -> str:
         return public_archive_url(self.evidence.get("memento_timestamp") or self.timestamp, self.url)
+
+    @property
+    def page(self) -> str:
+        return page_key(self.url)
+
+    @property
+    def informative(self) -> bool:
+        """Whether this page's slug was cut from its headline (not the BBC's section names)."""
+        return bool(self.slug) and (self.profile.slug_informative() if self.profile else True)
 
     def summary(self) -> dict:
         return {"url": self.url, "timestamp": self.timestamp, "archive_url": self.archive_url,
@@ -100,11 +130,15 @@ class RecoveryCandidate:
                 "article_date": str(self.article_date) if self.article_date else None,
                 "date_source": self.date_source, "slug_score": self.slug_score, "date_score": self.date_score,
                 "text_similarity": self.text_similarity, "title_match": self.title_match,
-                "author_match": self.author_match, **{k: v for k, v in self.evidence.items()
-                                                      if k in ("memento_error", "memento_status", "note")}}
+                "author_match": self.author_match, "rival": self.rival,
+                **{k: v for k, v in self.evidence.items() if k in ("memento_error", "memento_status", "note")}}
 
 
-def date_score(article: date, when: date, source: str, day_known: bool) -> float:
+def date_score(article: date | None, when: date, source: str, day_known: bool, spread: int = 0) -> float:
+    """How well a page's date fits a post of `when`: an article comes out the day of the post or a little
+    before; a date read from the page's capture or id is rougher than one in its path."""
+    if article is None:
+        return 0.2
     delta = (when - article).days  # > 0: the article came first, as it should
     if source == "path":
         if not day_known:
@@ -113,79 +147,102 @@ def date_score(article: date, when: date, source: str, day_known: bool) -> float
             return 0.0
         return 1.0 if delta <= 1 else round(math.exp(-(delta - 1) / 4), 3)
     if source == "id":
-        return round(0.9 * math.exp(-max(0, abs(delta) - 3) / 15), 3)
+        # `article` is the latest the page can have appeared; it may be up to `spread` days earlier.
+        late = max(0, -delta - 1)
+        early = max(0, delta - 1 - min(spread, 10))
+        return round(0.9 * math.exp(-(late + early) / 4), 3)
     # Only the capture date: pages are captured around the time they appear, but not always.
     return round(0.7 * math.exp(-abs(delta) / 4), 3)
 
 
-def _candidate(record: CdxRecord, post: PostContext, profiles: dict[str, DomainProfile],
-               lookback: int) -> RecoveryCandidate | None:
+def word_score(slug: list[str], post: PostContext) -> float:
+    """How well a slug names the post's article: its words in the headline (slug_score), or, where the slug
+    was cut from an earlier headline, in the post's text (a story's names and issue are in its lead)."""
+    if not slug:
+        return 0.0
+    by_title = slug_score(slug, post.title_words)
+    words = set(slug)
+    shared = len(words & post.text_words)
+    by_text = 0.8 * (shared / len(words)) * min(1.0, shared / 3) if shared >= 2 else 0.0
+    return round(max(by_title, by_text), 3)
+
+
+def _dated(url: str, path: str, clock: IdClock | None, captured: date | None) -> tuple[date | None, str, bool, int, str]:
+    """(article date, its source, whether its day is known, its spread in days, the path after any date)."""
+    dated = parse_dated_path(path)
+    if dated is not None:
+        return dated.date, "path", dated.day_known, 0, dated.rest
+    day = url_date(url)
+    if day is not None:
+        return day, "path", True, 0, path
+    estimate = clock.date_of(url) if clock else None
+    if estimate is not None:
+        return estimate[0], "id", False, estimate[1], path
+    return captured, ("capture" if captured else "unknown"), False, 0, path
+
+
+def make_candidate(record: CdxRecord, post: PostContext, profiles: dict[str, DomainProfile], clock: IdClock | None,
+                   window: tuple[date, date] | None) -> RecoveryCandidate | None:
+    """A candidate for the post from one CDX row, or None when the row is not an article page of the
+    window (`window` None: any date)."""
     if record.statuscode != "200" or record.is_revisit or record.is_malformed:
         return None
     if not (record.mimetype.startswith("text/html") or record.mimetype == "application/xhtml+xml"):
         return None
     parts = urlsplit(record.original)
     path = parts.path or "/"
-    if NOT_ARTICLE.search(path):
+    if NOT_ARTICLE.search(path) or _PRINT_ARG.search(parts.query):
         return None
-    profile = profiles.get(host_key(parts.hostname or ""))
-    lo, hi = search_window(post.when, lookback)
-    dated = parse_dated_path(path)
     captured = record.datetime.date() if record.datetime else None
-    if dated is not None:
-        if not dated.rest.strip("/"):
-            return None  # the day's or month's index page, not an article
-        rest, article, source, day_known = dated.rest, dated.date, "path", dated.day_known
-        if day_known and not lo <= article <= hi:
-            return None
-        if not day_known and not (article <= hi and article + timedelta(days=31) >= lo):
-            return None
-    else:
-        rest, day_known = path, False
-        model = profile.id_model() if profile else None
-        ident = url_id(path)
-        estimate = model.date_of(ident) if (model and ident is not None) else None
-        if estimate is not None:
-            article, source = estimate, "id"
-            if not lo - timedelta(days=ID_SLACK_DAYS) <= article <= hi + timedelta(days=ID_SLACK_DAYS):
-                return None  # an old article captured again that week
-        elif captured is not None:
-            article, source = captured, "capture"
-            if not lo <= article <= hi + timedelta(days=CAPTURE_LAG_DAYS):
-                return None
-        else:
-            return None
-    slug = slug_words(rest)
-    if not slug and url_id(rest) is None:
+    article, source, day_known, spread, rest = _dated(record.original, path, clock, captured)
+    if source == "path" and not rest.strip("/"):
+        return None  # the day's or month's index page, not an article
+    # The slug follows the date (`/2012/oct/16/slug`) or precedes it (`/opinions/slug/2012/09/13/id_story.html`).
+    slug = slug_words(rest) or slug_words(path)
+    if not slug and source != "path" and article_id(record.original) is None:
         return None  # neither a headline nor an id: a section front or a tag page
-    cand = RecoveryCandidate(record.original, record.timestamp, record, profile, article, source, day_known, slug)
-    cand.slug_score = slug_score(slug, post.title_words)
-    cand.date_score = date_score(article, post.when, source, day_known)
-    informative = profile.slug_informative() if profile else True
-    cand.prescore = round(0.65 * cand.slug_score + 0.35 * cand.date_score if (informative and slug)
-                          else cand.date_score, 3)
-    if profile is None:
-        cand.prescore = round(cand.prescore * OTHER_OUTLET_FACTOR, 3)
+    if window is not None and not _in_window(article, source, day_known, spread, window):
+        return None
+    cand = RecoveryCandidate(record.original, record.timestamp, record, profiles.get(host_key(parts.hostname or "")),
+                             article, source, day_known, slug)
+    cand.slug_score = word_score(slug, post) if cand.informative else 0.0
+    cand.date_score = date_score(article, post.when, source, day_known, spread)
+    cand.prescore = round(0.6 * cand.slug_score + 0.4 * cand.date_score if cand.informative
+                          else 0.9 * cand.date_score, 3)
     return cand
 
 
-def add_candidates(found: dict[tuple[str, str], RecoveryCandidate], records: Iterable[CdxRecord], post: PostContext,
-                   profiles: dict[str, DomainProfile], lookback: int) -> int:
-    """Merge records into `found` (one candidate per page: scheme, www, case, trailing slash and query
-    ignored; the earliest capture kept). Returns how many new pages were added."""
+def _in_window(article: date | None, source: str, day_known: bool, spread: int, window: tuple[date, date]) -> bool:
+    lo, hi = window
+    if article is None:
+        return False
+    if source == "path":
+        if day_known:
+            return lo <= article <= hi
+        return article <= hi and article + timedelta(days=31) >= lo
+    if source == "id":
+        return article >= lo and article - timedelta(days=spread) <= hi
+    # Dated by its capture: published at most CAPTURE_LAG_DAYS before.
+    return article >= lo and article - timedelta(days=CAPTURE_LAG_DAYS) <= hi
+
+
+def add_candidates(found: dict[str, RecoveryCandidate], records: Iterable[CdxRecord], post: PostContext,
+                   profiles: dict[str, DomainProfile], clock: IdClock | None,
+                   window: tuple[date, date] | None) -> int:
+    """Merge records into `found` (one candidate per page: tracking arguments ignored; the capture without
+    them, else the earliest, kept). Returns how many new pages were added."""
     added = 0
     for record in records:
-        cand = _candidate(record, post, profiles, lookback)
+        cand = make_candidate(record, post, profiles, clock, window)
         if cand is None:
             continue
-        parts = urlsplit(record.original)
-        key = (host_key(parts.hostname or ""), (parts.path or "/").rstrip("/").lower())
-        old = found.get(key)
+        old = found.get(cand.page)
         if old is None:
-            found[key] = cand
+            found[cand.page] = cand
             added += 1
-        elif not old.verified and (bool(urlsplit(old.url).query), old.timestamp) > (bool(parts.query), record.timestamp):
-            found[key] = cand
+        elif not old.verified and (bool(urlsplit(old.url).query) and not urlsplit(cand.url).query
+                                   or cand.prescore > old.prescore):
+            found[cand.page] = cand
     return added
 
 
@@ -271,8 +328,8 @@ async def verify_candidate(cand: RecoveryCandidate, post: PostContext, captures:
     cand.text_similarity = round(containment(post.lead, fetched.text), 3) if post.lead_words >= MIN_WORDS else None
     title_words = set(post.title_words)
     headline = round(len(title_words & set(content_words(fetched.headline))) / len(title_words), 3) if title_words else 0.0
-    informative = cand.profile.slug_informative() if cand.profile else True
-    cand.title_match = max(headline, cand.slug_score if informative else 0.0)
+    cand.headline_match = headline
+    cand.title_match = max(headline, slug_score(cand.slug, post.title_words) if cand.informative else 0.0)
     cand.author_match = author_score(post.author, fetched.page_words)
     cand.confidence = confidence(cand.text_similarity, cand.title_match, cand.author_match, cand.date_score)
     if cand.profile is None:
@@ -280,19 +337,27 @@ async def verify_candidate(cand: RecoveryCandidate, post: PostContext, captures:
         cand.evidence["note"] = "not one of the outlet's domains"
 
 
-async def verify_best(found: dict, post: PostContext, captures: CaptureCache) -> int:
-    """Verify the most promising unverified candidates; returns how many were fetched."""
+def convincing(cand: RecoveryCandidate) -> bool:
+    """A verified page holding nearly all of the post's text: no need to fetch further candidates."""
+    return cand.verified and (cand.text_similarity or 0.0) >= MIN_TEXT_FOR_AUTO
+
+
+async def verify_in_order(found: dict[str, RecoveryCandidate], post: PostContext, captures: CaptureCache,
+                          limit: int, batch: int = 2) -> int:
+    """Fetch the unverified candidates best prescore first, a few at a time, until one is convincing or
+    `limit` were fetched; candidates far below the leader are not worth a request. Returns the fetches."""
     pending = sorted((c for c in found.values() if not c.verified and c.prescore > 0),
                      key=lambda c: (-c.prescore, c.url))
     if not pending:
         return 0
-    slugless = not any(c.slug and (c.profile is None or c.profile.slug_informative()) for c in pending)
-    limit = VERIFY_TOP_SLUGLESS if slugless else VERIFY_TOP
-    top = pending[0].prescore
-    # Far below the leader, a candidate is not worth a request (the leader always is).
-    chosen = [pending[0]] + [c for c in pending[1:limit] if c.prescore >= max(0.15, 0.4 * top)]
-    await asyncio.gather(*(verify_candidate(c, post, captures) for c in chosen))
-    return len(chosen)
+    floor = max(0.1, 0.4 * pending[0].prescore)
+    pending = [pending[0]] + [c for c in pending[1:limit] if c.prescore >= floor]
+    done = 0
+    while pending and not any(convincing(c) for c in found.values()):
+        chosen, pending = pending[:batch], pending[batch:]
+        await asyncio.gather(*(verify_candidate(c, post, captures) for c in chosen))
+        done += len(chosen)
+    return done
 
 
 @dataclass
@@ -312,6 +377,12 @@ def decide(found: Iterable[RecoveryCandidate], auto_approve: float) -> RecoveryD
     if (best.confidence or 0.0) < REVIEW_FLOOR:
         return RecoveryDecision("unavailable", f"no capture resembles the post (best confidence {best.confidence})",
                                 best)
+    most = max((c.text_similarity or 0.0) for c in ranked)
+    holds = max(HOLDS_TEXT, most - RIVAL_TEXT_GAP)
+    holders = {c.page for c in ranked if (c.text_similarity or 0.0) >= holds or c.rival}
+    if len(holders) >= 2:
+        return RecoveryDecision("proposed", f"{len(holders)} pages of the outlet hold the post's text (the same "
+                                            "article under two URLs, or a later version): a person decides", best)
     close = runner is not None and (runner.confidence or 0.0) > (best.confidence or 0.0) - AMBIGUITY_MARGIN
     if close:
         return RecoveryDecision("proposed", f"ambiguous: {runner.url} scores {runner.confidence} against "
@@ -320,7 +391,7 @@ def decide(found: Iterable[RecoveryCandidate], auto_approve: float) -> RecoveryD
         return RecoveryDecision("proposed", "the post reproduces too little text to verify the capture", best)
     if (best.confidence or 0.0) >= auto_approve and best.text_similarity >= MIN_TEXT_FOR_AUTO \
             and (best.title_match or 0.0) >= MIN_TITLE_FOR_AUTO:
-        return RecoveryDecision("approved", "clear winner: the capture holds the post's text under its headline", best)
+        return RecoveryDecision("approved", "clear winner: the capture holds the post's text under its headline, "
+                                            "and no other page of the outlet does", best)
     return RecoveryDecision("proposed", f"best match below automatic approval (confidence {best.confidence}, "
                                         f"text {best.text_similarity}, title {best.title_match})", best)
-

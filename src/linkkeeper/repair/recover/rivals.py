@@ -1,0 +1,214 @@
+"""The rival check before an automatic approval: is the same article anywhere else on the outlet's domain?
+
+Outlets publish one article under two URLs (the same story in two sections, a news page and the author's
+blog page, a dated news URL and a column URL). The blogger linked one of them, and nothing in the post says
+which: when two pages of the outlet hold the post's text, only a person can choose. So before a recovered
+link is approved, the whole domain (`matchType=domain`, every subdomain) is searched for other URLs carrying
+the article's slug (its last words, which survive a section or region prefix), or, for a URL without a slug
+(`story.html?id=7303160`), two of the post's headline words in one path segment; the hits are fetched raw and
+compared with the post.
+
+The search has no date window: a sibling page is often captured months after the article (it must still be
+found), and the filter keeps the answer small. One query answers the approvals of a whole domain in a run
+(their patterns joined in one filter), so the check costs at most one CDX query per approval and usually far
+less. Where the archive cannot scan the domain without dates (a very big site), the listing of the article's
+month (the outlet-month query of queries.py, usually asked already) is searched instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from linkkeeper.repair.capture.ranking import page_key
+from linkkeeper.repair.recover.idclock import IdClock, article_id
+from linkkeeper.repair.recover.outlets import DomainProfile
+from linkkeeper.repair.recover.queries import BASE_FILTERS, CdxQuery, QueryCache, month_query
+from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, PostContext, RecoveryCandidate,
+                                               make_candidate, verify_candidate)
+from linkkeeper.text.urls import slug_words
+from linkkeeper.text.words import content_words
+from linkkeeper.wayback import CdxRecord
+
+# Pages fetched per check: the best-matching hits only (a sibling URL carries the same slug).
+RIVAL_FETCH = 3
+# Slug words a sibling URL must end with: enough to name one story, few enough to survive a prefix.
+TAIL_WORDS = 3
+# Share of the post's headline words a page's own title must show to be taken for the same article (all of
+# them: a related story or a live blog borrows most of a headline), and the share of the post's text it must
+# hold even so.
+SAME_HEADLINE = 1.0
+SAME_HEADLINE_TEXT = 0.2
+# For an article whose URL has no slug: pages dated this many days from it are looked at.
+NEAR_DAYS = 2
+# Candidates of the post's own listings (the outlet-months read already) left unfetched because an earlier one
+# convinced: those whose prescore comes this close to the approved page's are fetched too (an updated version
+# under a new headline, captured hours later, names the story as well as the original does).
+CLOSE_PRESCORE = 0.75
+CLOSE_FETCH = 2
+# Patterns joined in one query's filter.
+PATTERNS_PER_QUERY = 12
+_SEP = r"[^a-z0-9]+"
+_PRINT = re.compile(r"[?&](?:service|output|view|format|template)=print|[?&]print\b", re.IGNORECASE)
+# Article ids seen under two paths in a post's listings from which an outlet counts as filing articles in
+# several sections (one could be a CMS's slip).
+MULTI_SECTION_IDS = 2
+
+
+def slug_tail(url: str) -> list[str]:
+    """The last words of a URL's slug (the path segment that reads most like a headline), as written."""
+    best: list[str] = []
+    for segment in (urlsplit(url).path or "").split("/"):
+        words = re.findall(r"[a-z]+", re.sub(r"\.[a-z0-9]{2,5}$", "", segment.lower()))
+        words = [w for w in words if len(w) >= 2 and w not in ("html", "htm", "php", "article", "story")]
+        if len(words) > len(best):
+            best = words
+    return best[-TAIL_WORDS:] if len(best) >= 2 else []
+
+
+def rival_pattern(best: RecoveryCandidate, post: PostContext) -> str | None:
+    """A regular expression (no anchors, case ignored) that a URL of the same article would match."""
+    tail = slug_tail(best.url)
+    if tail:
+        return _SEP.join(re.escape(word) for word in tail)
+    words = post.search_words[:8]
+    if len(words) < 2:
+        return None
+    either = "(?:" + "|".join(re.escape(w) for w in words) + ")"
+    return f"{either}[^/?]*{either}"
+
+
+@dataclass
+class RivalCheck:
+    """One approval waiting for its rival check, and what the check found."""
+
+    post: PostContext
+    best: RecoveryCandidate
+    found: dict[str, RecoveryCandidate]
+    profiles: dict[str, DomainProfile]
+    clock: IdClock | None
+    pattern: str | None = None
+    rivals: list[RecoveryCandidate] = field(default_factory=list)
+    note: str = ""
+    fetched: int = 0
+
+
+def ids_under_two_paths(records: list[CdxRecord]) -> int:
+    """How many article ids the listings show under two different paths (`/news/gta/article/1268035--x` and
+    `/news/ontario/article/1268035--x`): an outlet whose CMS files one article in several sections. Print
+    copies and tracking arguments are the same page, not a second path."""
+    paths: dict[tuple[str, int], set[str]] = {}
+    for record in records:
+        ident = article_id(record.original)
+        if ident is not None and not _PRINT.search(record.original):
+            paths.setdefault(ident, set()).add(page_key(record.original))
+    return sum(1 for pages in paths.values() if len(pages) >= 2)
+
+
+def rival_query(domain: str, patterns: list[str]) -> CdxQuery:
+    joined = "(?:" + "|".join(sorted(patterns)) + ")"
+    return CdxQuery(domain, filters=BASE_FILTERS + (f"original:(?i).*{joined}.*",),
+                    purpose=f"{domain} (all its hosts), any date, URLs carrying the article's slug (rival check)")
+
+
+def rival_score(record: CdxRecord, best: RecoveryCandidate, post: PostContext) -> float:
+    """How likely a listed page is the best page's article under another URL (higher first)."""
+    words = set(content_words(re.sub(r"[^A-Za-z0-9]+", " ", urlsplit(record.original).path or "")))
+    key = set(best.slug) if best.slug else set(post.text_words)
+    if not key:
+        return 0.0
+    slug = set(slug_words(urlsplit(record.original).path or ""))
+    shared = len(key & (words if best.slug else slug))
+    return shared / max(1, len(key if best.slug else slug))
+
+
+def same_article(cand: RecoveryCandidate, best: RecoveryCandidate) -> str | None:
+    """Why a page the post's text was not (fully) read on is still the article, or None: it carries the
+    article's id (a CMS numbers each article once, whatever section shows it), or it shows the article's
+    headline over part of its text (a paywall or a cut-down capture)."""
+    ident = article_id(cand.url)
+    if ident is not None and ident == article_id(best.url):
+        return "the same article id"
+    if (cand.headline_match or 0.0) >= SAME_HEADLINE and (cand.text_similarity or 0.0) >= SAME_HEADLINE_TEXT:
+        return "the same headline over part of the post's text"
+    return None
+
+
+async def check_rivals(domain: str, checks: list[RivalCheck], queries: QueryCache, captures: CaptureCache) -> None:
+    """Run the rival check of every approval of one domain (see the module notes)."""
+    for check in checks:
+        check.pattern = rival_pattern(check.best, check.post)
+        if check.pattern is None:
+            check.note = "no slug or headline words to search the domain by"
+    searchable = [c for c in checks if c.pattern]
+    for start in range(0, len(searchable), PATTERNS_PER_QUERY):
+        chunk = searchable[start:start + PATTERNS_PER_QUERY]
+        query = rival_query(domain, list(dict.fromkeys(c.pattern for c in chunk)))
+        records = await queries.records(query)
+        scanned = query.purpose
+        if not queries.answered(query):
+            # The archive could not scan the whole domain without dates: each article's month instead.
+            records, scanned = [], "the article's month (the domain is too big to scan without dates)"
+            for check in chunk:
+                month = (check.best.article_date or check.post.when).replace(day=1)
+                records += await queries.records(month_query(domain, month))
+        for check in chunk:
+            nearby: list[CdxRecord] = []
+            if not slug_tail(check.best.url):
+                # The article's URL names nothing, and its sibling's slug may come from an earlier headline:
+                # the pages of the domain dated within days of it whose slug shares a word with the post.
+                month = (check.best.article_date or check.post.when).replace(day=1)
+                nearby = [r for r in await queries.records(month_query(domain, month)) if _near(r, check)]
+            await _check_one(check, records, nearby, captures, scanned)
+
+
+def _near(record: CdxRecord, check: RivalCheck) -> bool:
+    cand = make_candidate(record, check.post, check.profiles, check.clock, None)
+    if cand is None or not cand.slug or cand.article_date is None or check.best.article_date is None:
+        return False
+    close = abs((cand.article_date - check.best.article_date).days) <= NEAR_DAYS
+    return close and bool(set(cand.slug) & check.post.text_words)
+
+
+async def _check_one(check: RivalCheck, records: list[CdxRecord], nearby: list[CdxRecord], captures: CaptureCache,
+                     scanned: str) -> None:
+    pattern = re.compile(check.pattern or "(?!)", re.IGNORECASE)
+    scored: dict[str, tuple[float, CdxRecord]] = {}
+    for record in [r for r in records if pattern.search(urlsplit(r.original).path or "")] + nearby:
+        cand = make_candidate(record, check.post, check.profiles, check.clock, None)
+        if cand is None or cand.page == check.best.page:
+            continue
+        known = check.found.get(cand.page)
+        if known is not None and known.verified:
+            # Already compared with the post: the decision counts it if it holds the text, or is the article.
+            known.rival = known.rival or same_article(known, check.best)
+            if known.rival and known not in check.rivals:
+                check.rivals.append(known)
+            continue
+        score = rival_score(record, check.best, check.post)
+        if cand.page not in scored or score > scored[cand.page][0]:
+            scored[cand.page] = (score, record)
+    hits = sorted(scored.items(), key=lambda item: (-item[1][0], item[0]))[:RIVAL_FETCH]
+    chosen: list[tuple[RecoveryCandidate, str]] = []
+    for page, (_score, record) in hits:
+        cand = make_candidate(record, check.post, check.profiles, check.clock, None)
+        if cand is not None:
+            check.found[page] = cand
+            chosen.append((cand, "another page of the outlet carrying the article's slug (rival check)"))
+    close = sorted((c for c in check.found.values() if not c.verified and c.page != check.best.page
+                    and c.prescore >= CLOSE_PRESCORE * check.best.prescore and all(c is not x for x, _ in chosen)),
+                   key=lambda c: (-c.prescore, c.url))[:CLOSE_FETCH]
+    chosen += [(c, "a page of the outlet's listing nearly as likely as the approved one (rival check)")
+               for c in close]
+    for cand, note in chosen:
+        await verify_candidate(cand, check.post, captures)
+        cand.evidence["note"] = note
+        cand.rival = same_article(cand, check.best)
+        if cand.rival or (cand.text_similarity or 0.0) >= HOLDS_TEXT:
+            check.rivals.append(cand)
+    check.fetched = len(chosen)
+    check.note = f"{scanned}: {len(scored)} other page(s) matched; {len(chosen)} fetched (with {len(close)} " \
+                 f"close candidates of the post's own listings), " \
+                 f"{len(check.rivals)} hold the post's text"
+

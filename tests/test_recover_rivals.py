@@ -1,0 +1,191 @@
+"""Recovery rules over real HTTP on loopback (the simulated archive): no automatic approval while a rival page
+of the outlet may exist, dates from article ids where URLs carry none, a look-back of weeks, and a post made
+years after its article found by its headline without a date window."""
+
+from __future__ import annotations
+
+import json
+
+from linkkeeper import store
+from linkkeeper.repair.recover import recover_nullified
+from linkkeeper.settings import Settings
+from linkkeeper.sim.archive import Capture, SimulatedArchive, settings_for
+from linkkeeper.sim.servers import serve
+from linkkeeper.sim.web import article_html
+from worlds.bulk_repair import store_posts
+
+BLOG = "http://bulk.blogspot.com/"
+FILLER = ("ministry officials confirmed review would examine every contract signed since spring including disputed "
+          "permits service agreements before report cabinet new year critics warned consultation lacking industry "
+          "groups welcomed plan overdue minister asked explain who consulted").split()
+
+
+def lead(topic: str) -> list[str]:
+    """Two paragraphs of text of their own for each topic (each topic shuffles the words its own way)."""
+    import random
+    rng = random.Random(topic)
+    words = FILLER[:]
+    rng.shuffle(words)
+    half = len(words) // 2
+    return [f"The {topic} decision on Tuesday: " + " ".join(words[:half]) + ".",
+            f"In {topic} news, " + " ".join(words[half:]) + "."]
+
+
+def blog_post(pid: str, published: str, title: str, topic: str, href: str = BLOG, outlet: str = "News Example",
+              author: str = "Jane Doe") -> tuple[str, str, str, str]:
+    body = "".join(f"<p>{p}</p>" for p in lead(topic))
+    return (pid, published, title,
+            f'{body}<a href="{href}">Original Article</a><br />\nSource: {outlet}<br />\nAuthor: {author}')
+
+
+def page(title: str, topic: str, author: str = "Jane Doe") -> str:
+    return article_html(title, lead(topic) + [f"By {author}"])
+
+
+async def _recover(tmp_path, archive: SimulatedArchive, posts: list) -> tuple[dict, dict]:
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, posts)
+    async with serve(archive.app()) as base:
+        settings = Settings(cdx_rate=0, replay_rate=0, retries=0).replace(**settings_for(base))
+        summary = await recover_nullified(db, settings, live_check=False)
+    repairs = {r["post_id"]: dict(r, evidence=json.loads(r["evidence"])) for r in db["repairs"].rows}
+    cands = {}
+    for row in db.query("SELECT r.post_id, c.url FROM recovery_candidates c JOIN repairs r ON r.link_id = c.link_id"):
+        cands.setdefault(row["post_id"], []).append(row["url"])
+    return repairs, {"summary": summary, "candidates": cands}
+
+
+def learning_posts() -> list:
+    """Posts outside the nullified window whose working links teach the outlet's domain."""
+    return [blog_post(f"old-{i}", f"2011-0{i}-10T10:00:00+00:00", f"Old story {i}", f"old{i}",
+                      href=f"http://www.news.example/news/2011/0{i}/10/old-story-{i}/")
+            for i in range(1, 4)]
+
+
+async def test_a_second_page_of_the_outlet_holding_the_text_sends_the_link_to_a_person(tmp_path):
+    archive = SimulatedArchive()
+    article = "http://www.news.example/news/2012/10/16/ferry-contracts-review-ordered/"
+    # The same text on the writer's page, captured months later: only the domain-wide rival search sees it.
+    twin = "http://blogs.news.example/jane-doe/2012/10/ferry-contracts-review-ordered/"
+    archive.add(Capture(article, "20121016150000", body=page("Ferry contracts review ordered", "ferry")))
+    archive.add(Capture(twin, "20130310150000", body=page("Ferry contracts review ordered", "ferry")))
+    # A clear case on the same domain and month: approved, and its rival check shares the same query.
+    clear = "http://www.news.example/news/2012/10/18/pipeline-permits-frozen/"
+    archive.add(Capture(clear, "20121018150000", body=page("Pipeline permits frozen", "pipeline")))
+    for i in range(1, 4):
+        old = f"http://www.news.example/news/2011/0{i}/10/old-story-{i}/"
+        archive.add(Capture(old, f"20110{i}10150000", body=page(f"Old story {i}", f"old{i}")))
+    posts = learning_posts() + [
+        blog_post("twin", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"),
+        blog_post("clear", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline", author="Tom Roe")]
+    repairs, got = await _recover(tmp_path, archive, posts)
+    twin_repair = repairs["twin"]
+    assert twin_repair["state"] == "proposed", twin_repair["evidence"]["decision"]
+    assert "2 pages of the outlet hold the post's text" in twin_repair["evidence"]["decision"]
+    # Both pages are ranked candidates, each with its text share.
+    assert {article, twin} <= set(got["candidates"]["twin"])
+    shares = {c["url"]: c["text_similarity"] for c in twin_repair["evidence"]["candidates"]}
+    assert shares[article] >= 0.9 and shares[twin] >= 0.9
+    assert repairs["clear"]["state"] == "approved", repairs["clear"]["evidence"]["decision"]
+    assert repairs["clear"]["url"] == clear
+    # One month listing, one headline search at most per post, one rival search for the domain's approvals.
+    # Two CDX queries in all: the outlet-month both posts share, and ONE rival search of the whole domain
+    # (every subdomain, any date) whose filter carries the slugs of both approvals.
+    queries = [json.loads(r["key"]) for r in store_rows(tmp_path)]
+    assert len(queries) == 2 and all(q["matchType"] == "domain" for q in queries)
+    (rival,) = [q for q in queries if q["from"] is None]
+    assert "contracts[^a-z0-9]+review[^a-z0-9]+ordered" in rival["filter"][-1]
+    assert "pipeline[^a-z0-9]+permits[^a-z0-9]+frozen" in rival["filter"][-1]
+    assert got["summary"].queries_sent == 2
+
+
+def store_rows(tmp_path) -> list[dict]:
+    return list(store.open_db(tmp_path / "r.db").query("SELECT key FROM recovery_queries"))
+
+
+async def test_an_outlet_that_files_articles_under_writers_names_gets_no_automatic_recovery(tmp_path):
+    archive = SimulatedArchive()
+    article = "http://www.news.example/news/2012/10/16/ferry-contracts-review-ordered/"
+    archive.add(Capture(article, "20121016150000", body=page("Ferry contracts review ordered", "ferry")))
+    # The blog once linked this writer's own page on the outlet: her copy of the article may be the one
+    # linked, and it was never captured.
+    posts = learning_posts() + [
+        blog_post("writer", "2011-05-10T10:00:00+00:00", "A column", "column",
+                  href="http://www.news.example/jane-dolan/a-column/", author="Jane Dolan"),
+        blog_post("lost", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry",
+                  author="Jane Dolan")]
+    repairs, _ = await _recover(tmp_path, archive, posts)
+    assert repairs["lost"]["state"] == "proposed" and repairs["lost"]["url"] == article
+    assert "writer's name" in repairs["lost"]["evidence"]["decision"]
+
+
+def paper_post(pid: str, published: str, title: str, topic: str, href: str = BLOG) -> tuple:
+    return blog_post(pid, published, title, topic, href=href, outlet="The Paper", author="Sam Poe")
+
+
+def paper(slug: str, ident: int) -> str:
+    return f"http://www.paper.example/news/national/{slug}/article{ident}/"
+
+
+async def test_undated_urls_are_dated_by_their_ids_and_late_posts_are_found(tmp_path):
+    archive = SimulatedArchive()
+    # The blog's own links anchor the id clock; the month's captures teach it the rest.
+    # Its slugs are cut from the headlines (the blog's titles are the headlines there).
+    heads = ["Budget cuts hit rural schools", "Harbour dredging plan delayed", "Census changes anger mayors"]
+    posts = [paper_post(f"old-{i}", f"2011-0{i + 1}-10T10:00:00+00:00", head, f"old{i}",
+                        href=paper(head.lower().replace(" ", "-"), 3_000_000 + i)) for i, head in enumerate(heads)]
+    # Ids grow with time; each page first captured on its day.
+    for day in range(1, 31):
+        ident = 4_600_000 + day * 1000
+        archive.add(Capture(paper(f"other-story-{day}", ident), f"201209{day:02d}120000",
+                            body=page(f"Other story {day}", f"other{day}")))
+    # Published 10 September, captured on the 25th, posted on the 30th: twenty days late, inside the look-back.
+    late = paper("ferry-contracts-review-ordered", 4_610_500)
+    archive.add(Capture(late, "20120925120000", body=page("Ferry contracts review ordered", "ferry", "Sam Poe")))
+    # An article of 2009 the blog posted in November 2012: only the headline search, without dates, finds it.
+    old = paper("old-pipeline-saga-resurfaces", 1_200_000)
+    archive.add(Capture(old, "20090601120000", body=page("Old pipeline saga resurfaces", "pipeline", "Sam Poe")))
+    posts += [paper_post("late", "2012-09-30T18:00:00+00:00", "Ferry contracts review ordered", "ferry"),
+              paper_post("years", "2012-11-20T18:00:00+00:00", "Old pipeline saga resurfaces", "pipeline")]
+    repairs, got = await _recover(tmp_path, archive, posts)
+    assert repairs["late"]["state"] == "approved" and repairs["late"]["url"] == late, json.dumps(repairs["late"]["evidence"])
+    assert repairs["late"]["evidence"]["candidates"][0]["date_source"] == "id"
+    assert repairs["years"]["state"] == "approved" and repairs["years"]["url"] == old
+    headline = [q for q in repairs["years"]["evidence"]["queries"] if "any date" in q]
+    assert len(headline) == 1  # one extra query for the post, no more
+
+
+async def test_a_query_string_article_is_found_by_its_text(tmp_path):
+    archive = SimulatedArchive()
+    site = "http://www.citizen.example/news/story.html?id="
+    posts = [blog_post(f"old-{i}", f"2011-0{i}-10T10:00:00+00:00", f"Old story {i}", f"old{i}",
+                       href=f"{site}{7_000_000 + i}", outlet="The Citizen") for i in range(1, 4)]
+    # URLs that name nothing: the id dates each page, and the text tells the article from its neighbours.
+    for day in range(1, 31, 3):
+        archive.add(Capture(f"{site}{7_300_000 + day * 100}", f"201210{day:02d}120000",
+                            body=page(f"Other story {day}", f"other{day}")))
+    target = f"{site}7301650"
+    archive.add(Capture(target, "20121016150000", body=page("Ferry contracts review ordered", "ferry")))
+    posts.append(blog_post("lost", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry",
+                           outlet="The Citizen"))
+    repairs, _ = await _recover(tmp_path, archive, posts)
+    assert repairs["lost"]["url"] == target and repairs["lost"]["state"] == "approved", \
+        json.dumps(repairs["lost"]["evidence"])
+
+
+async def test_an_outlet_filing_articles_under_several_sections_gets_no_automatic_recovery(tmp_path):
+    archive = SimulatedArchive()
+    heads = ["Budget cuts hit rural schools", "Harbour dredging plan delayed", "Census changes anger mayors"]
+    posts = [paper_post(f"old-{i}", f"2011-0{i + 1}-10T10:00:00+00:00", head, f"old{i}",
+                        href=paper(head.lower().replace(" ", "-"), 3_000_000 + i)) for i, head in enumerate(heads)]
+    # The month's listing shows two articles each under two sections: one article can sit in several.
+    for day, ident in ((3, 4_603_000), (5, 4_605_000)):
+        for section in ("national", "politics"):
+            url = f"http://www.paper.example/news/{section}/other-story-{day}/article{ident}/"
+            archive.add(Capture(url, f"201210{day:02d}120000", body=page(f"Other story {day}", f"other{day}")))
+    found = paper("ferry-contracts-review-ordered", 4_616_000)
+    archive.add(Capture(found, "20121016150000", body=page("Ferry contracts review ordered", "ferry", "Sam Poe")))
+    posts.append(paper_post("lost", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"))
+    repairs, _ = await _recover(tmp_path, archive, posts)
+    assert repairs["lost"]["url"] == found and repairs["lost"]["state"] == "proposed"
+    assert "several sections (2 article ids under two paths" in repairs["lost"]["evidence"]["decision"]
