@@ -1,6 +1,7 @@
 """Accuracy benchmark: linkkeeper, run as a user runs it, on a world built independently of its heuristics.
 
     python bench/accuracy_bench.py --posts 800 [--seed 1] [--keep DIR] [--json]
+    python bench/accuracy_bench.py --posts 800 --regrade DIR     # grade a kept run again
 
 1. builds the world (`bench/accuracy/world.py`, seeded): a Blogger export of N posts, today's web and the
    Wayback Machine's captures, with the truth about every link; nothing in bench/accuracy imports linkkeeper;
@@ -202,7 +203,16 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", action="store_true", help="Print the results as JSON.")
     p.add_argument("--decoy-scale", type=float, default=1.0, help="Density of the archive's other articles.")
     p.add_argument("--speedup", type=float, default=SPEEDUP, help="Archive limits' window shortened this many times.")
+    p.add_argument("--regrade", metavar="DIR", help="Grade a run kept with --keep again (same --posts, --seed and "
+                   "--decoy-scale), without running linkkeeper: after a change to the grading.")
     args = p.parse_args(argv)
+    if args.regrade:
+        work = Path(args.regrade).resolve()
+        world = build(args.seed, args.posts, args.decoy_scale)
+        stats = json.loads((work / "archive-stats.json").read_text())
+        print(G.render(G.grade(world, str(work / "reports" / "report.json"), str(work / "blog.xml"),
+                               str(work / "patched.xml"), stats)))
+        return
     if args.keep:
         work = Path(args.keep).resolve()
         work.mkdir(parents=True, exist_ok=True)

@@ -202,7 +202,10 @@ def test_the_report_opens_with_what_needs_you(db, tmp_path):
     section = text[needs:charts]
     # Pending repairs, then the links nothing was found for, each with why it waits and its command.
     assert section.index("Repairs waiting for your decision (1)") < section.index("Links with nothing found (7)")
-    assert "linkkeeper approve 8" in section and "linkkeeper edit 1 URL" in section
+    # The commands name the demo's own proposed repair and the dead link the archive holds nothing for.
+    proposed = db.execute("SELECT id FROM repairs WHERE state = 'proposed'").fetchone()[0]
+    unavailable = db.execute("SELECT id FROM repairs WHERE state = 'unavailable'").fetchone()[0]
+    assert f"linkkeeper approve {proposed}" in section and f"linkkeeper edit {unavailable} URL" in section
     assert "the blogging software emptied this link" in section and "has not archived this URL" in section
     # The Pending card is a link to it, and says where to decide.
     card = re.search(r"<a class='fig link' href='#needs-you' data-figure='Pending review'>.*?</a>", text, re.S).group(0)
@@ -210,7 +213,7 @@ def test_the_report_opens_with_what_needs_you(db, tmp_path):
     md = paths["md"].read_text(encoding="utf-8")
     assert md.index("## Needs you") < md.index("## Link health")
     assert "1 repair waits for your decision and 7 links have nothing found." in md
-    assert "`linkkeeper approve 8`" in md
+    assert f"`linkkeeper approve {proposed}`" in md
 
 
 def test_replacements_are_explained_as_the_review_page_explains_them(db, tmp_path):

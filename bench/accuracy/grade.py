@@ -4,9 +4,10 @@ hrefs) against the world's truth.
 Owned here: the truth per link (`truth`), the metrics (`grade`) and their printout (`render`). Definitions:
 
 - dead recall: links truly dead (404/410, soft 404s of every kind, drifted, unreachable, parked) whose verdict
-  is `dead` or `soft-404` - the verdicts the product repairs - over all truly dead checked links.
-- false dead: live links (alive, slow, flaky, rate-limited, moved, paywalled, bot-walled) called `dead` or
-  `soft-404`.
+  is one the product repairs (`dead`, `soft-404`, and `drifted`, which it repairs from a capture before the
+  change) over all truly dead checked links.
+- false dead: live links (alive, slow, flaky, rate-limited, moved, paywalled, bot-walled) given one of those
+  verdicts (a live link called `drifted` would be replaced too, so it counts as wrongly dead).
 - replacement accuracy: dead Original Article links the archive can repair (a capture holding the text the
   post copied exists) whose proposed or approved capture is the expected one: the good capture nearest the
   post's date or nearest the article's date.
@@ -34,7 +35,8 @@ from .timeutil import parse_ts, to_utc
 from .world import World
 
 ATOM = "{http://www.w3.org/2005/Atom}"
-DEAD_VERDICTS = {"dead", "soft-404"}
+# The verdicts the product repairs (its README: `repair` looks for a copy of dead, soft-404 and drifted links).
+DEAD_VERDICTS = {"dead", "soft-404", "drifted"}
 ARCHIVE_URL = re.compile(r"^https?://[^/]+/web/(\d{14})(?:[a-z]{2}_)?/(.+)$")
 UNDATED_SHAPES = {"globe_article", "star_article", "bbc_news", "bbc_stm", "cbc_new", "ctvnews", "google_cp",
                   "themark", "macleans_new", "huff_blog", "macleans_author", "ipolitics_column"}
@@ -375,7 +377,7 @@ def render(r: Result) -> str:
     pct = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"  # noqa: E731
     lines = [
         "== linkkeeper on an independent world ==",
-        f"dead recall               {pct(m['dead_recall'])}  ({m['dead_found']} of {m['dead_links']} truly dead links called dead/soft-404)",
+        f"dead recall               {pct(m['dead_recall'])}  ({m['dead_found']} of {m['dead_links']} truly dead links called dead, soft-404 or drifted)",
         f"false dead                {m['false_dead']} of {m['live_links']} live links ({pct(m['false_dead_rate'])})",
         f"replacement accuracy      {pct(m['replacement_accuracy'])}  ({m['replacements_exact']} of {m['repairable_dead_originals']} repairable dead Original Article links got the expected capture)",
         f"nullified precision       {pct(m['nullified_precision'])}  ({m['nullified_right']} right of {m['nullified_made']} recoveries proposed or approved)",

@@ -93,8 +93,11 @@ def normalize_url(url: str) -> str:
         out = f"{scheme + ':' if scheme else ''}//{path}{'?' + parts.query if parts.query else ''}"
     else:
         out = urlunsplit((scheme, netloc, path, parts.query, ""))
-    # An empty query dropped from the end can uncover whitespace the next reading would strip.
-    return out.strip(_C0_AND_SPACE)
+    # An empty query dropped from the end can uncover whitespace the next reading would strip, and that
+    # reading can then read a path that was only whitespace as empty ("a: ?" -> "a:" -> "a:/"): normalise the
+    # stripped form once more so that normalising twice gives what normalising once gave.
+    stripped = out.strip(_C0_AND_SPACE)
+    return normalize_url(stripped) if stripped != out and stripped != url else stripped
 
 
 def host_of(url: str) -> str:

@@ -218,7 +218,7 @@ class SnapshotFinder:
             finding.choice = max(search.best_effort, key=lambda c: (c.text_similarity or 0.0, -abs(
                 (c.datetime or want.target.when) - want.target.when).total_seconds()))
         elif finding.error is None:
-            finding.error = "no capture verifies" if finding.rejected else "no 200 capture in the Wayback Machine"
+            finding.error = "no capture verifies" if finding.rejected else ("the Wayback Machine has not archived this URL as a working page (no 200 capture)")
         return finding
 
     async def _try_candidates(self, search: _Search, candidates: list[CaptureCandidate]) -> Choice | None:
