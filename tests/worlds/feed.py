@@ -12,7 +12,7 @@ from aiohttp import web
 
 class SimulatedBlogFeed:
     """A Blogger blog's public feed, `/feeds/posts/default`, in Atom or (`alt=json`) JSON, shaped after the
-    real responses described in ../shared/real/blogger/README.md: paged by start-index (1-based) and
+    real responses described in tests/data/real/blogger/README.md: paged by start-index (1-based) and
     max-results (Blogger's default 25, at most 500), ordered newest first by `orderby` (published or updated),
     and - like Blogger - `updated-min` is ignored unless orderby=updated. Edit, add and delete posts between
     runs; `requests` keeps the query of every request for assertions; `fail_next(status, ...)` answers the

@@ -321,7 +321,7 @@ class SimulatedArchive:
             **headers, "Content-Type": served.mimetype or "application/octet-stream"})
 
     # ---- Save Page Now (SPN2 and the anonymous form), shaped after IA's SPN2 document and the exchanges
-    # quoted in ../shared/real/wayback/observed_in_issues.json
+    # quoted in tests/data/real/wayback/observed_in_issues.json
 
     SPN_SESSION_LIMIT = 4  # jobs in progress at once per account
     SPN_DAILY_LIMIT = 30_000
