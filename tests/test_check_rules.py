@@ -22,6 +22,7 @@ from linkkeeper.check.runner import PEEK, check_urls, reading_for
 from linkkeeper.settings import ConnectTo
 from linkkeeper.sim.servers import closed_port
 from linkkeeper.sim.web import Page, article_html
+from worlds.posts import add_quoting_post
 
 LEAD = ("Officials confirmed on Tuesday that the pipeline review would be delayed until spring, a decision "
         "that drew sharp criticism from environmental groups and opposition members within hours. The "
@@ -41,12 +42,7 @@ async def _no_sleep(_seconds):
 def _db(tmp_path, url=URL, post_text=None):
     db = store.open_db(tmp_path / "r.db")
     if post_text is not None:
-        html = f"<p>{post_text}</p><a href=\"{url}\">Original Article</a><br>Source: example"
-        db["sources"].insert({"id": 1, "path": "x"})
-        store.upsert_post(db, {"id": "p1", "source_id": 1, "content": html, "published": "2012-10-16",
-                               "lead_text": post_text},
-                          [{"anchor_index": 0, "role": "original", "url": url, "url_normalized": url,
-                            "anchor_text": "Original Article", "nullified_reason": None}])
+        add_quoting_post(db, url, post_text)
     return db
 
 
