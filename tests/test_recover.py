@@ -26,7 +26,7 @@ from linkkeeper.repair.recover import (RecoveryCandidate, CdxQuery, QueryCache, 
                                 recover_nullified)
 from linkkeeper.repair.recover.idclock import IdClock, article_id
 from linkkeeper.repair.recover.scoring import CaptureCache, PostContext, verify_candidate
-from linkkeeper.text.urls import parse_dated_path, slug_words, url_id
+from linkkeeper.text.urls import parse_dated_path, slug_words
 from linkkeeper.text.words import content_words, outlet_key, slug_score
 from worlds.recovery import (AMBIG_DUP, AMBIG_UPDATE, CLEAR, MISSING, SHORT, UNKNOWN, UNSEEN,
                                        RecoveryWorld)
@@ -70,7 +70,7 @@ def test_paths_without_a_date_are_undated(path):
 
 def test_slugs_and_ids_of_undated_shapes():
     assert slug_words("/news/politics/lawful-access-bill/article2339321/") == ["lawful", "access", "bill"]
-    assert url_id("/news/politics/lawful-access-bill/article2339321/") == 2339321
+    assert article_id("https://www.theglobeandmail.com/news/politics/lawful-access-bill/article2339321/")[1] == 2339321
     assert slug_words("/news/robocall-complaints-watchdog/5987011/story.html") == ["robocall", "complaint",
                                                                                    "watchdog"]
     assert slug_words("/news/gta/article/1086143--occupy-toronto-eviction") == ["occupy", "toronto", "eviction"]

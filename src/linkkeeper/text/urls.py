@@ -110,13 +110,12 @@ def host_key(host: str | None) -> str:
     return re.sub(r"^www\d*\.", "", (host or "").lower().rstrip("."))
 
 
-# --- what an article URL says: its date, id and slug ----------------------------------------------------
+# --- what an article URL says: its date and slug (ids: repair/recover/idclock.py) ---------------------------
 
 MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _YEAR = re.compile(r"(?:19|20)\d\d")
 _EXT = re.compile(r"\.(?:s?html?|php\d?|aspx?|stm|cms|jsp)$", re.IGNORECASE)
 _NOT_SLUG_WORD = re.compile(r"(?:article|story|index|default|id|html?|print|amp|n)\d*")
-_ID = re.compile(r"(?<!\d)\d{5,}(?!\d)")
 NOT_ARTICLE = re.compile(
     r"\.(?:jpe?g|png|gif|svg|css|js|xml|rss|pdf|json|ico|mp[34]|swf|txt)$"
     r"|/(?:print|rss|feed|comments?|all-comments|tags?|email|share)(?:/|$)", re.IGNORECASE)
@@ -157,12 +156,6 @@ def parse_dated_path(path: str) -> DatedPath | None:
     return None
 
 
-def period_path(fmt: str, month: date) -> str:
-    """The date part of a path for a whole month: `2012/oct/` or `2012/10/`."""
-    name = MONTH_NAMES[month.month - 1] if "/mon" in fmt else f"{month.month:02d}"
-    return f"{month.year}/{name}/"
-
-
 def slug_words(rest: str) -> list[str]:
     """The content words of the path segment that reads most like a headline (empty when none does)."""
     best: list[str] = []
@@ -175,10 +168,6 @@ def slug_words(rest: str) -> list[str]:
     # One word is a section name ("politics"), not a slug.
     return content_words(" ".join(best)) if len(best) >= 2 else []
 
-
-def url_id(rest: str) -> int | None:
-    found = _ID.findall(rest or "")
-    return int(found[-1]) if found else None
 
 
 _DASHED_DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})-(\d{2})-(\d{2})(?!\d)")
