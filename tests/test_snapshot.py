@@ -284,9 +284,6 @@ class RefusingArchive:
     async def get_memento(self, url, timestamp, raw=True):
         raise ArchiveQueryError(f"{timestamp!r} is not a 1-14 digit Wayback timestamp")
 
-    async def closest_captures(self, url, when, limit=25):
-        raise ArchiveQueryError("closest: not a valid timestamp")
-
     async def search(self, url, **params):
         raise ArchiveQueryError("search: a bad filter")
 

@@ -26,7 +26,6 @@ HEAD_BYTES = 32_000
 # Soft hyphens, written or as entities: inside words, they hide a lead's words from the raw HTML.
 _SOFT_HYPHEN = re.compile("\u00ad|&shy;|&#173;|&#xad;", re.IGNORECASE)
 
-TRANSIENT_STATUSES = {408, 425, 429, 500, 502, 503, 504, 509, 520, 521, 522, 523, 524}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 PERMANENT_REDIRECTS = {301, 308}
 
