@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -18,6 +17,7 @@ from linkkeeper.demo import run_demo
 from linkkeeper.check.verdict import signature
 from linkkeeper.desk.queue import build_queue
 from linkkeeper.desk.verify import Line, Verified
+from worlds.dbcopy import copy_db
 
 
 @pytest.fixture(scope="module")
@@ -26,15 +26,6 @@ def demo_db(tmp_path_factory):
     out = tmp_path_factory.mktemp("curator-demo")
     summary = run_demo(out, echo=None, auto_approve_confidence=1.01, recover=False)
     return out / "demo.db", summary
-
-
-def copy_db(source, target):
-    # The backup API carries what is still in the WAL; copying the file would not.
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    src.backup(dst)
-    src.close()
-    dst.close()
-    return target
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import csv
 import io
 import json
 import re
-import sqlite3
 from html.parser import HTMLParser
 
 import pytest
@@ -16,6 +15,7 @@ from linkkeeper import store
 from linkkeeper.desk import decisions as curator
 from linkkeeper.demo import run_demo
 from linkkeeper.desk.report import resolve_since, write_reports
+from worlds.dbcopy import copy_db
 
 HOSTILE_TITLE = "<script>alert('title')</script> & =HYPERLINK(\"http://evil\") | **bold**"
 HOSTILE_OUTLET = "<img src=x onerror=alert(1)>"
@@ -30,11 +30,7 @@ def demo_db(tmp_path_factory):
 
 @pytest.fixture
 def db(demo_db, tmp_path):
-    src, dst = sqlite3.connect(demo_db), sqlite3.connect(tmp_path / "report.db")
-    src.backup(dst)
-    src.close()
-    dst.close()
-    db = store.open_db(tmp_path / "report.db")
+    db = store.open_db(copy_db(demo_db, tmp_path / "report.db"))
     post = db.execute("SELECT post_id FROM repairs WHERE state = 'proposed' ORDER BY id LIMIT 1").fetchone()[0]
     db.execute("UPDATE posts SET title = ?, outlet = ? WHERE id = ?", [HOSTILE_TITLE, HOSTILE_OUTLET, post])
     # The demo wrote a report; these tests start from none.

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from linkkeeper.sources.export import export_patched
 from linkkeeper.sources.ingest import ingest
 from linkkeeper.sources.patching import Href, patch_html
 from linkkeeper.text.html import scan_anchors
+from worlds.dbcopy import copy_db
 
 ROBUST = ("data-originalurl", "data-versionurl", "data-versiondate")
 
@@ -37,11 +37,7 @@ def demo_db(tmp_path_factory):
 
 @pytest.fixture
 def db(demo_db, tmp_path):
-    src, dst = sqlite3.connect(demo_db), sqlite3.connect(tmp_path / "robust.db")
-    src.backup(dst)
-    src.close()
-    dst.close()
-    return store.open_db(tmp_path / "robust.db")
+    return store.open_db(copy_db(demo_db, tmp_path / "robust.db"))
 
 
 def attributes(tag: str) -> dict[str, str | None]:
