@@ -24,8 +24,9 @@ from linkkeeper.repair.recover.idclock import IdClock, article_id
 from linkkeeper.repair.recover.outlets import OutletMap, learn_outlet_map, names_author, registrable_domain
 from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, headline_query, month_query, months_between
 from linkkeeper.repair.recover.rivals import MULTI_SECTION_IDS, RivalCheck, check_rivals, ids_under_two_paths
-from linkkeeper.repair.recover.scoring import (CaptureCache, PostContext, RecoveryCandidate, RecoveryDecision,
-                                               add_candidates, convincing, decide, verify_in_order)
+from linkkeeper.repair.recover.scoring import (CaptureCache, Fetched, PostContext, RecoveryCandidate,
+                                               RecoveryDecision, add_candidates, convincing, decide, read_page,
+                                               verify_in_order)
 from linkkeeper.settings import Settings
 from linkkeeper.text.dates import parse_iso_or_none, to_iso
 from linkkeeper.text.urls import host_of, parse_dated_path
@@ -39,7 +40,12 @@ CAPTURE_SLACK_DAYS = 3
 LATE_CAPTURE_DAYS = 31
 # Captures fetched per round, at most: the best prescores first, stopping at the first that holds the text.
 VERIFY_LIMIT = 6
-VERIFY_LIMIT_HEADLINE = 4
+VERIFY_LIMIT_LOOKBACK = 4
+VERIFY_LIMIT_HEADLINE = 3
+# Candidates read on the live web per round first (no archive request): only those whose live page is gone,
+# or kept the post's headline but not its text, need their capture.
+LIVE_LIMIT = 12
+LIVE_LIMIT_HEADLINE = 8
 CANDIDATES_KEPT = 10
 
 
@@ -103,11 +109,20 @@ class _Recoverer:
         self.db, self.settings, self.map = db, settings, outlet_map
         self.client, self.session, self.summary = client, session, summary
         self.queries = QueryCache(db, client)
-        self.captures = CaptureCache(client)
+        self.captures = CaptureCache(client, self._live_page if live_check else None)
         self.lookback = max(0, settings.recover_lookback_days)
         self.live_check = live_check
         # Every outlet-month listing of the run, by domain: what the domain shows about its URLs as a whole.
         self.listings: dict[str, dict[str, list[CdxRecord]]] = {}
+
+    async def _live_page(self, url: str) -> Fetched | None:
+        """A candidate's page as it answers today, where it still holds a page of its own (not an error, a
+        redirect home, a not-found or parked page): compared with the post without asking the archive."""
+        self.summary.live_checks += 1
+        ev = await probe(self.session, url, self.settings, want_body=True)
+        if ev.evidence_class not in ("alive", "moved") or not ev.markup:
+            return None
+        return read_page(ev.markup, ev.status)
 
     async def search(self, row: dict) -> tuple[PostContext, _PostSearch | None, RecoveryDecision]:
         """A post's search and its decision, before any rival check."""
@@ -136,7 +151,6 @@ class _Recoverer:
                                for domain, group in sorted(by_domain.items())))
         decisions = []
         for check, (post, search, decision) in zip(checks, pending):
-            self.summary.captures_fetched += check.fetched
             search.context["rival_check"] = check.note
             if check.rivals:
                 search.context["rivals"] = [c.url for c in check.rivals]
@@ -245,19 +259,19 @@ class _PostSearch:
                    months_between(when - timedelta(days=NEAR_DAYS), when + timedelta(days=CAPTURE_SLACK_DAYS))),
                   ((when - timedelta(days=lookback), when + timedelta(days=1)),
                    months_between(when - timedelta(days=lookback), when + timedelta(days=LATE_CAPTURE_DAYS)))]
-        for window, months in rounds:
+        for (window, months), limit in zip(rounds, (VERIFY_LIMIT, VERIFY_LIMIT_LOOKBACK)):
             queries = [month_query(d, m) for d in self.domains for m in months]
-            await self._round(queries, window, VERIFY_LIMIT)
+            await self._round(queries, window, limit, LIVE_LIMIT)
             if self._settled():
                 break
         if not self._settled():
             query = headline_query(self.domains[0], self.post.search_words)
             if query is not None:
-                await self._round([query], None, VERIFY_LIMIT_HEADLINE)
+                await self._round([query], None, VERIFY_LIMIT_HEADLINE, LIVE_LIMIT_HEADLINE)
         self.context["candidates_seen"] = len(self.found)
         self.context["captures_fetched"] = self.fetched
 
-    async def _round(self, queries: list[CdxQuery], window, limit: int) -> None:
+    async def _round(self, queries: list[CdxQuery], window, limit: int, live_limit: int) -> None:
         fresh = [q for q in queries if q.key not in self.asked]
         if not fresh:
             return
@@ -269,9 +283,8 @@ class _PostSearch:
                 self.rec.listings.setdefault(query.url, {})[query.key] = records
         self._learn_clock()
         add_candidates(self.found, self.seen, self.post, self.by_key, self.clock, window)
-        fetched = await verify_in_order(self.found, self.post, self.rec.captures, limit)
+        fetched = await verify_in_order(self.found, self.post, self.rec.captures, limit, live_limit=live_limit)
         self.fetched += fetched
-        self.rec.summary.captures_fetched += fetched
 
     def _learn_clock(self) -> None:
         clock = IdClock()
@@ -347,6 +360,7 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
             await approvals()
         finally:
             summary.queries_sent = recoverer.queries.sent
+            summary.captures_fetched = recoverer.captures.archive_fetches
             summary.queries_from_store = recoverer.queries.from_store
             summary.queries_shared = recoverer.queries.shared
             summary.archive_requests = {k: wayback.requests[k] - before[k] for k in wayback.requests
