@@ -22,7 +22,8 @@ from linkkeeper.net.session import make_session, session_for, run as run_stage
 from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.repair.recover.idclock import IdClock, article_id
 from linkkeeper.repair.recover.outlets import OutletMap, learn_outlet_map, names_author, registrable_domain
-from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, headline_query, month_query, months_between
+from linkkeeper.repair.recover.queries import (CdxQuery, QueryCache, headlines_query, keeps, month_query,
+                                               months_between, words_filter)
 from linkkeeper.repair.recover.rivals import MULTI_SECTION_IDS, RivalCheck, check_rivals, ids_under_two_paths
 from linkkeeper.repair.recover.scoring import (CaptureCache, Fetched, PostContext, RecoveryCandidate,
                                                RecoveryDecision, add_candidates, convincing, decide, read_page,
@@ -46,6 +47,8 @@ VERIFY_LIMIT_HEADLINE = 3
 # or kept the post's headline but not its text, need their capture.
 LIVE_LIMIT = 12
 LIVE_LIMIT_HEADLINE = 8
+# Posts of one domain whose headline searches share one CDX query (their filters joined).
+HEADLINES_PER_QUERY = 12
 CANDIDATES_KEPT = 10
 
 
@@ -136,7 +139,27 @@ class _Recoverer:
                 "unavailable", f"no domain known for outlet {post.outlet!r}: add it to the outlets file")
         search = _PostSearch(self, post, outlet, profiles)
         await search.run()
-        return post, search, decide(search.found.values(), self.settings.auto_approve_confidence)
+        return post, search, self.decide(search)
+
+    def decide(self, search: _PostSearch) -> RecoveryDecision:
+        return decide(search.found.values(), self.settings.auto_approve_confidence)
+
+    async def headline_searches(self, waiting: list[_PostSearch]) -> None:
+        """The headline round of every post its dated rounds left unsettled: one CDX query per domain for
+        up to HEADLINES_PER_QUERY posts, their filters joined."""
+        by_domain: dict[str, list[_PostSearch]] = {}
+        for search in waiting:
+            if search.headline_filter is not None:
+                by_domain.setdefault(search.domains[0], []).append(search)
+
+        async def one_domain(domain: str, searches: list[_PostSearch]) -> None:
+            for start in range(0, len(searches), HEADLINES_PER_QUERY):
+                chunk = searches[start:start + HEADLINES_PER_QUERY]
+                query = headlines_query(domain, [s.headline_filter for s in chunk])
+                records = await self.queries.records(query)
+                await asyncio.gather(*(s.headline_round(query, records) for s in chunk))
+
+        await asyncio.gather(*(one_domain(d, group) for d, group in sorted(by_domain.items())))
 
     async def rival_checks(self, pending: list[tuple[PostContext, _PostSearch, RecoveryDecision]]
                            ) -> list[RecoveryDecision]:
@@ -264,10 +287,25 @@ class _PostSearch:
             await self._round(queries, window, limit, LIVE_LIMIT)
             if self._settled():
                 break
-        if not self._settled():
-            query = headline_query(self.domains[0], self.post.search_words)
-            if query is not None:
-                await self._round([query], None, VERIFY_LIMIT_HEADLINE, LIVE_LIMIT_HEADLINE)
+        self._close()
+
+    @property
+    def headline_filter(self) -> str | None:
+        """The filter of this post's headline search, when its dated rounds found nothing convincing."""
+        return None if self._settled() else words_filter(self.post.search_words)
+
+    async def headline_round(self, query: CdxQuery, records: list[CdxRecord]) -> None:
+        """The search without a date window, on the rows of the domain's shared headline query that this
+        post's own filter keeps."""
+        mine = self.headline_filter
+        if mine is None:
+            return
+        self.context["queries"].append(query.purpose)
+        self.seen += [r for r in records if keeps(mine, r)]
+        await self._consider(None, VERIFY_LIMIT_HEADLINE, LIVE_LIMIT_HEADLINE)
+        self._close()
+
+    def _close(self) -> None:
         self.context["candidates_seen"] = len(self.found)
         self.context["captures_fetched"] = self.fetched
 
@@ -281,6 +319,9 @@ class _PostSearch:
             self.seen += records
             if query.from_ is not None:
                 self.rec.listings.setdefault(query.url, {})[query.key] = records
+        await self._consider(window, limit, live_limit)
+
+    async def _consider(self, window, limit: int, live_limit: int) -> None:
         self._learn_clock()
         add_candidates(self.found, self.seen, self.post, self.by_key, self.clock, window)
         fetched = await verify_in_order(self.found, self.post, self.rec.captures, limit, live_limit=live_limit)
@@ -333,17 +374,37 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
             if on_result:
                 on_result(outcome)
 
+        waiting: list[tuple[dict, PostContext, _PostSearch]] = []
+
+        async def settle(row: dict, post: PostContext, search: _PostSearch | None, decision: RecoveryDecision) -> None:
+            if decision.state == "approved":
+                pending.append((post, search, decision))  # decided after the rival check
+                return
+            record(await recoverer.finish(post, search, decision))
+
         async def worker() -> None:
             for row in queue:
                 try:
                     post, search, decision = await recoverer.search(row)
-                    if decision.state == "approved":
-                        pending.append((post, search, decision))  # decided after the rival check
+                    if search is not None and search.headline_filter is not None:
+                        waiting.append((row, post, search))  # the headline round, shared by the domain's posts
                         continue
-                    outcome = await recoverer.finish(post, search, decision)
+                    await settle(row, post, search, decision)
                 except (ArchiveUnavailableError, RateLimitedError) as exc:
-                    outcome = _failed(row, exc)
-                record(outcome)
+                    record(_failed(row, exc))
+
+        async def headlines() -> None:
+            try:
+                await recoverer.headline_searches([search for _, _, search in waiting])
+            except (ArchiveUnavailableError, RateLimitedError) as exc:
+                for row, _, _ in waiting:
+                    record(_failed(row, exc))
+                return
+            for row, post, search in waiting:
+                try:
+                    await settle(row, post, search, recoverer.decide(search))
+                except (ArchiveUnavailableError, RateLimitedError) as exc:
+                    record(_failed(row, exc))
 
         async def approvals() -> None:
             try:
@@ -357,6 +418,7 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
 
         try:
             await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(rows))))))
+            await headlines()
             await approvals()
         finally:
             summary.queries_sent = recoverer.queries.sent
