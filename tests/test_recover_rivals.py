@@ -189,3 +189,30 @@ async def test_an_outlet_filing_articles_under_several_sections_gets_no_automati
     repairs, _ = await _recover(tmp_path, archive, posts)
     assert repairs["lost"]["url"] == found and repairs["lost"]["state"] == "proposed"
     assert "several sections (2 article ids under two paths" in repairs["lost"]["evidence"]["decision"]
+
+
+async def test_the_posts_of_a_domain_left_unsettled_share_one_headline_search(tmp_path):
+    archive = SimulatedArchive()
+    heads = ["Budget cuts hit rural schools", "Harbour dredging plan delayed", "Census changes anger mayors"]
+    posts = [paper_post(f"old-{i}", f"2011-0{i + 1}-10T10:00:00+00:00", head, f"old{i}",
+                        href=paper(head.lower().replace(" ", "-"), 3_000_000 + i)) for i, head in enumerate(heads)]
+    for day in range(1, 31):
+        archive.add(Capture(paper(f"other-story-{day}", 4_600_000 + day * 1000), f"201211{day:02d}120000",
+                            body=page(f"Other story {day}", f"other{day}")))
+    # Three articles of 2009 and 2010 the blog posted in November 2012: the dated rounds find none of them.
+    found = {}
+    for pid, head, ident, ts in [("pipeline", "Old pipeline saga resurfaces", 1_200_000, "20090601120000"),
+                                 ("ferry", "Ferry contracts scandal returns", 1_300_000, "20090901120000"),
+                                 ("census", "Census fight revisited by mayors", 1_900_000, "20100301120000")]:
+        found[pid] = paper(head.lower().replace(" ", "-"), ident)
+        archive.add(Capture(found[pid], ts, body=page(head, pid, "Sam Poe")))
+        posts.append(paper_post(pid, f"2012-11-{10 + len(found)}T18:00:00+00:00", head, pid))
+    repairs, got = await _recover(tmp_path, archive, posts)
+    for pid, url in found.items():
+        assert repairs[pid]["state"] == "approved" and repairs[pid]["url"] == url, repairs[pid]["evidence"]["decision"]
+    # One headline search for the three posts (their filters joined), each keeping the rows of its own.
+    filters = [json.loads(r["key"])["filter"][-1] for r in store_rows(tmp_path)]
+    headline = [f for f in filters if f.startswith("original:(?i)(?:.*(?:")]
+    assert len(headline) == 1 and all(word in headline[0] for word in ("saga", "scandal", "revisited")), filters
+    assert not [f for f in filters if f.startswith("original:(?i).*(?:") and "saga" in f and "[^a-z0-9]" not in f]
+    assert all(any("any date" in q for q in repairs[pid]["evidence"]["queries"]) for pid in found)

@@ -6,7 +6,9 @@
   its rows teach the domain's id clock (idclock.py) and show any other page of the domain carrying the same
   story (the rival check, rivals.py);
 - **a headline search**: the domain's pages whose URL holds two of the post's headline words, with no date
-  window, for an article posted long after it appeared or captured long after (one per post, asked last).
+  window, for an article posted long after it appeared or captured long after (asked last, once the dated
+  rounds of every post are done: the posts of a domain still searching share one query, their filters
+  joined, and each keeps the rows of its own).
 
 Each query is made once: kept in memory for the run and in `recovery_queries` for the next one."""
 
@@ -80,10 +82,25 @@ def words_filter(words: Iterable[str]) -> str | None:
 def headline_query(domain: str, words: Iterable[str]) -> CdxQuery | None:
     """The domain's pages whose URL holds two of the headline words, captured at any time."""
     pattern = words_filter(words)
-    if pattern is None:
-        return None
-    return CdxQuery(domain, filters=BASE_FILTERS + (pattern,),
-                    purpose=f"{domain} (all its hosts), any date, URLs holding two of: {pattern[14:]}")
+    return None if pattern is None else headlines_query(domain, [pattern])
+
+
+def headlines_query(domain: str, filters: list[str]) -> CdxQuery:
+    """One headline search for several posts of a domain: the URLs that any one of their `words_filter`s
+    keeps (each post then keeps the rows its own filter matches: `keeps`)."""
+    if len(filters) == 1:
+        (only,) = filters
+        return CdxQuery(domain, filters=BASE_FILTERS + (only,),
+                        purpose=f"{domain} (all its hosts), any date, URLs holding two of: {only[14:]}")
+    joined = "|".join(f[len("original:(?i)"):] for f in sorted(set(filters)))
+    return CdxQuery(domain, filters=BASE_FILTERS + (f"original:(?i)(?:{joined})",),
+                    purpose=f"{domain} (all its hosts), any date, URLs holding two headline words of one of "
+                            f"{len(set(filters))} posts")
+
+
+def keeps(words_filter_: str, record: CdxRecord) -> bool:
+    """Whether a CDX `original:` filter (a whole-field match, as the CDX server applies it) keeps the row."""
+    return re.fullmatch(words_filter_[len("original:"):], record.original) is not None
 
 
 class QueryCache:

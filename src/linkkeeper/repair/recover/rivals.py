@@ -202,12 +202,11 @@ async def _check_one(check: RivalCheck, records: list[CdxRecord], nearby: list[C
     chosen += [(c, "a page of the outlet's listing nearly as likely as the approved one (rival check)")
                for c in close]
     for cand, note in chosen:
-        await verify_candidate(cand, check.post, captures)
+        check.fetched += await verify_candidate(cand, check.post, captures)
         cand.evidence["note"] = note
         cand.rival = same_article(cand, check.best)
         if cand.rival or (cand.text_similarity or 0.0) >= HOLDS_TEXT:
             check.rivals.append(cand)
-    check.fetched = len(chosen)
     check.note = f"{scanned}: {len(scored)} other page(s) matched; {len(chosen)} fetched (with {len(close)} " \
                  f"close candidates of the post's own listings), " \
                  f"{len(check.rivals)} hold the post's text"

@@ -22,10 +22,12 @@ from linkkeeper.net.session import make_session, session_for, run as run_stage
 from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.repair.recover.idclock import IdClock, article_id
 from linkkeeper.repair.recover.outlets import OutletMap, learn_outlet_map, names_author, registrable_domain
-from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, headline_query, month_query, months_between
+from linkkeeper.repair.recover.queries import (CdxQuery, QueryCache, headlines_query, keeps, month_query,
+                                               months_between, words_filter)
 from linkkeeper.repair.recover.rivals import MULTI_SECTION_IDS, RivalCheck, check_rivals, ids_under_two_paths
-from linkkeeper.repair.recover.scoring import (CaptureCache, PostContext, RecoveryCandidate, RecoveryDecision,
-                                               add_candidates, convincing, decide, verify_in_order)
+from linkkeeper.repair.recover.scoring import (CaptureCache, Fetched, PostContext, RecoveryCandidate,
+                                               RecoveryDecision, add_candidates, convincing, decide, read_page,
+                                               verify_in_order)
 from linkkeeper.settings import Settings
 from linkkeeper.text.dates import parse_iso_or_none, to_iso
 from linkkeeper.text.urls import host_of, parse_dated_path
@@ -39,7 +41,14 @@ CAPTURE_SLACK_DAYS = 3
 LATE_CAPTURE_DAYS = 31
 # Captures fetched per round, at most: the best prescores first, stopping at the first that holds the text.
 VERIFY_LIMIT = 6
-VERIFY_LIMIT_HEADLINE = 4
+VERIFY_LIMIT_LOOKBACK = 4
+VERIFY_LIMIT_HEADLINE = 3
+# Candidates read on the live web per round first (no archive request): only those whose live page is gone,
+# or kept the post's headline but not its text, need their capture.
+LIVE_LIMIT = 12
+LIVE_LIMIT_HEADLINE = 8
+# Posts of one domain whose headline searches share one CDX query (their filters joined).
+HEADLINES_PER_QUERY = 12
 CANDIDATES_KEPT = 10
 
 
@@ -103,11 +112,20 @@ class _Recoverer:
         self.db, self.settings, self.map = db, settings, outlet_map
         self.client, self.session, self.summary = client, session, summary
         self.queries = QueryCache(db, client)
-        self.captures = CaptureCache(client)
+        self.captures = CaptureCache(client, self._live_page if live_check else None)
         self.lookback = max(0, settings.recover_lookback_days)
         self.live_check = live_check
         # Every outlet-month listing of the run, by domain: what the domain shows about its URLs as a whole.
         self.listings: dict[str, dict[str, list[CdxRecord]]] = {}
+
+    async def _live_page(self, url: str) -> Fetched | None:
+        """A candidate's page as it answers today, where it still holds a page of its own (not an error, a
+        redirect home, a not-found or parked page): compared with the post without asking the archive."""
+        self.summary.live_checks += 1
+        ev = await probe(self.session, url, self.settings, want_body=True)
+        if ev.evidence_class not in ("alive", "moved") or not ev.markup:
+            return None
+        return read_page(ev.markup, ev.status)
 
     async def search(self, row: dict) -> tuple[PostContext, _PostSearch | None, RecoveryDecision]:
         """A post's search and its decision, before any rival check."""
@@ -121,7 +139,27 @@ class _Recoverer:
                 "unavailable", f"no domain known for outlet {post.outlet!r}: add it to the outlets file")
         search = _PostSearch(self, post, outlet, profiles)
         await search.run()
-        return post, search, decide(search.found.values(), self.settings.auto_approve_confidence)
+        return post, search, self.decide(search)
+
+    def decide(self, search: _PostSearch) -> RecoveryDecision:
+        return decide(search.found.values(), self.settings.auto_approve_confidence)
+
+    async def headline_searches(self, waiting: list[_PostSearch]) -> None:
+        """The headline round of every post its dated rounds left unsettled: one CDX query per domain for
+        up to HEADLINES_PER_QUERY posts, their filters joined."""
+        by_domain: dict[str, list[_PostSearch]] = {}
+        for search in waiting:
+            if search.headline_filter is not None:
+                by_domain.setdefault(search.domains[0], []).append(search)
+
+        async def one_domain(domain: str, searches: list[_PostSearch]) -> None:
+            for start in range(0, len(searches), HEADLINES_PER_QUERY):
+                chunk = searches[start:start + HEADLINES_PER_QUERY]
+                query = headlines_query(domain, [s.headline_filter for s in chunk])
+                records = await self.queries.records(query)
+                await asyncio.gather(*(s.headline_round(query, records) for s in chunk))
+
+        await asyncio.gather(*(one_domain(d, group) for d, group in sorted(by_domain.items())))
 
     async def rival_checks(self, pending: list[tuple[PostContext, _PostSearch, RecoveryDecision]]
                            ) -> list[RecoveryDecision]:
@@ -136,7 +174,6 @@ class _Recoverer:
                                for domain, group in sorted(by_domain.items())))
         decisions = []
         for check, (post, search, decision) in zip(checks, pending):
-            self.summary.captures_fetched += check.fetched
             search.context["rival_check"] = check.note
             if check.rivals:
                 search.context["rivals"] = [c.url for c in check.rivals]
@@ -245,19 +282,34 @@ class _PostSearch:
                    months_between(when - timedelta(days=NEAR_DAYS), when + timedelta(days=CAPTURE_SLACK_DAYS))),
                   ((when - timedelta(days=lookback), when + timedelta(days=1)),
                    months_between(when - timedelta(days=lookback), when + timedelta(days=LATE_CAPTURE_DAYS)))]
-        for window, months in rounds:
+        for (window, months), limit in zip(rounds, (VERIFY_LIMIT, VERIFY_LIMIT_LOOKBACK)):
             queries = [month_query(d, m) for d in self.domains for m in months]
-            await self._round(queries, window, VERIFY_LIMIT)
+            await self._round(queries, window, limit, LIVE_LIMIT)
             if self._settled():
                 break
-        if not self._settled():
-            query = headline_query(self.domains[0], self.post.search_words)
-            if query is not None:
-                await self._round([query], None, VERIFY_LIMIT_HEADLINE)
+        self._close()
+
+    @property
+    def headline_filter(self) -> str | None:
+        """The filter of this post's headline search, when its dated rounds found nothing convincing."""
+        return None if self._settled() else words_filter(self.post.search_words)
+
+    async def headline_round(self, query: CdxQuery, records: list[CdxRecord]) -> None:
+        """The search without a date window, on the rows of the domain's shared headline query that this
+        post's own filter keeps."""
+        mine = self.headline_filter
+        if mine is None:
+            return
+        self.context["queries"].append(query.purpose)
+        self.seen += [r for r in records if keeps(mine, r)]
+        await self._consider(None, VERIFY_LIMIT_HEADLINE, LIVE_LIMIT_HEADLINE)
+        self._close()
+
+    def _close(self) -> None:
         self.context["candidates_seen"] = len(self.found)
         self.context["captures_fetched"] = self.fetched
 
-    async def _round(self, queries: list[CdxQuery], window, limit: int) -> None:
+    async def _round(self, queries: list[CdxQuery], window, limit: int, live_limit: int) -> None:
         fresh = [q for q in queries if q.key not in self.asked]
         if not fresh:
             return
@@ -267,11 +319,13 @@ class _PostSearch:
             self.seen += records
             if query.from_ is not None:
                 self.rec.listings.setdefault(query.url, {})[query.key] = records
+        await self._consider(window, limit, live_limit)
+
+    async def _consider(self, window, limit: int, live_limit: int) -> None:
         self._learn_clock()
         add_candidates(self.found, self.seen, self.post, self.by_key, self.clock, window)
-        fetched = await verify_in_order(self.found, self.post, self.rec.captures, limit)
+        fetched = await verify_in_order(self.found, self.post, self.rec.captures, limit, live_limit=live_limit)
         self.fetched += fetched
-        self.rec.summary.captures_fetched += fetched
 
     def _learn_clock(self) -> None:
         clock = IdClock()
@@ -320,17 +374,37 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
             if on_result:
                 on_result(outcome)
 
+        waiting: list[tuple[dict, PostContext, _PostSearch]] = []
+
+        async def settle(row: dict, post: PostContext, search: _PostSearch | None, decision: RecoveryDecision) -> None:
+            if decision.state == "approved":
+                pending.append((post, search, decision))  # decided after the rival check
+                return
+            record(await recoverer.finish(post, search, decision))
+
         async def worker() -> None:
             for row in queue:
                 try:
                     post, search, decision = await recoverer.search(row)
-                    if decision.state == "approved":
-                        pending.append((post, search, decision))  # decided after the rival check
+                    if search is not None and search.headline_filter is not None:
+                        waiting.append((row, post, search))  # the headline round, shared by the domain's posts
                         continue
-                    outcome = await recoverer.finish(post, search, decision)
+                    await settle(row, post, search, decision)
                 except (ArchiveUnavailableError, RateLimitedError) as exc:
-                    outcome = _failed(row, exc)
-                record(outcome)
+                    record(_failed(row, exc))
+
+        async def headlines() -> None:
+            try:
+                await recoverer.headline_searches([search for _, _, search in waiting])
+            except (ArchiveUnavailableError, RateLimitedError) as exc:
+                for row, _, _ in waiting:
+                    record(_failed(row, exc))
+                return
+            for row, post, search in waiting:
+                try:
+                    await settle(row, post, search, recoverer.decide(search))
+                except (ArchiveUnavailableError, RateLimitedError) as exc:
+                    record(_failed(row, exc))
 
         async def approvals() -> None:
             try:
@@ -344,9 +418,11 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
 
         try:
             await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(rows))))))
+            await headlines()
             await approvals()
         finally:
             summary.queries_sent = recoverer.queries.sent
+            summary.captures_fetched = recoverer.captures.archive_fetches
             summary.queries_from_store = recoverer.queries.from_store
             summary.queries_shared = recoverer.queries.shared
             summary.archive_requests = {k: wayback.requests[k] - before[k] for k in wayback.requests

@@ -13,7 +13,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Iterable
+from typing import Awaitable, Callable, Iterable
 from urllib.parse import urlsplit
 
 from linkkeeper.repair.capture.ranking import page_key
@@ -46,6 +46,10 @@ HOLDS_TEXT = 0.5
 # ... and within this much of the page holding most of it: a follow-up that rewrote the lead's first
 # paragraph still quotes the rest, but it is another article, not the same one under a second URL.
 RIVAL_TEXT_GAP = 0.2
+# A live page holding less than this share of the post's text, under another headline, is another article:
+# no need to ask the archive for its capture (a page that kept the headline but lost the text - a paywall,
+# an edit, a cut - is read from its capture).
+LIVE_OTHER_TEXT = 0.2
 
 
 @dataclass
@@ -131,7 +135,7 @@ class RecoveryCandidate:
                 "date_source": self.date_source, "slug_score": self.slug_score, "date_score": self.date_score,
                 "text_similarity": self.text_similarity, "title_match": self.title_match,
                 "author_match": self.author_match, "rival": self.rival,
-                **{k: v for k, v in self.evidence.items() if k in ("memento_error", "memento_status", "note")}}
+                **{k: v for k, v in self.evidence.items() if k in ("memento_error", "memento_status", "note", "read")}}
 
 
 def date_score(article: date | None, when: date, source: str, day_known: bool, spread: int = 0) -> float:
@@ -282,18 +286,42 @@ class Fetched:
     error: str | None = None
 
 
-class CaptureCache:
-    """Captures fetched raw (`id_`) once per run, whichever post asks."""
+def read_page(markup: str, status: int | None = 200, timestamp: str | None = None) -> Fetched:
+    """What the comparison with a post reads of a page: its text, its title and first heading, its words."""
+    heads = [html_to_text(raw) for raw in (page_title(markup), first_heading(markup)) if raw]
+    text = page_text(markup)
+    return Fetched(status=status, timestamp=timestamp, text=text, headline=" ".join(heads),
+                   page_words=set(re.findall(r"[a-z0-9]+", fold(text))))
 
-    def __init__(self, client: WaybackClient) -> None:
+
+class CaptureCache:
+    """Captures fetched raw (`id_`) once per run, whichever post asks; and, with `live` (an async function
+    giving a URL's page as it answers today, or None where it holds no page), the live pages once per run:
+    a candidate whose page still answers is compared with the post on the live web first, which costs the
+    archive nothing (`archive_fetches` counts the requests to the archive)."""
+
+    def __init__(self, client: WaybackClient, live: Callable[[str], Awaitable[Fetched | None]] | None = None) -> None:
         self.client = client
+        self.live = live
         self._tasks: dict[tuple[str, str], asyncio.Future] = {}
+        self._live_tasks: dict[str, asyncio.Future] = {}
+        self.archive_fetches = 0
+        self.live_fetches = 0
 
     async def get(self, url: str, timestamp: str) -> Fetched:
         key = (url, timestamp)
         if key not in self._tasks:
+            self.archive_fetches += 1
             self._tasks[key] = asyncio.ensure_future(self._fetch(url, timestamp))
         return await asyncio.shield(self._tasks[key])
+
+    async def get_live(self, url: str) -> Fetched | None:
+        if self.live is None:
+            return None
+        if url not in self._live_tasks:
+            self.live_fetches += 1
+            self._live_tasks[url] = asyncio.ensure_future(self.live(url))
+        return await asyncio.shield(self._live_tasks[url])
 
     async def _fetch(self, url: str, timestamp: str) -> Fetched:
         try:
@@ -306,15 +334,27 @@ class CaptureCache:
             # The rest is about this capture: none (NoMementoError), excluded (BlockedSiteError), redirects that
             # loop, or an answer the client could not read (an unexpected status).
             return Fetched(error=f"{type(exc).__name__}: {exc}"[:300])
-        markup = memento.body.decode("utf-8", "replace")
-        heads = [html_to_text(raw) for raw in (page_title(markup), first_heading(markup)) if raw]
-        text = page_text(markup)
-        return Fetched(status=memento.status, timestamp=memento.timestamp, text=text, headline=" ".join(heads),
-                       page_words=set(re.findall(r"[a-z0-9]+", fold(text))))
+        return read_page(memento.body.decode("utf-8", "replace"), memento.status, memento.timestamp)
 
 
-async def verify_candidate(cand: RecoveryCandidate, post: PostContext, captures: CaptureCache) -> None:
-    """Fetch the candidate's capture and compare it with the post: its confidence and evidence."""
+async def verify_candidate(cand: RecoveryCandidate, post: PostContext, captures: CaptureCache,
+                           archive: bool = True) -> bool:
+    """Compare the candidate's page with the post: its confidence and evidence. The page as it answers today
+    first (no archive request), where it settles the question: it holds the post's text, or it is plainly
+    another article (little of the text under another headline). Else, a page gone, cut or changed under
+    the post's headline, its capture; with `archive` false the candidate then stays unverified. Returns
+    whether the archive was asked."""
+    if post.lead_words >= MIN_WORDS:
+        live = await captures.get_live(cand.url)
+        if live is not None:
+            _compare(cand, post, live)
+            text, headline = cand.text_similarity or 0.0, cand.headline_match or 0.0
+            if text >= HOLDS_TEXT or (text < LIVE_OTHER_TEXT and headline < MIN_TITLE_FOR_AUTO):
+                cand.verified = True
+                cand.evidence["read"] = "the live page"
+                return False
+    if not archive:
+        return False
     fetched = await captures.get(cand.url, cand.timestamp)
     cand.verified = True
     if fetched.error or fetched.status != 200:
@@ -323,8 +363,13 @@ async def verify_candidate(cand: RecoveryCandidate, post: PostContext, captures:
             cand.evidence["memento_error"] = fetched.error
         else:
             cand.evidence["memento_status"] = fetched.status
-        return
+        return True
     cand.evidence["memento_timestamp"] = fetched.timestamp
+    _compare(cand, post, fetched)
+    return True
+
+
+def _compare(cand: RecoveryCandidate, post: PostContext, fetched: Fetched) -> None:
     cand.text_similarity = round(containment(post.lead, fetched.text), 3) if post.lead_words >= MIN_WORDS else None
     title_words = set(post.title_words)
     headline = round(len(title_words & set(content_words(fetched.headline))) / len(title_words), 3) if title_words else 0.0
@@ -343,20 +388,34 @@ def convincing(cand: RecoveryCandidate) -> bool:
 
 
 async def verify_in_order(found: dict[str, RecoveryCandidate], post: PostContext, captures: CaptureCache,
-                          limit: int, batch: int = 2) -> int:
-    """Fetch the unverified candidates best prescore first, a few at a time, until one is convincing or
-    `limit` were fetched; candidates far below the leader are not worth a request. Returns the fetches."""
-    pending = sorted((c for c in found.values() if not c.verified and c.prescore > 0),
-                     key=lambda c: (-c.prescore, c.url))
-    if not pending:
+                          limit: int, batch: int = 2, live_limit: int = 0) -> int:
+    """Compare the unverified candidates with the post, best prescore first, a few at a time, until one is
+    convincing: first the live pages of the best `live_limit` (no archive request), then the captures of
+    those of the best `limit` the live web left open. Candidates far below the leader are not worth a
+    request. Returns the archive fetches."""
+    ranked = sorted((c for c in found.values() if not c.verified and c.prescore > 0), key=lambda c: (-c.prescore, c.url))
+    if not ranked:
         return 0
-    floor = max(0.1, 0.4 * pending[0].prescore)
-    pending = [pending[0]] + [c for c in pending[1:limit] if c.prescore >= floor]
+    floor = max(0.1, 0.4 * ranked[0].prescore)
+    ranked = [ranked[0]] + [c for c in ranked[1:max(limit, live_limit)] if c.prescore >= floor]
+    if captures.live is not None and live_limit > limit:
+        await _in_batches(ranked, found, 2 * batch, lambda c: verify_candidate(c, post, captures, archive=False))
+    left_open = [c for c in ranked[:limit] if not c.verified]
+    won = next((i for i, c in enumerate(ranked) if convincing(c)), None)
+    if won is not None:
+        # The live web found the article; the candidates ranked above it that it left open are read all the
+        # same, as they would have been without it (one may be the same text under an updated headline).
+        above = [c for c in left_open if ranked.index(c) < won]
+        return sum(await asyncio.gather(*(verify_candidate(c, post, captures) for c in above)))
+    return await _in_batches(left_open, found, batch, lambda c: verify_candidate(c, post, captures))
+
+
+async def _in_batches(pending: list[RecoveryCandidate], found: dict[str, RecoveryCandidate], batch: int,
+                      verify: Callable[[RecoveryCandidate], Awaitable[bool]]) -> int:
     done = 0
     while pending and not any(convincing(c) for c in found.values()):
         chosen, pending = pending[:batch], pending[batch:]
-        await asyncio.gather(*(verify_candidate(c, post, captures) for c in chosen))
-        done += len(chosen)
+        done += sum(await asyncio.gather(*(verify(c) for c in chosen if not c.verified)))
     return done
 
 

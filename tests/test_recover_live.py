@@ -1,0 +1,75 @@
+"""The recovery reads a candidate on the live web before it asks the archive for the candidate's capture, over
+real HTTP on loopback (the simulated web and archive): a live page holding the post's text, or plainly another
+article, costs the archive nothing; a page gone from the web, or one that kept the post's headline but not its
+text, is read from its capture."""
+
+from __future__ import annotations
+
+import json
+
+from linkkeeper import store
+from linkkeeper.repair.recover import recover_nullified
+from linkkeeper.settings import ConnectTo, Settings
+from linkkeeper.sim.archive import Capture, SimulatedArchive, settings_for
+from linkkeeper.sim.servers import serve
+from linkkeeper.sim.web import Page, SimulatedWeb
+from test_recover_rivals import blog_post, learning_posts, page
+from worlds.bulk_repair import store_posts
+
+HOST = "www.news.example"
+FERRY = f"http://{HOST}/news/2012/10/16/ferry-contracts-review-ordered/"        # alive today
+PIPELINE = f"http://{HOST}/news/2012/10/18/pipeline-permits-frozen/"             # gone today (404)
+HARBOUR = f"http://{HOST}/news/2012/10/17/harbour-dredging-delayed/"             # another article, alive
+PAYWALL = f"http://{HOST}/news/2012/10/19/grain-terminal-sale-approved/"          # headline kept, text gone
+
+
+def _world() -> tuple[SimulatedArchive, SimulatedWeb]:
+    archive, web = SimulatedArchive(), SimulatedWeb()
+    for url, ts, title, topic in [(FERRY, "20121016150000", "Ferry contracts review ordered", "ferry"),
+                                  (PIPELINE, "20121018150000", "Pipeline permits frozen", "pipeline"),
+                                  (HARBOUR, "20121017150000", "Harbour dredging delayed", "harbour"),
+                                  (PAYWALL, "20121019150000", "Grain terminal sale approved", "grain")]:
+        archive.add(Capture(url, ts, body=page(title, topic)))
+    for i in range(1, 4):
+        old = f"http://{HOST}/news/2011/0{i}/10/old-story-{i}/"
+        archive.add(Capture(old, f"20110{i}10150000", body=page(f"Old story {i}", f"old{i}")))
+    web.add(FERRY, body=page("Ferry contracts review ordered", "ferry"))
+    web.add(HARBOUR, body=page("Harbour dredging delayed", "harbour"))
+    # A paywall: the headline over a teaser that holds none of the text; only the capture can tell.
+    web.add(PAYWALL, body="<html><head><title>Grain terminal sale approved</title></head><body><h1>Grain terminal "
+                          "sale approved</h1><p>Subscribe to read this story and many more like it today.</p>"
+                          + "<p>Our journalism costs money.</p>" * 30 + "</body></html>")
+    web.add(PIPELINE, Page(status=404, body="<html><title>Not found</title>Page not found</html>"))
+    return archive, web
+
+
+async def test_candidates_are_read_on_the_live_web_before_their_captures(tmp_path):
+    archive, web = _world()
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, learning_posts() + [
+        blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"),
+        blog_post("pipeline", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline", author="Tom Roe"),
+        blog_post("grain", "2012-10-19T18:00:00+00:00", "Grain terminal sale approved", "grain", author="Ann Lee")])
+    async with serve(archive.app()) as archive_base, serve(web.app()) as web_base:
+        port = int(web_base.rsplit(":", 1)[1])
+        settings = Settings(cdx_rate=0, replay_rate=0, retries=0,
+                            connect_to=(ConnectTo(HOST, "*", "127.0.0.1", port),)).replace(**settings_for(archive_base))
+        summary = await recover_nullified(db, settings)
+    repairs = {r["post_id"]: dict(r, evidence=json.loads(r["evidence"])) for r in db["repairs"].rows}
+    chosen = {pid: next(c for c in r["evidence"]["candidates"] if c["url"] == r["url"]) for pid, r in repairs.items()}
+    # The article alive today: found and compared on the live web, linked live.
+    assert repairs["ferry"]["url"] == FERRY and repairs["ferry"]["state"] in ("approved", "proposed")
+    assert chosen["ferry"]["read"] == "the live page" and chosen["ferry"]["text_similarity"] >= 0.9
+    assert repairs["ferry"]["replacement"] == FERRY
+    # The article gone from the web: read from its capture, and the capture is the replacement.
+    assert repairs["pipeline"]["url"] == PIPELINE and "read" not in chosen["pipeline"]
+    assert repairs["pipeline"]["replacement"].endswith(PIPELINE) and "/web/" in repairs["pipeline"]["replacement"]
+    # The paywalled page kept the headline and lost the text: its capture decides.
+    assert repairs["grain"]["url"] == PAYWALL and "read" not in chosen["grain"]
+    assert chosen["grain"]["text_similarity"] >= 0.9
+    # The archive served only the captures the live web could not stand in for: the pipeline's and the grain
+    # article's. Every other page (the ferry article, the harbour article alive under its own headline) was
+    # read live, whichever post's candidate it was.
+    replayed = sorted(path for endpoint, _, path in archive.request_log if endpoint == "replay")
+    assert len(replayed) == 2 and any(PIPELINE in p for p in replayed) and any(PAYWALL in p for p in replayed), replayed
+    assert summary.captures_fetched == 2
