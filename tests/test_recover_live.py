@@ -73,3 +73,26 @@ async def test_candidates_are_read_on_the_live_web_before_their_captures(tmp_pat
     replayed = sorted(path for endpoint, _, path in archive.request_log if endpoint == "replay")
     assert len(replayed) == 2 and any(PIPELINE in p for p in replayed) and any(PAYWALL in p for p in replayed), replayed
     assert summary.captures_fetched == 2
+
+
+def test_candidates_of_equal_prescore_are_read_nearest_the_post_first():
+    # Postmedia's `story.html?id=` pages: no slug, the id dated to within days, so a whole listing ties on
+    # prescore; the alphabetically first ids were read before, whatever their dates.
+    from datetime import date
+
+    from linkkeeper.repair.recover.scoring import PostContext, RecoveryCandidate, reading_order
+    from linkkeeper.wayback import CdxRecord
+
+    post = PostContext.from_row({"link_id": "l", "post_id": "p", "published": "2012-10-16T12:00:00-04:00",
+                                 "title": "Ferry contracts review ordered", "content": "<p>Ferry.</p>"})
+
+    def cand(article_id: int, day: int) -> RecoveryCandidate:
+        url = f"http://www.ottawacitizen.com/news/story.html?id={article_id}"
+        record = CdxRecord("", "20121020000000", url, "text/html", "200", "D", "9000")
+        return RecoveryCandidate(url, record.timestamp, record, None, date(2012, 10, day), "id", False, [],
+                                 prescore=0.81)
+
+    found = [cand(7300001, 2), cand(7300002, 9), cand(7390000, 15), cand(7400000, 17)]
+    found[1].verified = True  # read already: not read again
+    order = [c.url.rsplit("=", 1)[1] for c in reading_order(found, post)]
+    assert order == ["7390000", "7400000", "7300001"]

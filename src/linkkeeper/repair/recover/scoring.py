@@ -387,13 +387,23 @@ def convincing(cand: RecoveryCandidate) -> bool:
     return cand.verified and (cand.text_similarity or 0.0) >= MIN_TEXT_FOR_AUTO
 
 
+def reading_order(found: Iterable[RecoveryCandidate], post: PostContext) -> list[RecoveryCandidate]:
+    """The unverified candidates worth reading, best prescore first; among equal prescores (slugs that say
+    nothing, ids dated only to within days: a whole listing of an outlet can tie) the page dated nearest the
+    post first, not the first in alphabetical order."""
+    def days_off(cand: RecoveryCandidate) -> int:
+        return abs((post.when - cand.article_date).days) if cand.article_date else 10_000
+    return sorted((c for c in found if not c.verified and c.prescore > 0),
+                  key=lambda c: (-c.prescore, days_off(c), c.url))
+
+
 async def verify_in_order(found: dict[str, RecoveryCandidate], post: PostContext, captures: CaptureCache,
                           limit: int, batch: int = 2, live_limit: int = 0) -> int:
     """Compare the unverified candidates with the post, best prescore first, a few at a time, until one is
     convincing: first the live pages of the best `live_limit` (no archive request), then the captures of
     those of the best `limit` the live web left open. Candidates far below the leader are not worth a
     request. Returns the archive fetches."""
-    ranked = sorted((c for c in found.values() if not c.verified and c.prescore > 0), key=lambda c: (-c.prescore, c.url))
+    ranked = reading_order(found.values(), post)
     if not ranked:
         return 0
     floor = max(0.1, 0.4 * ranked[0].prescore)
