@@ -22,7 +22,7 @@ from linkkeeper.sources.ingest import ingest
 from linkkeeper.text.html import scan_anchors
 from linkkeeper.text.trailer import is_original_anchor
 from linkkeeper.repair.recover import (RecoveryCandidate, CdxQuery, QueryCache, RecoveryConfigError, author_score,
-                                confidence, decide, headline_query, learn_outlet_map, month_query,
+                                confidence, decide, headlines_query, learn_outlet_map, words_filter, month_query,
                                 recover_nullified)
 from linkkeeper.repair.recover.idclock import IdClock, article_id
 from linkkeeper.repair.recover.scoring import CaptureCache, PostContext, verify_candidate
@@ -195,11 +195,11 @@ def test_posts_of_one_outlet_month_share_their_queries():
     assert (a.from_, a.to) == ("20121001000000", "20121031235959")
     assert month_query("guardian.co.uk", date(2012, 11, 1)).key != a.key
     # The headline search: no date window, URLs holding two of the headline words.
-    query = headline_query("guardian.co.uk", ["syria", "rebels", "aleppo", "x"])
+    query = headlines_query("guardian.co.uk", [words_filter(["syria", "rebels", "aleppo", "x"])])
     assert query.from_ is None and query.to is None and query.match_type == "domain"
     assert re.search(query.filters[-1][len("original:"):], "http://www.guardian.co.uk/world/rebels-take-aleppo")
     assert not re.search(query.filters[-1][len("original:"):], "http://www.guardian.co.uk/world/rebels-win")
-    assert headline_query("guardian.co.uk", ["syria"]) is None
+    assert words_filter(["syria"]) is None
 
 
 async def test_query_cache_asks_once_per_run_and_once_ever(tmp_path):

@@ -19,6 +19,6 @@ link. Each post still names its outlet (`Source:`), its date, the article's auth
 """
 
 from linkkeeper.repair.recover.outlets import RecoveryConfigError, learn_outlet_map  # noqa: F401
-from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, headline_query, month_query  # noqa: F401
+from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, headlines_query, month_query, words_filter  # noqa: F401
 from linkkeeper.repair.recover.run import recover_nullified, run_repair_command  # noqa: F401
 from linkkeeper.repair.recover.scoring import RecoveryCandidate, author_score, confidence, decide  # noqa: F401

@@ -79,12 +79,6 @@ def words_filter(words: Iterable[str]) -> str | None:
     return f"original:(?i).*{either}.*{either}.*"
 
 
-def headline_query(domain: str, words: Iterable[str]) -> CdxQuery | None:
-    """The domain's pages whose URL holds two of the headline words, captured at any time."""
-    pattern = words_filter(words)
-    return None if pattern is None else headlines_query(domain, [pattern])
-
-
 def headlines_query(domain: str, filters: list[str]) -> CdxQuery:
     """One headline search for several posts of a domain: the URLs that any one of their `words_filter`s
     keeps (each post then keeps the rows its own filter matches: `keeps`)."""

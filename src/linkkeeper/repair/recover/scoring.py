@@ -306,7 +306,6 @@ class CaptureCache:
         self._tasks: dict[tuple[str, str], asyncio.Future] = {}
         self._live_tasks: dict[str, asyncio.Future] = {}
         self.archive_fetches = 0
-        self.live_fetches = 0
 
     async def get(self, url: str, timestamp: str) -> Fetched:
         key = (url, timestamp)
@@ -319,7 +318,6 @@ class CaptureCache:
         if self.live is None:
             return None
         if url not in self._live_tasks:
-            self.live_fetches += 1
             self._live_tasks[url] = asyncio.ensure_future(self.live(url))
         return await asyncio.shield(self._live_tasks[url])
 
