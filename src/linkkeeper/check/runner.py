@@ -1,8 +1,9 @@
 """The check run: many URLs on one session, polite per host (lanes per host, a global bound on requests in
 flight, adaptive intervals after a 429), each probe read by the tests that can still change its verdict (a page
-holding its post's lead is the article: nothing more is read), and each check stored with the verdict the
-policy (check/verdict.py) decides as soon as it is done, so an interrupted run keeps everything finished
-before the interruption. Shared by a run's links: one random-sibling probe per host and URL shape, and one
+holding its post's lead is the article: nothing more is read), and the checks stored with the verdicts the
+policy (check/verdict.py) decides in small batches as they finish (each check as it finishes in a small run),
+so an interrupted run keeps everything finished before the interruption, and a killed one all but its last
+batch. Shared by a run's links: one random-sibling probe per host and URL shape, and one
 probe of a host's root when a link of it does not answer or answers 5xx. `check --confirm-now` re-probes
 failures while the pass goes on."""
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections import defaultdict, deque
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -28,6 +30,14 @@ from linkkeeper.check.probe import probe
 from linkkeeper.net.session import HostLimiter, make_session
 from linkkeeper.settings import Settings
 from linkkeeper.text.similarity import lead_probes, probes_needed
+
+# Finished checks are stored in batches (one transaction each: a transaction per check cost more than the
+# check's own parsing): at most MAX_BATCH checks, at most one in BATCH_SHARE of the run's (a small run, as a
+# nightly run's few due links, stores each check as it finishes), and at least every FLUSH_SECONDS. A run
+# killed outright loses at most its last batch, which the next run checks again (never-checked or still due).
+MAX_BATCH = 256
+BATCH_SHARE = 100
+FLUSH_SECONDS = 2.0
 
 # What `want_body` may answer for a URL: True (GET, the whole page: an Original Article link), False (HEAD,
 # GET only where HEAD says nothing) or PEEK (HEAD, then the first 64 KB of an HTML page: other outbound links).
@@ -79,8 +89,10 @@ class _CheckRun:
 
     def __init__(self, db, session, settings: Settings, *, want_body: Callable[[str], bool | str],
                  on_result: Callable[[Evidence, dict], None] | None, now: Callable[[], datetime],
-                 sleep: Callable[[float], object], confirm_now: bool) -> None:
+                 sleep: Callable[[float], object], confirm_now: bool, batch: int = 1) -> None:
         self.db, self.session, self.settings = db, session, settings
+        # Finished checks waiting to be stored together (store_result, flush).
+        self.batch, self.pending, self.flushed_at = max(1, batch), [], time.monotonic()
         self.want_body, self.on_result, self.now, self.sleep = want_body, on_result, now, sleep
         self.confirm_now = confirm_now
         self.summary = CheckSummary()
@@ -105,8 +117,8 @@ class _CheckRun:
         return slot
 
     async def probe_url(self, url: str, body: bool | str, leads: list[tuple[str, ...]] | None = None, *,
-                        settings: Settings | None = None) -> Evidence:
-        host = urlsplit(url).hostname or ""
+                        settings: Settings | None = None, host: str | None = None) -> Evidence:
+        host = host if host is not None else urlsplit(url).hostname or ""
         return await probe(self.session, url, settings or self.settings, want_body=body, sleep=self.sleep, leads=leads,
                            slot=self._slot(host), on_status=lambda ev: self.hosts.feedback(host, ev.status))
 
@@ -136,11 +148,11 @@ class _CheckRun:
             return None
         return await self._shared(self.roots, root, lambda: self.probe_url(root, False, settings=self.root_settings))
 
-    def host_silent(self, url: str) -> bool:
-        """Whether this run already found the URL's host silent (its root did not answer): its other links
-        get one attempt each, not `retries` more, so a host that never answers does not hold its lanes."""
-        parts = urlsplit(url)
-        done = self.roots.get(f"{parts.scheme}://{parts.netloc}/")
+    def host_silent(self, root: str) -> bool:
+        """Whether this run already found the host of this root (scheme://netloc/) silent (its root did not
+        answer): its other links get one attempt each, not `retries` more, so a host that never answers does
+        not hold its lanes."""
+        done = self.roots.get(root)
         return bool(done and done.done() and not done.cancelled() and done.exception() is None
                     and _silent(done.result()))
 
@@ -187,28 +199,50 @@ class _CheckRun:
         overrides."""
         leads = store.lead_texts_for(self.db, url) if body is True else []
         probes = [p for p in map(lead_probes, leads) if probes_needed(p)]
-        ev = await self.probe_url(url, body, probes, settings=self.root_settings if self.host_silent(url) else None)
+        parts = urlsplit(url)  # once per link: the host's lanes, its root, the overrides
+        host = parts.hostname or ""
+        silent = self.host_silent(f"{parts.scheme}://{parts.netloc}/")
+        ev = await self.probe_url(url, body, probes, settings=self.root_settings if silent else None, host=host)
         if ev.evidence_class in verdict.GOOD_CLASSES and ev.markup and not ev.lead_held:
             await self.read_page(ev, leads, peek=body is not True)
         await self.host_answers(ev)
         ev.evidence_class, ev.reason = verdict.apply_overrides(url, ev.evidence_class, ev.status, ev.reason,
-                                                               self.policy)
+                                                               self.policy, host=host)
         return ev
 
     def store_result(self, url: str, ev: Evidence, confirmed: bool) -> None:
-        sig = verdict.signature(ev.evidence_class, ev.status, ev.error_class)
-        previous = store.url_state(self.db, url)
-        state = verdict.decide(ev.evidence_class, ev.reason, previous, self.now(), self.policy,
-                               mark=store.url_mark(self.db, url), sig=sig, confirmed_now=confirmed,
-                               moved_to=ev.final_url if ev.evidence_class == "moved" else None,
-                               server_error=ev.server_error)
-        store.record_check(self.db, ev.records(state["verdict"]), state)
-        self.summary.checked += 1
-        self.summary.verdicts[state["verdict"]] += 1
-        if state["verdict"] in store.BROKEN_VERDICTS and (previous or {}).get("verdict") not in store.BROKEN_VERDICTS:
-            self.summary.new_dead += 1
-        if self.on_result:
-            self.on_result(ev, state)
+        """Queue a finished check for the next batch (stored at once when batches are of one)."""
+        if self.batch > 1:
+            ev.lighten()  # a page waiting for its batch would hold memory for nothing
+        self.pending.append((url, ev, confirmed, self.now()))
+        if len(self.pending) >= self.batch or time.monotonic() - self.flushed_at >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Store the queued checks with the verdicts they decide, in one transaction, then report them
+        (on_result): what is reported as done is stored."""
+        pending, self.pending = self.pending, []
+        self.flushed_at = time.monotonic()
+        if not pending:
+            return
+        urls = [url for url, *_ in pending]
+        previous, marks = store.url_states(self.db, urls), store.url_marks(self.db, urls)
+        decided = []
+        for url, ev, confirmed, now in pending:
+            sig = verdict.signature(ev.evidence_class, ev.status, ev.error_class)
+            state = verdict.decide(ev.evidence_class, ev.reason, previous.get(url), now, self.policy,
+                                   mark=marks.get(url), sig=sig, confirmed_now=confirmed,
+                                   moved_to=ev.final_url if ev.evidence_class == "moved" else None,
+                                   server_error=ev.server_error)
+            decided.append((ev, state, (previous.get(url) or {}).get("verdict")))
+        store.record_checks(self.db, [(ev.records(state["verdict"]), state) for ev, state, _ in decided])
+        for ev, state, before in decided:
+            self.summary.checked += 1
+            self.summary.verdicts[state["verdict"]] += 1
+            if state["verdict"] in store.BROKEN_VERDICTS and before not in store.BROKEN_VERDICTS:
+                self.summary.new_dead += 1
+            if self.on_result:
+                self.on_result(ev, state)
 
     async def confirm_later(self, url: str, body: bool | str, first: Evidence) -> None:
         history = [first]
@@ -239,8 +273,9 @@ async def check_urls(db, urls: Iterable[str], settings: Settings, *, confirm_now
                      on_result: Callable[[Evidence, dict], None] | None = None,
                      now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                      sleep: Callable[[float], object] = asyncio.sleep) -> CheckSummary:
-    """Check every URL and store each check with the URL's new verdict as soon as it is done, so an
-    interrupted run keeps everything finished before the interruption. `want_body(url)`: True to read the
+    """Check every URL and store each check with the URL's new verdict as it finishes, in batches (MAX_BATCH,
+    BATCH_SHARE, FLUSH_SECONDS; `on_result` is called once a check is stored), so an interrupted run keeps
+    everything finished before the interruption and a killed one loses at most its last batch. `want_body(url)`: True to read the
     whole page (Original Article links: lead, soft-404 and drift tests), PEEK to read the first 64 KB of an
     HTML page after HEAD (other outbound links), False for HEAD alone.
 
@@ -250,6 +285,7 @@ async def check_urls(db, urls: Iterable[str], settings: Settings, *, confirm_now
     """
     _fast_inflate()
     by_host = _group_by_host(urls)
+    total = sum(map(len, by_host.values()))
     host_order = list(by_host)
     random.Random(0).shuffle(host_order)
     # Lanes are cheap; the cap only keeps a run over very many hosts from making them all at once.
@@ -257,16 +293,19 @@ async def check_urls(db, urls: Iterable[str], settings: Settings, *, confirm_now
     # Links come from strangers: the checker's session trusts no endpoint past the address guard.
     async with make_session(settings, trust_archive=False) as session:
         run = _CheckRun(db, session, settings, want_body=want_body, on_result=on_result, now=now, sleep=sleep,
-                        confirm_now=confirm_now)
+                        confirm_now=confirm_now, batch=min(MAX_BATCH, total // BATCH_SHARE))
 
         async def lane(queue: deque) -> None:
             async with lanes_open:
                 while queue:
                     await run.check_one(queue.popleft())
 
-        await asyncio.gather(*(lane(by_host[h]) for h in host_order
-                               for _ in range(min(settings.per_host, len(by_host[h])))))
-        while run.confirmations:
-            await asyncio.gather(*list(run.confirmations))
+        try:
+            await asyncio.gather(*(lane(by_host[h]) for h in host_order
+                                   for _ in range(min(settings.per_host, len(by_host[h])))))
+            while run.confirmations:
+                await asyncio.gather(*list(run.confirmations))
+        finally:
+            run.flush()  # stopped (SIGINT, SIGTERM, an error) or done: what was finished is kept
     run.summary.verdicts = dict(run.summary.verdicts)
     return run.summary

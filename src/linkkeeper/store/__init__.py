@@ -32,8 +32,11 @@ from linkkeeper.store.checks import (  # noqa: F401
     lead_texts_for,
     links_to_check,
     record_check,
+    record_checks,
     url_mark,
+    url_marks,
     url_state,
+    url_states,
 )
 from linkkeeper.store.decisions import (  # noqa: F401
     DECISION_ACTIONS,
