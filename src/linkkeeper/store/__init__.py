@@ -30,6 +30,7 @@ from linkkeeper.store.checks import (  # noqa: F401
     check_history,
     due_urls,
     lead_texts_for,
+    lead_texts_of,
     links_to_check,
     record_check,
     record_checks,

@@ -141,11 +141,27 @@ def record_checks(db, checks: list[tuple[list[dict[str, Any]], dict[str, Any]]])
     return ids
 
 
+# At most this many citing posts' texts per URL: enough to recognise the article.
+LEADS_PER_URL = 5
+
+
 def lead_texts_for(db, url: str) -> list[str]:
     """The reproduced article text of the posts whose Original Article link is this URL (the drift test)."""
-    return [r[0] for r in db.execute(
-        "SELECT p.lead_text FROM links l JOIN posts p ON p.id = l.post_id "
-        "WHERE l.url_normalized = ? AND l.role = 'original' AND p.lead_text IS NOT NULL LIMIT 5", [url])]
+    return lead_texts_of(db, [url])[url]
+
+
+def lead_texts_of(db, urls: list[str]) -> dict[str, list[str]]:
+    """lead_texts_for of many URLs at once (a lookup per URL cost as much as the lookup): {url: texts}."""
+    found: dict[str, list[str]] = {url: [] for url in urls}
+    for start in range(0, len(urls), _KEYS_PER_QUERY):
+        chunk = urls[start:start + _KEYS_PER_QUERY]
+        for url, text in db.execute(
+                "SELECT l.url_normalized, p.lead_text FROM links l JOIN posts p ON p.id = l.post_id "
+                f"WHERE l.url_normalized IN ({','.join('?' * len(chunk))}) AND l.role = 'original' "
+                "AND p.lead_text IS NOT NULL ORDER BY l.url_normalized, l.rowid", chunk):
+            if len(found[url]) < LEADS_PER_URL:
+                found[url].append(text)
+    return found
 
 
 def check_history(db, url: str | None, limit: int = 8) -> list[dict]:
