@@ -429,3 +429,23 @@ async def test_a_big_run_stores_in_batches_what_it_reports_and_a_stopped_run_is_
     assert set(results) == set(due) and set(results.values()) == {"alive"}
     assert watcher.execute("SELECT count(DISTINCT url), count(*) FROM checks").fetchone() == (300, 300)
     watcher.close()
+
+
+def test_a_burst_of_429s_to_requests_sent_together_slows_a_host_once():
+    """The requests in flight when a host starts refusing come back 429 together: one doubling, not one
+    each (a pause of a minute); a 429 to a request sent at the new pace slows it again, and good answers let
+    the interval decay."""
+    from linkkeeper.net.session import HostLimiter
+
+    now = [100.0]
+    limiter = HostLimiter(8, 0.0, 60.0, clock=lambda: now[0])
+    for _ in range(8):  # eight requests sent at 99.5, answered 429 at 100
+        limiter.feedback("busy.example", 429, sent_at=99.5)
+    assert limiter.intervals["busy.example"] == 1.0
+    now[0] = 101.5
+    limiter.feedback("busy.example", 429, sent_at=101.0)  # sent after the host was slowed: it still refuses
+    assert limiter.intervals["busy.example"] == 2.0
+    limiter.feedback("busy.example", 429, sent_at=100.5)  # sent before that second slowing
+    assert limiter.intervals["busy.example"] == 2.0
+    limiter.feedback("busy.example", 200, sent_at=101.2)
+    assert limiter.intervals["busy.example"] < 2.0 and limiter.intervals["calm.example"] == 0.0

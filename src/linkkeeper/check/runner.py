@@ -141,7 +141,8 @@ class _CheckRun:
                         settings: Settings | None = None, host: str | None = None) -> Evidence:
         host = host if host is not None else urlsplit(url).hostname or ""
         return await probe(self.session, url, settings or self.settings, want_body=body, sleep=self.sleep, leads=leads,
-                           slot=self._slot(host), on_status=lambda ev: self.hosts.feedback(host, ev.status))
+                           slot=self._slot(host), on_status=lambda ev: self.hosts.feedback(
+                               host, ev.status, sent_at=self.hosts.clock() - ev.elapsed_ms / 1000))
 
     def _shared(self, cache: dict, key, make) -> asyncio.Future:
         if key not in cache:
