@@ -74,13 +74,17 @@ def _fast_inflate() -> None:
 def _fewer_collections() -> Iterator[None]:
     """Python's cyclic garbage collector run every GC_YOUNG allocations instead of every 700 while the run
     lasts: a run allocates many short-lived objects (requests, pages, evidence) that reference counting
-    frees anyway, and at 700 the collector took about 6% of the checker's CPU (bench/check_bench.py)."""
+    frees anyway, and at 700 the collector took about 6% of the checker's CPU (bench/check_bench.py). What
+    exists when the run starts (modules, the run's list of links) is frozen out of the collector's full
+    passes, which would otherwise scan it again and again, more the more links."""
     before = gc.get_threshold()
+    gc.freeze()
     gc.set_threshold(GC_YOUNG, *before[1:])
     try:
         yield
     finally:
         gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def _silent(ev: Evidence) -> bool:
