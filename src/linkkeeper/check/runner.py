@@ -14,10 +14,10 @@ import gc
 import random
 import time
 from collections import defaultdict, deque
-from itertools import islice
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from itertools import islice
 from typing import AsyncIterator, Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
@@ -38,10 +38,10 @@ from linkkeeper.text.similarity import lead_probes, probes_needed
 # nightly run's few due links, stores each check as it finishes), and at least every FLUSH_SECONDS. A run
 # killed outright loses at most its last batch, which the next run checks again (never-checked or still due).
 MAX_BATCH = 256
-# The posts' texts of a host's next links read along with one link's (one query for them all).
-LEADS_AHEAD = 31
 BATCH_SHARE = 100
 FLUSH_SECONDS = 2.0
+# The posts' texts of a host's next links read along with one link's (one query for them all).
+LEADS_AHEAD = 31
 
 # Allocations between two runs of the cyclic garbage collector during a check run (_fewer_collections).
 GC_YOUNG = 20_000
@@ -309,9 +309,9 @@ async def check_urls(db, urls: Iterable[str], settings: Settings, *, confirm_now
                      sleep: Callable[[float], object] = asyncio.sleep) -> CheckSummary:
     """Check every URL and store each check with the URL's new verdict as it finishes, in batches (MAX_BATCH,
     BATCH_SHARE, FLUSH_SECONDS; `on_result` is called once a check is stored), so an interrupted run keeps
-    everything finished before the interruption and a killed one loses at most its last batch. `want_body(url)`: True to read the
-    whole page (Original Article links: lead, soft-404 and drift tests), PEEK to read the first 64 KB of an
-    HTML page after HEAD (other outbound links), False for HEAD alone.
+    everything finished before the interruption and a killed one loses at most its last batch.
+    `want_body(url)`: True to read the whole page (Original Article links: lead, soft-404 and drift tests),
+    PEEK to read the first 64 KB of an HTML page after HEAD (other outbound links), False for HEAD alone.
 
     Each host gets `per_host` lanes taking its URLs in turn; a global semaphore bounds the requests in
     flight; a lane waits out its host's interval (raised after a 429) without holding a global slot, so one
