@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import sqlite3
 import struct
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from linkkeeper import store
-from linkkeeper.check.runner import PEEK, check_urls, reading_for
+from linkkeeper.check.runner import BATCH_SHARE, MAX_BATCH, PEEK, check_urls, reading_for
 from linkkeeper.settings import ConnectTo
 from linkkeeper.sim.servers import closed_port
 from linkkeeper.sim.web import Page, article_html
@@ -379,3 +380,72 @@ async def test_another_article_is_drifted(simweb, tmp_path):
     simweb.add(URL, Page(body=other))
     last, _ = await run_checks(_db(tmp_path, post_text=LEAD), simweb.settings(), [URL], DAYS[:1])
     assert last[URL][1]["verdict"] == "drifted" and "another article" in last[URL][1]["reason"]
+
+
+# ═══════════════════════════════════ storing a big run in batches ═══════════════════════════════════
+
+async def test_a_big_run_stores_in_batches_what_it_reports_and_a_stopped_run_is_resumed(simweb, tmp_path):
+    """A run of many links stores its checks a batch per transaction (MAX_BATCH, BATCH_SHARE): what it
+    reports as checked is stored, at most one batch of finished checks waits unstored (all a kill -9 can lose),
+    a stopped run stores every check it finished, and the next run's due links are exactly the others."""
+    urls = [f"http://news.example.com/2012/10/16/story-number-{i:03d}.html" for i in range(300)]
+    for url in urls:
+        simweb.add(url, Page(body=ARTICLE))
+    db = store.open_db(tmp_path / "b.db")
+    db["sources"].insert({"id": 1, "path": "x"})
+    for i, url in enumerate(urls):
+        store.upsert_post(db, {"id": f"p{i}", "source_id": 1, "content": f"<p>{LEAD}</p>", "published": "2012-10-16",
+                               "lead_text": LEAD},
+                          [{"anchor_index": 0, "role": "original", "url": url, "url_normalized": url,
+                            "anchor_text": "Original Article", "nullified_reason": None}])
+    batch = min(MAX_BATCH, len(urls) // BATCH_SHARE)
+    assert batch == 3
+    watcher = sqlite3.connect(tmp_path / "b.db")  # sees only what is committed
+    reported, stored_before = [], []
+    task = None
+
+    def on_result(ev, _state):
+        stored = watcher.execute("SELECT count(*) FROM url_status").fetchone()[0]
+        stored_before.append(stored)
+        reported.append(ev.url)
+        assert stored >= len(reported)  # reported means stored
+        assert stored - len(reported) < batch  # stored in a batch: the batch's own, not more
+        if len(reported) == 100:
+            task.cancel()  # SIGINT and SIGTERM stop a run this way (nightly.py, asyncio.run)
+
+    task = asyncio.ensure_future(check_urls(db, urls, simweb.settings(per_host=4), sleep=_no_sleep,
+                                            on_result=on_result))
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    stored = {row[0] for row in watcher.execute("SELECT url FROM url_status")}
+    assert 100 <= len(reported) < len(urls) and stored == set(reported)  # everything finished was kept
+    # Batches: the count of stored checks grew by more than one at a time.
+    assert any(b - a > 1 for a, b in zip(stored_before, stored_before[1:]))
+    due = store.due_urls(db, now=store.utcnow(), alive_after_seconds=86400, soon_after_seconds=3600)
+    assert set(due) == set(urls) - stored
+    results = {}
+    await check_urls(db, due, simweb.settings(per_host=4), sleep=_no_sleep,
+                     on_result=lambda ev, st: results.__setitem__(ev.url, st["verdict"]))
+    assert set(results) == set(due) and set(results.values()) == {"alive"}
+    assert watcher.execute("SELECT count(DISTINCT url), count(*) FROM checks").fetchone() == (300, 300)
+    watcher.close()
+
+
+def test_a_burst_of_429s_to_requests_sent_together_slows_a_host_once():
+    """The requests in flight when a host starts refusing come back 429 together: one doubling, not one
+    each (a pause of a minute); a 429 to a request sent at the new pace slows it again, and good answers let
+    the interval decay."""
+    from linkkeeper.net.session import HostLimiter
+
+    now = [100.0]
+    limiter = HostLimiter(8, 0.0, 60.0, clock=lambda: now[0])
+    for _ in range(8):  # eight requests sent at 99.5, answered 429 at 100
+        limiter.feedback("busy.example", 429, sent_at=99.5)
+    assert limiter.intervals["busy.example"] == 1.0
+    now[0] = 101.5
+    limiter.feedback("busy.example", 429, sent_at=101.0)  # sent after the host was slowed: it still refuses
+    assert limiter.intervals["busy.example"] == 2.0
+    limiter.feedback("busy.example", 429, sent_at=100.5)  # sent before that second slowing
+    assert limiter.intervals["busy.example"] == 2.0
+    limiter.feedback("busy.example", 200, sent_at=101.2)
+    assert limiter.intervals["busy.example"] < 2.0 and limiter.intervals["calm.example"] == 0.0

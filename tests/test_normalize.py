@@ -50,3 +50,23 @@ def test_tokens_and_headline_words_read_the_same_text_alike():
     assert fold("Qu\u00e9bec\u2019s") == "quebecs"
     assert content_words("Stephen Harper\u2019s not-so-per\u00adma\u00adnent majority") == \
         content_words("Stephen Harper's not-so-permanent majority")
+
+
+@pytest.mark.parametrize("hyphen", ["\u00ad", "&shy;", "&#173;", "&#xad;", "&#XAD;"])
+def test_a_page_whose_every_lead_probe_is_cut_by_soft_hyphens_still_holds_the_lead(hyphen):
+    """The raw HTML holds none of the lead's probes (each has a word cut by a soft hyphen, written or as an
+    entity in any case): the page is read further (its text, normalised) and holds the lead."""
+    from linkkeeper.check.evidence import Evidence
+    from linkkeeper.text.similarity import lead_probes
+
+    english = ("Officials confirmed on Tuesday that the pipeline review would be delayed until spring, a decision "
+               "that drew sharp criticism from environmental groups and opposition members within hours.")
+    probes = lead_probes(english)
+    page = english
+    for word in {w for probe in probes for w in probe.split() if len(w) > 3}:
+        page = page.replace(word, f"{word[:2]}{hyphen}{word[2:]}")
+    ev = Evidence(url="http://example.com/a", markup=f"<html><body><p>{page}</p></body></html>")
+    assert not any(probe in ev.markup for probe in probes)
+    assert ev.holds_lead([probes])
+    plain = Evidence(url="http://example.com/b", markup=f"<html><body><p>{page.replace(hyphen, '-')}</p></body></html>")
+    assert not plain.holds_lead([probes])

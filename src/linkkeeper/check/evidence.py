@@ -23,8 +23,14 @@ from linkkeeper.text.similarity import count_probes, holds_probes, probes_needed
 
 # The opening of a page the parked and challenge tests read: such pages are small, and say it early.
 HEAD_BYTES = 32_000
-# Soft hyphens, written or as entities: inside words, they hide a lead's words from the raw HTML.
-_SOFT_HYPHEN = re.compile("\u00ad|&shy;|&#173;|&#xad;", re.IGNORECASE)
+# Soft hyphens as entities (written ones are looked for apart, _has_soft_hyphen): inside words, they hide a
+# lead's words from the raw HTML. Opening with a literal "&", the pattern is searched from each "&" only: as
+# one IGNORECASE alternation with the written character, it was tried at every position of the page.
+_SOFT_HYPHEN_ENTITY = re.compile("&(?:shy|#173|#xad);", re.IGNORECASE)
+
+
+def _has_soft_hyphen(markup: str) -> bool:
+    return "\u00ad" in markup or _SOFT_HYPHEN_ENTITY.search(markup) is not None
 
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 PERMANENT_REDIRECTS = {301, 308}
@@ -114,7 +120,7 @@ class Evidence:
         counts = [count_probes(self.markup, p) for p in leads]
         if any(n >= probes_needed(p) for n, p in zip(counts, leads)):
             return True
-        if not any(counts) and not _SOFT_HYPHEN.search(self.markup):
+        if not any(counts) and not _has_soft_hyphen(self.markup):
             return False
         return (any(holds_probes(self.text, p) for p in leads)
                 or any(holds_probes(self.folded, p, casefold=True) for p in leads))

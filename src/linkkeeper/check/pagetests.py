@@ -129,7 +129,7 @@ def front_page_reason(ev: Evidence) -> str | None:
 def _best_containment(leads: list[str], page_text: str, normalized: bool = False) -> float | None:
     best = None
     for lead in leads:
-        if len(lead.split()) < MIN_WORDS:
+        if len(lead.split(None, MIN_WORDS)) < MIN_WORDS:
             continue
         score = containment(lead, page_text, normalized=normalized)
         best = score if best is None else max(best, score)
@@ -151,6 +151,8 @@ def drift_judgement(ev: Evidence, lead_texts: list[str], threshold: float) -> tu
     """(drifted, reason) for a live page that did not plainly hold its lead. Drifted only on clear evidence:
     the page holds well below `threshold` of the post's text (DRIFT_MARGIN of it) and has an article's worth
     of paragraphs of its own (ARTICLE_WORDS); a page in between stays live, with a note for the curator."""
+    if not any(len(lead.split(None, MIN_WORDS)) >= MIN_WORDS for lead in lead_texts):
+        return False, None  # no post text long enough to judge by (_best_containment): the page is not read
     if len(ev.text.split(None, MIN_WORDS)) < MIN_WORDS:
         return False, None  # a script-rendered or tiny page: nothing to judge by
     best = _best_containment(lead_texts, ev.folded, normalized=True)

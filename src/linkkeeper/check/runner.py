@@ -1,20 +1,24 @@
 """The check run: many URLs on one session, polite per host (lanes per host, a global bound on requests in
 flight, adaptive intervals after a 429), each probe read by the tests that can still change its verdict (a page
-holding its post's lead is the article: nothing more is read), and each check stored with the verdict the
-policy (check/verdict.py) decides as soon as it is done, so an interrupted run keeps everything finished
-before the interruption. Shared by a run's links: one random-sibling probe per host and URL shape, and one
+holding its post's lead is the article: nothing more is read), and the checks stored with the verdicts the
+policy (check/verdict.py) decides in small batches as they finish (each check as it finishes in a small run),
+so an interrupted run keeps everything finished before the interruption, and a killed one all but its last
+batch. Shared by a run's links: one random-sibling probe per host and URL shape, and one
 probe of a host's root when a link of it does not answer or answers 5xx. `check --confirm-now` re-probes
 failures while the pass goes on."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
+import time
 from collections import defaultdict, deque
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import AsyncIterator, Callable, Iterable
+from itertools import islice
+from typing import AsyncIterator, Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -28,6 +32,19 @@ from linkkeeper.check.probe import probe
 from linkkeeper.net.session import HostLimiter, make_session
 from linkkeeper.settings import Settings
 from linkkeeper.text.similarity import lead_probes, probes_needed
+
+# Finished checks are stored in batches (one transaction each: a transaction per check cost more than the
+# check's own parsing): at most MAX_BATCH checks, at most one in BATCH_SHARE of the run's (a small run, as a
+# nightly run's few due links, stores each check as it finishes), and at least every FLUSH_SECONDS. A run
+# killed outright loses at most its last batch, which the next run checks again (never-checked or still due).
+MAX_BATCH = 256
+BATCH_SHARE = 100
+FLUSH_SECONDS = 2.0
+# The posts' texts of a host's next links read along with one link's (one query for them all).
+LEADS_AHEAD = 31
+
+# Allocations between two runs of the cyclic garbage collector during a check run (_fewer_collections).
+GC_YOUNG = 20_000
 
 # What `want_body` may answer for a URL: True (GET, the whole page: an Original Article link), False (HEAD,
 # GET only where HEAD says nothing) or PEEK (HEAD, then the first 64 KB of an HTML page: other outbound links).
@@ -51,6 +68,23 @@ def _fast_inflate() -> None:
     except ImportError:
         return
     aiohttp.set_zlib_backend(isal_zlib)
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Python's cyclic garbage collector run every GC_YOUNG allocations instead of every 700 while the run
+    lasts: a run allocates many short-lived objects (requests, pages, evidence) that reference counting
+    frees anyway, and at 700 the collector took about 6% of the checker's CPU (bench/check_bench.py). What
+    exists when the run starts (modules, the run's list of links) is frozen out of the collector's full
+    passes, which would otherwise scan it again and again, more the more links."""
+    before = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(GC_YOUNG, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+        gc.unfreeze()
 
 
 def _silent(ev: Evidence) -> bool:
@@ -79,8 +113,11 @@ class _CheckRun:
 
     def __init__(self, db, session, settings: Settings, *, want_body: Callable[[str], bool | str],
                  on_result: Callable[[Evidence, dict], None] | None, now: Callable[[], datetime],
-                 sleep: Callable[[float], object], confirm_now: bool) -> None:
+                 sleep: Callable[[float], object], confirm_now: bool, batch: int = 1) -> None:
         self.db, self.session, self.settings = db, session, settings
+        # Finished checks waiting to be stored together (store_result, flush).
+        self.batch, self.pending, self.flushed_at = max(1, batch), [], time.monotonic()
+        self.leads: dict[str, list[str]] = {}  # read ahead of their checks (leads_of)
         self.want_body, self.on_result, self.now, self.sleep = want_body, on_result, now, sleep
         self.confirm_now = confirm_now
         self.summary = CheckSummary()
@@ -105,10 +142,11 @@ class _CheckRun:
         return slot
 
     async def probe_url(self, url: str, body: bool | str, leads: list[tuple[str, ...]] | None = None, *,
-                        settings: Settings | None = None) -> Evidence:
-        host = urlsplit(url).hostname or ""
+                        settings: Settings | None = None, host: str | None = None) -> Evidence:
+        host = host if host is not None else urlsplit(url).hostname or ""
         return await probe(self.session, url, settings or self.settings, want_body=body, sleep=self.sleep, leads=leads,
-                           slot=self._slot(host), on_status=lambda ev: self.hosts.feedback(host, ev.status))
+                           slot=self._slot(host), on_status=lambda ev: self.hosts.feedback(
+                               host, ev.status, sent_at=self.hosts.clock() - ev.elapsed_ms / 1000))
 
     def _shared(self, cache: dict, key, make) -> asyncio.Future:
         if key not in cache:
@@ -136,11 +174,11 @@ class _CheckRun:
             return None
         return await self._shared(self.roots, root, lambda: self.probe_url(root, False, settings=self.root_settings))
 
-    def host_silent(self, url: str) -> bool:
-        """Whether this run already found the URL's host silent (its root did not answer): its other links
-        get one attempt each, not `retries` more, so a host that never answers does not hold its lanes."""
-        parts = urlsplit(url)
-        done = self.roots.get(f"{parts.scheme}://{parts.netloc}/")
+    def host_silent(self, root: str) -> bool:
+        """Whether this run already found the host of this root (scheme://netloc/) silent (its root did not
+        answer): its other links get one attempt each, not `retries` more, so a host that never answers does
+        not hold its lanes."""
+        done = self.roots.get(root)
         return bool(done and done.done() and not done.cancelled() and done.exception() is None
                     and _silent(done.result()))
 
@@ -182,33 +220,63 @@ class _CheckRun:
         elif server_error and not root_silent and root is not ev and (root.status or 600) < 500:
             ev.server_error = True
 
-    async def evaluate(self, url: str, body: bool | str) -> Evidence:
+    def leads_of(self, url: str, upcoming: Iterable[str]) -> list[str]:
+        """The lead texts of the posts citing `url`, read with those of the next links of its host's queue
+        (`upcoming`) in one query, and kept until their own check asks."""
+        if url not in self.leads:
+            ahead = [u for u in islice(upcoming, LEADS_AHEAD) if u not in self.leads and self.want_body(u) is True]
+            self.leads.update(store.lead_texts_of(self.db, [url, *ahead]))
+        return self.leads.pop(url)
+
+    async def evaluate(self, url: str, body: bool | str, upcoming: Iterable[str] = ()) -> Evidence:
         """One probe and everything that can still change its verdict: the page tests, the host's root, the
-        overrides."""
-        leads = store.lead_texts_for(self.db, url) if body is True else []
+        overrides. `upcoming`: the next links of the host, whose posts' texts are read along with this one's."""
+        leads = self.leads_of(url, upcoming) if body is True else []
         probes = [p for p in map(lead_probes, leads) if probes_needed(p)]
-        ev = await self.probe_url(url, body, probes, settings=self.root_settings if self.host_silent(url) else None)
+        parts = urlsplit(url)  # once per link: the host's lanes, its root, the overrides
+        host = parts.hostname or ""
+        silent = self.host_silent(f"{parts.scheme}://{parts.netloc}/")
+        ev = await self.probe_url(url, body, probes, settings=self.root_settings if silent else None, host=host)
         if ev.evidence_class in verdict.GOOD_CLASSES and ev.markup and not ev.lead_held:
             await self.read_page(ev, leads, peek=body is not True)
         await self.host_answers(ev)
         ev.evidence_class, ev.reason = verdict.apply_overrides(url, ev.evidence_class, ev.status, ev.reason,
-                                                               self.policy)
+                                                               self.policy, host=host)
         return ev
 
     def store_result(self, url: str, ev: Evidence, confirmed: bool) -> None:
-        sig = verdict.signature(ev.evidence_class, ev.status, ev.error_class)
-        previous = store.url_state(self.db, url)
-        state = verdict.decide(ev.evidence_class, ev.reason, previous, self.now(), self.policy,
-                               mark=store.url_mark(self.db, url), sig=sig, confirmed_now=confirmed,
-                               moved_to=ev.final_url if ev.evidence_class == "moved" else None,
-                               server_error=ev.server_error)
-        store.record_check(self.db, ev.records(state["verdict"]), state)
-        self.summary.checked += 1
-        self.summary.verdicts[state["verdict"]] += 1
-        if state["verdict"] in store.BROKEN_VERDICTS and (previous or {}).get("verdict") not in store.BROKEN_VERDICTS:
-            self.summary.new_dead += 1
-        if self.on_result:
-            self.on_result(ev, state)
+        """Queue a finished check for the next batch (stored at once when batches are of one)."""
+        if self.batch > 1:
+            ev.lighten()  # a page waiting for its batch would hold memory for nothing
+        self.pending.append((url, ev, confirmed, self.now()))
+        if len(self.pending) >= self.batch or time.monotonic() - self.flushed_at >= FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Store the queued checks with the verdicts they decide, in one transaction, then report them
+        (on_result): what is reported as done is stored."""
+        pending, self.pending = self.pending, []
+        self.flushed_at = time.monotonic()
+        if not pending:
+            return
+        urls = [url for url, *_ in pending]
+        previous, marks = store.url_states(self.db, urls), store.url_marks(self.db, urls)
+        decided = []
+        for url, ev, confirmed, now in pending:
+            sig = verdict.signature(ev.evidence_class, ev.status, ev.error_class)
+            state = verdict.decide(ev.evidence_class, ev.reason, previous.get(url), now, self.policy,
+                                   mark=marks.get(url), sig=sig, confirmed_now=confirmed,
+                                   moved_to=ev.final_url if ev.evidence_class == "moved" else None,
+                                   server_error=ev.server_error)
+            decided.append((ev, state, (previous.get(url) or {}).get("verdict")))
+        store.record_checks(self.db, [(ev.records(state["verdict"]), state) for ev, state, _ in decided])
+        for ev, state, before in decided:
+            self.summary.checked += 1
+            self.summary.verdicts[state["verdict"]] += 1
+            if state["verdict"] in store.BROKEN_VERDICTS and before not in store.BROKEN_VERDICTS:
+                self.summary.new_dead += 1
+            if self.on_result:
+                self.on_result(ev, state)
 
     async def confirm_later(self, url: str, body: bool | str, first: Evidence) -> None:
         history = [first]
@@ -222,9 +290,9 @@ class _CheckRun:
         last.earlier = [e for h in history[:-1] for e in (*h.earlier, h)] + last.earlier
         self.store_result(url, last, last.evidence_class in verdict.FAILING_CLASSES)
 
-    async def check_one(self, url: str) -> None:
+    async def check_one(self, url: str, upcoming: Iterable[str] = ()) -> None:
         body = self.want_body(url)
-        ev = await self.evaluate(url, body)
+        ev = await self.evaluate(url, body, upcoming)
         confirmed = ev.reason == "domain listed in always_dead"
         if self.confirm_now and ev.evidence_class in verdict.FAILING_CLASSES and not confirmed:
             task = asyncio.ensure_future(self.confirm_later(url, body, ev.lighten()))
@@ -239,17 +307,27 @@ async def check_urls(db, urls: Iterable[str], settings: Settings, *, confirm_now
                      on_result: Callable[[Evidence, dict], None] | None = None,
                      now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
                      sleep: Callable[[float], object] = asyncio.sleep) -> CheckSummary:
-    """Check every URL and store each check with the URL's new verdict as soon as it is done, so an
-    interrupted run keeps everything finished before the interruption. `want_body(url)`: True to read the
-    whole page (Original Article links: lead, soft-404 and drift tests), PEEK to read the first 64 KB of an
-    HTML page after HEAD (other outbound links), False for HEAD alone.
+    """Check every URL and store each check with the URL's new verdict as it finishes, in batches (MAX_BATCH,
+    BATCH_SHARE, FLUSH_SECONDS; `on_result` is called once a check is stored), so an interrupted run keeps
+    everything finished before the interruption and a killed one loses at most its last batch.
+    `want_body(url)`: True to read the whole page (Original Article links: lead, soft-404 and drift tests),
+    PEEK to read the first 64 KB of an HTML page after HEAD (other outbound links), False for HEAD alone.
 
     Each host gets `per_host` lanes taking its URLs in turn; a global semaphore bounds the requests in
     flight; a lane waits out its host's interval (raised after a 429) without holding a global slot, so one
     slow or rate-limited host never holds up the others.
     """
+    with _fewer_collections():
+        return await _check_all(db, urls, settings, confirm_now=confirm_now, want_body=want_body,
+                                on_result=on_result, now=now, sleep=sleep)
+
+
+async def _check_all(db, urls: Iterable[str], settings: Settings, *, confirm_now: bool,
+                     want_body: Callable[[str], bool | str], on_result: Callable[[Evidence, dict], None] | None,
+                     now: Callable[[], datetime], sleep: Callable[[float], object]) -> CheckSummary:
     _fast_inflate()
     by_host = _group_by_host(urls)
+    total = sum(map(len, by_host.values()))
     host_order = list(by_host)
     random.Random(0).shuffle(host_order)
     # Lanes are cheap; the cap only keeps a run over very many hosts from making them all at once.
@@ -257,16 +335,19 @@ async def check_urls(db, urls: Iterable[str], settings: Settings, *, confirm_now
     # Links come from strangers: the checker's session trusts no endpoint past the address guard.
     async with make_session(settings, trust_archive=False) as session:
         run = _CheckRun(db, session, settings, want_body=want_body, on_result=on_result, now=now, sleep=sleep,
-                        confirm_now=confirm_now)
+                        confirm_now=confirm_now, batch=min(MAX_BATCH, total // BATCH_SHARE))
 
         async def lane(queue: deque) -> None:
             async with lanes_open:
                 while queue:
-                    await run.check_one(queue.popleft())
+                    await run.check_one(queue.popleft(), queue)
 
-        await asyncio.gather(*(lane(by_host[h]) for h in host_order
-                               for _ in range(min(settings.per_host, len(by_host[h])))))
-        while run.confirmations:
-            await asyncio.gather(*list(run.confirmations))
+        try:
+            await asyncio.gather(*(lane(by_host[h]) for h in host_order
+                                   for _ in range(min(settings.per_host, len(by_host[h])))))
+            while run.confirmations:
+                await asyncio.gather(*list(run.confirmations))
+        finally:
+            run.flush()  # stopped (SIGINT, SIGTERM, an error) or done: what was finished is kept
     run.summary.verdicts = dict(run.summary.verdicts)
     return run.summary

@@ -17,6 +17,7 @@ URL dead.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -175,11 +176,13 @@ class Policy:
 
     @classmethod
     def from_settings(cls, settings) -> "Policy":
-        return cls(settings.dead_after_checks, settings.dead_after_hours, settings.paywall_domains,
-                   settings.always_alive, settings.always_dead, settings.server_error_dead_after_days)
+        return cls(settings.dead_after_checks, settings.dead_after_hours, tuple(settings.paywall_domains),
+                   tuple(settings.always_alive), tuple(settings.always_dead), settings.server_error_dead_after_days)
 
 
+@functools.lru_cache(maxsize=4096)
 def _domain_listed(host: str, domains: tuple[str, ...]) -> bool:
+    # Cached: asked for every link, of few hosts and one policy.
     host = host.lower().rstrip(".")
     return any(host == d or host.endswith("." + d) for d in (x.lower().lstrip(".") for x in domains))
 
@@ -190,8 +193,9 @@ def signature(evidence_class: str, status: int | None, error_class: str | None) 
 
 
 def apply_overrides(url: str, evidence_class: str, status: int | None, reason: str | None,
-                    policy: Policy) -> tuple[str, str | None]:
-    host = urlsplit(url).hostname or ""
+                    policy: Policy, *, host: str | None = None) -> tuple[str, str | None]:
+    """The evidence class the curator's domain lists impose, if any. `host`: the URL's, when already known."""
+    host = host if host is not None else urlsplit(url).hostname or ""
     if _domain_listed(host, policy.always_alive):
         return "alive", "domain listed in always_alive"
     if _domain_listed(host, policy.always_dead):

@@ -35,9 +35,10 @@ _DIGITS_AND_DOTS = re.compile(r"[0-9.]+")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
+@functools.lru_cache(maxsize=4096)
 def ip_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The IP address a URL host names literally, in any spelling the socket layer would accept, or None for a
-    name (which DNS must resolve)."""
+    name (which DNS must resolve). Cached: it is asked for every request and redirect hop, of few hosts."""
     text = host.strip()
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
@@ -191,15 +192,34 @@ def _judge_literal(host: str, port: int | None, connect_to: tuple[ConnectTo, ...
     return ip
 
 
+def _literal_judgement(host: str, port: int | None, connect_to: tuple[ConnectTo, ...], allow: tuple[str, ...],
+                       trusted: frozenset[tuple[str, int]]) -> str | None:
+    """Why a request to host:port is refused by the literal guard, or None (a name, or an address let through)."""
+    if ip_of(host) is None and not looks_literal(host):
+        return None
+    try:
+        _judge_literal(host, port, connect_to, allow, trusted)
+    except AddressRefused as refused:
+        return str(refused)
+    return None
+
+
 def literal_address_guard(connect_to: tuple[ConnectTo, ...] = (), allow: tuple[str, ...] = (),
                           trusted: frozenset[tuple[str, int]] = frozenset()):
     """A client middleware (aiohttp's public `middlewares=` hook, run for every request and every redirect hop
-    it follows) that judges IP-literal hosts, which aiohttp connects to without asking the resolver."""
+    it follows) that judges IP-literal hosts, which aiohttp connects to without asking the resolver. Each
+    (host, port)'s judgement is kept for the session: the rules are fixed, and a run asks again for every
+    link of a host."""
+    judged: dict[tuple[str, int | None], str | None] = {}
 
     async def guard(request: Any, handler: Any) -> Any:
-        host = request.url.raw_host or ""
-        if ip_of(host) is not None or looks_literal(host):
-            _judge_literal(host, request.url.port, connect_to, allow, trusted)
+        key = (request.url.raw_host or "", request.url.port)
+        if key not in judged:
+            if len(judged) >= 10_000:
+                judged.clear()  # a run of very many hosts: bounded memory, not a lasting cache
+            judged[key] = _literal_judgement(*key, connect_to, allow, trusted)
+        if judged[key] is not None:
+            raise AddressRefused(judged[key])
         return await handler(request)
 
     return guard

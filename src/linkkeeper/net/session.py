@@ -93,7 +93,10 @@ def make_session(settings: Settings, *, trust_archive: bool = True, **kwargs: An
 class HostLimiter:
     """Politeness per host, shared by every task of the run: at most `per_host` requests in flight, at least
     `interval` seconds between the starts of two requests, and an adaptive interval: a 429 doubles it (at
-    least 1 s, at most `max_interval`), each good answer lets it decay back towards the configured floor."""
+    least 1 s, at most `max_interval`), each good answer halves it, back towards the configured floor.
+    A 429 to a request sent before the host was last slowed does not slow it again: the requests in flight
+    when a host starts refusing all come back 429 together, and each doubling the interval made one burst
+    a pause of a minute; the host's answers at the new pace decide the next step."""
 
     def __init__(self, per_host: int, interval: float = 0.0, max_interval: float = 60.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -104,6 +107,7 @@ class HostLimiter:
         self._semaphores: dict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(self.per_host))
         self.intervals: dict[str, float] = defaultdict(lambda: self.floor)
         self._next_start: dict[str, float] = defaultdict(float)
+        self._slowed_at: dict[str, float] = {}
 
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
@@ -115,10 +119,17 @@ class HostLimiter:
             self._next_start[host] = max(self.clock(), self._next_start[host]) + self.intervals[host]
             yield
 
-    def feedback(self, host: str, status: int | None) -> None:
+    def feedback(self, host: str, status: int | None, sent_at: float | None = None) -> None:
+        """Adapt the host's interval to an answer; `sent_at` (the clock's time the request was sent, when
+        known) tells a 429 to a request sent before the host was last slowed, which does not slow it again."""
         host = host.lower()
         if status == 429:
+            if sent_at is not None and sent_at < self._slowed_at.get(host, float("-inf")):
+                return
+            self._slowed_at[host] = self.clock()
             self.intervals[host] = min(self.max_interval, max(1.0, self.intervals[host] * 2))
             self._next_start[host] = max(self._next_start[host], self.clock() + self.intervals[host])
         elif status is not None and status < 400 and self.intervals[host] > self.floor:
-            self.intervals[host] = max(self.floor, self.intervals[host] * 0.8)
+            # Halved: one 429 then good answers costs the host about 2 s of its pace in all (1 + 1/2 + ...),
+            # not about 5 s at 0.8, while all its lanes wait; another 429 slows it again.
+            self.intervals[host] = max(self.floor, self.intervals[host] * 0.5)

@@ -30,10 +30,14 @@ from linkkeeper.store.checks import (  # noqa: F401
     check_history,
     due_urls,
     lead_texts_for,
+    lead_texts_of,
     links_to_check,
     record_check,
+    record_checks,
     url_mark,
+    url_marks,
     url_state,
+    url_states,
 )
 from linkkeeper.store.decisions import (  # noqa: F401
     DECISION_ACTIONS,

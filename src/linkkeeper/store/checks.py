@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator
 
-from linkkeeper.store.sql import date_clause, first_row, insert_row, transaction, upsert_row
+from linkkeeper.store.sql import date_clause, first_row, transaction, write_rows
 
 # Verdicts on which a repair is looked for: the link no longer leads to the article.
 BROKEN_VERDICTS = ("dead", "soft-404")
@@ -88,26 +88,80 @@ def url_mark(db, url: str) -> dict | None:
     return first_row(db, "SELECT * FROM url_marks WHERE url = ?", [url])
 
 
+# Keys per IN (...) lookup: well under SQLite's bound on a statement's parameters.
+_KEYS_PER_QUERY = 500
+
+
+def _rows_by_url(db, table: str, urls: list[str]) -> dict[str, dict]:
+    found: dict[str, dict] = {}
+    for start in range(0, len(urls), _KEYS_PER_QUERY):
+        chunk = urls[start:start + _KEYS_PER_QUERY]
+        cursor = db.execute(f'SELECT * FROM "{table}" WHERE url IN ({",".join("?" * len(chunk))})', chunk)
+        names = [d[0] for d in cursor.description]
+        found.update((row["url"], row) for row in (dict(zip(names, r)) for r in cursor.fetchall()))
+    return found
+
+
+def url_states(db, urls: list[str]) -> dict[str, dict]:
+    """url_state of many URLs at once: {url: its url_status row} for those checked before."""
+    return _rows_by_url(db, "url_status", urls)
+
+
+def url_marks(db, urls: list[str]) -> dict[str, dict]:
+    """url_mark of many URLs at once: {url: its mark} for those marked."""
+    return _rows_by_url(db, "url_marks", urls)
+
+
 def record_check(db, attempts: list[dict[str, Any]], state: dict[str, Any]) -> int:
     """Store one check - every attempt of it, the last one deciding - and the URL's new state (decided by
-    verdict.decide), together."""
-    rows = [dict(a, redirect_chain=json.dumps(a.get("redirect_chain") or [])) for a in attempts]
-    check = attempts[-1]
+    verdict.decide), together. Returns the deciding attempt's id."""
+    return record_checks(db, [(attempts, state)])[0]
+
+
+def record_checks(db, checks: list[tuple[list[dict[str, Any]], dict[str, Any]]]) -> list[int]:
+    """record_check of many checks (each its attempts and the URL's new state) in one transaction: a run's
+    checks are stored in batches, as a transaction per check cost more than the check's own parsing.
+    Returns each check's deciding attempt's id."""
     with transaction(db):
-        for row in rows:
-            check_id = insert_row(db, "checks", row)
-        upsert_row(db, "url_status", dict(state, url=check["url"], last_checked=check["checked_at"],
-                                          check_id=check_id, status=check.get("status"),
-                                          final_url=check.get("final_url"), error_class=check.get("error_class")),
-                   pk="url")
-    return check_id
+        # The ids are given, not left to SQLite (which would give the same: one more than the largest), so
+        # that each URL's state can name its check while every row goes in by executemany.
+        next_id = db.execute("SELECT coalesce(max(id), 0) + 1 FROM checks").fetchone()[0]
+        rows, states, ids = [], [], []
+        for attempts, state in checks:
+            for attempt in attempts:
+                rows.append(dict(attempt, id=next_id, redirect_chain=json.dumps(attempt.get("redirect_chain") or [])))
+                next_id += 1
+            check = rows[-1]
+            ids.append(check["id"])
+            states.append(dict(state, url=check["url"], last_checked=check["checked_at"], check_id=check["id"],
+                               status=check.get("status"), final_url=check.get("final_url"),
+                               error_class=check.get("error_class")))
+        write_rows(db, "checks", rows)
+        write_rows(db, "url_status", states, pk="url")
+    return ids
+
+
+# At most this many citing posts' texts per URL: enough to recognise the article.
+LEADS_PER_URL = 5
 
 
 def lead_texts_for(db, url: str) -> list[str]:
     """The reproduced article text of the posts whose Original Article link is this URL (the drift test)."""
-    return [r[0] for r in db.execute(
-        "SELECT p.lead_text FROM links l JOIN posts p ON p.id = l.post_id "
-        "WHERE l.url_normalized = ? AND l.role = 'original' AND p.lead_text IS NOT NULL LIMIT 5", [url])]
+    return lead_texts_of(db, [url])[url]
+
+
+def lead_texts_of(db, urls: list[str]) -> dict[str, list[str]]:
+    """lead_texts_for of many URLs at once (a lookup per URL cost as much as the lookup): {url: texts}."""
+    found: dict[str, list[str]] = {url: [] for url in urls}
+    for start in range(0, len(urls), _KEYS_PER_QUERY):
+        chunk = urls[start:start + _KEYS_PER_QUERY]
+        for url, text in db.execute(
+                "SELECT l.url_normalized, p.lead_text FROM links l JOIN posts p ON p.id = l.post_id "
+                f"WHERE l.url_normalized IN ({','.join('?' * len(chunk))}) AND l.role = 'original' "
+                "AND p.lead_text IS NOT NULL ORDER BY l.url_normalized, l.rowid", chunk):
+            if len(found[url]) < LEADS_PER_URL:
+                found[url].append(text)
+    return found
 
 
 def check_history(db, url: str | None, limit: int = 8) -> list[dict]:

@@ -25,30 +25,38 @@ def transaction(db: sqlite_utils.Database) -> Iterator[None]:
 _STATEMENTS: dict[tuple, str] = {}
 
 
-def upsert_row(db, table: str, row: dict[str, Any], pk: str = "id") -> None:
-    """INSERT ... ON CONFLICT DO UPDATE of the given columns only. sqlite-utils' Table.upsert introspects
-    the table on every call, which made ingest spend most of its time in PRAGMAs; the statement text is
-    cached here per column set and run through Database.execute."""
-    columns = tuple(row)
+def _statement(table: str, columns: tuple[str, ...], pk: str | None) -> str:
+    """INSERT of these columns (pk given: ON CONFLICT(pk) DO UPDATE of the others), its text cached."""
     key = (table, columns, pk)
     sql = _STATEMENTS.get(key)
     if sql is None:
         names = ", ".join(f'"{c}"' for c in columns)
-        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != pk)
-        sql = _STATEMENTS[key] = (f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))}) '
-                                  f'ON CONFLICT("{pk}") DO UPDATE SET {updates}')
-    db.execute(sql, list(row.values()))
+        sql = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})'
+        if pk is not None:
+            updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != pk)
+            sql += f' ON CONFLICT("{pk}") DO UPDATE SET {updates}'
+        _STATEMENTS[key] = sql
+    return sql
 
 
-def insert_row(db, table: str, row: dict[str, Any]) -> int:
-    """INSERT of one row through a cached statement (see upsert_row); returns its rowid."""
-    columns = tuple(row)
-    key = (table, columns, None)
-    sql = _STATEMENTS.get(key)
-    if sql is None:
-        names = ", ".join(f'"{c}"' for c in columns)
-        sql = _STATEMENTS[key] = f'INSERT INTO "{table}" ({names}) VALUES ({", ".join("?" * len(columns))})'
-    return db.execute(sql, list(row.values())).lastrowid
+def upsert_row(db, table: str, row: dict[str, Any], pk: str = "id") -> None:
+    """INSERT ... ON CONFLICT DO UPDATE of the given columns only. sqlite-utils' Table.upsert introspects
+    the table on every call, which made ingest spend most of its time in PRAGMAs; the statement text is
+    cached here per column set and run through Database.execute."""
+    db.execute(_statement(table, tuple(row), pk), list(row.values()))
+
+
+def write_rows(db, table: str, rows: list[dict[str, Any]], pk: str | None = None) -> None:
+    """INSERT (with `pk`: upsert_row's INSERT ... ON CONFLICT) of many rows through the cached statements:
+    one executemany per run of rows with the same columns, in order."""
+    start = 0
+    while start < len(rows):
+        columns = tuple(rows[start])
+        end = start + 1
+        while end < len(rows) and tuple(rows[end]) == columns:
+            end += 1
+        db.conn.executemany(_statement(table, columns, pk), [list(r.values()) for r in rows[start:end]])
+        start = end
 
 
 def first_row(db, sql: str, params: list) -> dict | None:

@@ -70,8 +70,7 @@ def lead_probes(lead: str, count: int = PROBES) -> tuple[str, ...]:
     the lead spells them (case kept): runs of plain ASCII letters and digits only, so that a page's raw HTML
     holds them as they are whatever its entities, and at least 12 letters long, so that a template's
     boilerplate does not. A teaser of the article (its first sentence on a listing) holds only the first few."""
-    candidates = [m.group(0) for m in _PROBE_RUN.finditer(" ".join(lead.split()))
-                  if len(m.group(0)) >= _PROBE_MIN_CHARS]
+    candidates = [run for run in _PROBE_RUN.findall(" ".join(lead.split())) if len(run) >= _PROBE_MIN_CHARS]
     if len(candidates) <= count:
         return tuple(candidates)
     step = len(candidates) / count
