@@ -48,28 +48,17 @@ def blogger_json_with(value: str, key: str) -> str:
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE_VALUES))
-@pytest.mark.parametrize("key", ["html", "extra"])
-def test_hostile_json_lines_are_refused_at_their_line(name, key, tmp_path):
+@pytest.mark.parametrize("filename, build, key, line", [
+    ("posts.jsonl", jsonl_with, "html", 2), ("posts.jsonl", jsonl_with, "extra", 2),
+    ("posts.json", blogger_json_with, "content", 3), ("posts.json", blogger_json_with, "title", 3)])
+def test_hostile_json_is_refused_at_its_line(name, filename, build, key, line, tmp_path):
     value, message = HOSTILE_VALUES[name]
-    path = tmp_path / "posts.jsonl"
-    path.write_text(jsonl_with(value, key), encoding="utf-8")
+    path = tmp_path / filename
+    path.write_text(build(value, key), encoding="utf-8")
     db = store.open_db(tmp_path / "t.db")
     with pytest.raises(ExportError, match=re.escape(message)) as caught:
         ingest(db, path)
-    assert caught.value.line == 2 and str(caught.value).startswith(f"{path}:2:")
-    assert db["posts"].count == 0
-
-
-@pytest.mark.parametrize("name", sorted(HOSTILE_VALUES))
-@pytest.mark.parametrize("key", ["content", "title"])
-def test_hostile_blogger_api_json_is_refused_at_its_line(name, key, tmp_path):
-    value, message = HOSTILE_VALUES[name]
-    path = tmp_path / "posts.json"
-    path.write_text(blogger_json_with(value, key), encoding="utf-8")
-    db = store.open_db(tmp_path / "t.db")
-    with pytest.raises(ExportError, match=re.escape(message)) as caught:
-        ingest(db, path)
-    assert caught.value.line == 3 and str(caught.value).startswith(f"{path}:3:")
+    assert caught.value.line == line and str(caught.value).startswith(f"{path}:{line}:")
     assert db["posts"].count == 0
 
 

@@ -127,13 +127,17 @@ def paper(slug: str, ident: int) -> str:
     return f"http://www.paper.example/news/national/{slug}/article{ident}/"
 
 
+def paper_learning_posts() -> list[tuple]:
+    """Three posts of 2011 linking the Paper: they anchor its id clock, their slugs cut from the headlines."""
+    heads = ["Budget cuts hit rural schools", "Harbour dredging plan delayed", "Census changes anger mayors"]
+    return [paper_post(f"old-{i}", f"2011-0{i + 1}-10T10:00:00+00:00", head, f"old{i}",
+                       href=paper(head.lower().replace(" ", "-"), 3_000_000 + i)) for i, head in enumerate(heads)]
+
+
 async def test_undated_urls_are_dated_by_their_ids_and_late_posts_are_found(tmp_path):
     archive = SimulatedArchive()
     # The blog's own links anchor the id clock; the month's captures teach it the rest.
-    # Its slugs are cut from the headlines (the blog's titles are the headlines there).
-    heads = ["Budget cuts hit rural schools", "Harbour dredging plan delayed", "Census changes anger mayors"]
-    posts = [paper_post(f"old-{i}", f"2011-0{i + 1}-10T10:00:00+00:00", head, f"old{i}",
-                        href=paper(head.lower().replace(" ", "-"), 3_000_000 + i)) for i, head in enumerate(heads)]
+    posts = paper_learning_posts()
     # Ids grow with time; each page first captured on its day.
     for day in range(1, 31):
         ident = 4_600_000 + day * 1000
@@ -175,9 +179,7 @@ async def test_a_query_string_article_is_found_by_its_text(tmp_path):
 
 async def test_an_outlet_filing_articles_under_several_sections_gets_no_automatic_recovery(tmp_path):
     archive = SimulatedArchive()
-    heads = ["Budget cuts hit rural schools", "Harbour dredging plan delayed", "Census changes anger mayors"]
-    posts = [paper_post(f"old-{i}", f"2011-0{i + 1}-10T10:00:00+00:00", head, f"old{i}",
-                        href=paper(head.lower().replace(" ", "-"), 3_000_000 + i)) for i, head in enumerate(heads)]
+    posts = paper_learning_posts()
     # The month's listing shows two articles each under two sections: one article can sit in several.
     for day, ident in ((3, 4_603_000), (5, 4_605_000)):
         for section in ("national", "politics"):
@@ -193,9 +195,7 @@ async def test_an_outlet_filing_articles_under_several_sections_gets_no_automati
 
 async def test_the_posts_of_a_domain_left_unsettled_share_one_headline_search(tmp_path):
     archive = SimulatedArchive()
-    heads = ["Budget cuts hit rural schools", "Harbour dredging plan delayed", "Census changes anger mayors"]
-    posts = [paper_post(f"old-{i}", f"2011-0{i + 1}-10T10:00:00+00:00", head, f"old{i}",
-                        href=paper(head.lower().replace(" ", "-"), 3_000_000 + i)) for i, head in enumerate(heads)]
+    posts = paper_learning_posts()
     for day in range(1, 31):
         archive.add(Capture(paper(f"other-story-{day}", 4_600_000 + day * 1000), f"201211{day:02d}120000",
                             body=page(f"Other story {day}", f"other{day}")))
