@@ -29,7 +29,6 @@ from linkkeeper.store.checks import (  # noqa: F401
     archive_links_to_check,
     check_history,
     due_urls,
-    lead_texts_for,
     lead_texts_of,
     links_to_check,
     record_check,

@@ -145,13 +145,10 @@ def record_checks(db, checks: list[tuple[list[dict[str, Any]], dict[str, Any]]])
 LEADS_PER_URL = 5
 
 
-def lead_texts_for(db, url: str) -> list[str]:
-    """The reproduced article text of the posts whose Original Article link is this URL (the drift test)."""
-    return lead_texts_of(db, [url])[url]
-
-
 def lead_texts_of(db, urls: list[str]) -> dict[str, list[str]]:
-    """lead_texts_for of many URLs at once (a lookup per URL cost as much as the lookup): {url: texts}."""
+    """The reproduced article texts of the posts whose Original Article link is each of these URLs (the drift
+    test), at most LEADS_PER_URL each, in one lookup per 500 URLs (a lookup per URL cost as much as the
+    check's parsing): {url: texts}."""
     found: dict[str, list[str]] = {url: [] for url in urls}
     for start in range(0, len(urls), _KEYS_PER_QUERY):
         chunk = urls[start:start + _KEYS_PER_QUERY]

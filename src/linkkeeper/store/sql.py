@@ -62,7 +62,7 @@ def write_rows(db, table: str, rows: list[dict[str, Any]], pk: str | None = None
 def first_row(db, sql: str, params: list) -> dict | None:
     """The first row of a query as a dict, or None. Through a cursor rather than sqlite-utils' db.query (which
     every other read uses): db.query wraps each statement in a savepoint, which doubles the time of a lookup
-    by key, and the checker makes two of those per URL (url_state, url_mark)."""
+    by key."""
     cursor = db.execute(sql, params)
     row = cursor.fetchone()
     return dict(zip([d[0] for d in cursor.description], row)) if row else None

@@ -376,7 +376,7 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
 
         waiting: list[tuple[dict, PostContext, _PostSearch]] = []
 
-        async def settle(row: dict, post: PostContext, search: _PostSearch | None, decision: RecoveryDecision) -> None:
+        async def settle(post: PostContext, search: _PostSearch | None, decision: RecoveryDecision) -> None:
             if decision.state == "approved":
                 pending.append((post, search, decision))  # decided after the rival check
                 return
@@ -389,7 +389,7 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
                     if search is not None and search.headline_filter is not None:
                         waiting.append((row, post, search))  # the headline round, shared by the domain's posts
                         continue
-                    await settle(row, post, search, decision)
+                    await settle(post, search, decision)
                 except (ArchiveUnavailableError, RateLimitedError) as exc:
                     record(_failed(row, exc))
 
@@ -402,7 +402,7 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
                 return
             for row, post, search in waiting:
                 try:
-                    await settle(row, post, search, recoverer.decide(search))
+                    await settle(post, search, recoverer.decide(search))
                 except (ArchiveUnavailableError, RateLimitedError) as exc:
                     record(_failed(row, exc))
 
