@@ -138,7 +138,7 @@ class World:
 
 @lru_cache(maxsize=4096)
 def _text(story_seed: str, text_seed: str, updated: bool) -> prose.ArticleText:
-    return prose.article(prose.story_for(story_seed), text_seed, updated)
+    return prose.article(_story(story_seed), text_seed, updated)
 
 
 def route_key(url: str) -> str:
