@@ -173,10 +173,28 @@ def test_a_user_outlets_file_replaces_entries_and_adds_outlets(learned, tmp_path
     assert mapping.lookup("cbc") is not None  # the shipped entries still apply
 
 
+def test_the_outlets_file_gives_where_a_writers_copy_would_be(learned, tmp_path):
+    db, _ = learned
+    mine = tmp_path / "outlets.toml"
+    mine.write_text('[outlets."Obscure Zine"]\ndomains = ["www.obscurezine.example"]\n'
+                    'writer_pages = ["/blogs/{writer}/{yyyy}/{mm}/{slug}_{id}.html"]\n', encoding="utf-8")
+    zine = learn_outlet_map(db, Settings(outlets_file=str(mine))).lookup("obscurezine")
+    profile = zine.domains["obscurezine.example"]
+    assert profile.author_pages()
+    news = "http://www.obscurezine.example/news/2012/10/16/ferry-contracts-review-ordered_4612345.html"
+    assert profile.writer_page_url(news, "Patrick Holmes and Jane Doe", date(2012, 10, 16)) == \
+        "http://www.obscurezine.example/blogs/patrick-holmes/2012/10/ferry-contracts-review-ordered_4612345.html"
+    # A wire service is no writer; an article URL without the number the shape needs gives no page.
+    assert profile.writer_page_url(news, "The Canadian Press", date(2012, 10, 16)) is None
+    assert profile.writer_page_url(news.replace("_4612345", ""), "Patrick Holmes", date(2012, 10, 16)) is None
+
+
 @pytest.mark.parametrize("text, message", [
     ("[outlets.x]\ndomains = ['http://x.example/']\n", "not a host name"),
     ("[outlets.x]\ndomains = ['x.example']\ndate_paths = ['/news/{mm}/']\n", "must start with / and hold {yyyy}"),
     ("[outlets.x\n", "outlets.toml"),
+    ("[outlets.x]\ndomains = ['x.example']\nwriter_pages = ['/{writer}/{headline}/']\n", "must be a path holding"),
+    ("[outlets.x]\ndomains = ['x.example']\nwriter_pages = 'yes'\n", "writer_pages must be true, false or a list"),
 ])
 def test_a_bad_outlets_file_names_itself(tmp_path, text, message):
     bad = tmp_path / "outlets.toml"

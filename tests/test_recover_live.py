@@ -96,3 +96,38 @@ def test_candidates_of_equal_prescore_are_read_nearest_the_post_first():
     found[1].verified = True  # read already: not read again
     order = [c.url.rsplit("=", 1)[1] for c in reading_order(found, post)]
     assert order == ["7390000", "7400000", "7300001"]
+
+
+async def test_the_writers_page_the_blogger_may_have_linked_is_named_and_read_on_the_live_web(tmp_path):
+    """An outlet that files articles under their writers' names too (the blog linked such a page once): the
+    recovered news page is not approved, and the writer's page is built from that link's shape and read on
+    the live web. Still there with the post's text: two pages hold it. Gone and never captured: named for
+    the person who decides, unverified."""
+    archive, web = _world()
+    writer_ferry = f"http://{HOST}/blogs/jane-dolan/2012/10/ferry-contracts-review-ordered/"
+    writer_pipeline = f"http://{HOST}/blogs/tom-rowland/2012/10/pipeline-permits-frozen/"
+    web.add(writer_ferry, body=page("Ferry contracts review ordered", "ferry"))
+    web.add(writer_pipeline, Page(status=404, body="<html><title>Not found</title>Page not found</html>"))
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, learning_posts() + [
+        blog_post("column", "2011-05-10T10:00:00+00:00", "A column on ferries", "column", author="Jane Dolan",
+                  href=f"http://{HOST}/blogs/jane-dolan/2011/05/a-column-on-ferries/"),
+        blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry",
+                  author="Jane Dolan"),
+        blog_post("pipeline", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline",
+                  author="Tom Rowland and Ann Lee")])
+    async with serve(archive.app()) as archive_base, serve(web.app()) as web_base:
+        port = int(web_base.rsplit(":", 1)[1])
+        settings = Settings(cdx_rate=0, replay_rate=0, retries=0,
+                            connect_to=(ConnectTo(HOST, "*", "127.0.0.1", port),)).replace(**settings_for(archive_base))
+        await recover_nullified(db, settings)
+    repairs = {r["post_id"]: dict(r, evidence=json.loads(r["evidence"])) for r in db["repairs"].rows}
+    ferry, pipeline = repairs["ferry"], repairs["pipeline"]
+    assert ferry["state"] == "proposed" and "2 pages of the outlet hold the post's text" in ferry["evidence"]["decision"]
+    twin = {c["url"]: c for c in ferry["evidence"]["candidates"]}[writer_ferry]
+    assert twin["text_similarity"] >= 0.9 and twin["read"] == "the live page"
+    assert pipeline["state"] == "proposed" and pipeline["url"] == PIPELINE
+    assert f"({writer_pipeline}: no page today)" in pipeline["evidence"]["decision"]
+    listed = [c["url"] for c in pipeline["evidence"]["candidates"]]
+    assert listed[:2] == [PIPELINE, writer_pipeline]
+    assert not pipeline["evidence"]["candidates"][1]["verified"]

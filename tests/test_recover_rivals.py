@@ -216,3 +216,39 @@ async def test_the_posts_of_a_domain_left_unsettled_share_one_headline_search(tm
     assert len(headline) == 1 and all(word in headline[0] for word in ("saga", "scandal", "revisited")), filters
     assert not [f for f in filters if f.startswith("original:(?i).*(?:") and "saga" in f and "[^a-z0-9]" not in f]
     assert all(any("any date" in q for q in repairs[pid]["evidence"]["queries"]) for pid in found)
+
+
+async def test_two_earlier_urls_left_as_redirects_by_an_outlets_move_send_the_link_to_a_person(tmp_path):
+    """The outlet moved its articles to new URLs in 2013: the 2012 article is captured only at its new home,
+    and the index keeps its two earlier URLs (two sections) as redirects to it. The blogger, posting in 2012,
+    linked one of those two: a person decides, with both listed. One earlier URL alone is not a rival."""
+    archive = SimulatedArchive()
+    home = "http://www.news.example/news/columnists/2012/10/16/ferry_contracts_review_ordered.html"
+    archive.add(Capture(home, "20141225193857", body=page("Ferry contracts review ordered", "ferry")))
+    earlier = ["http://www.news.example/news/world/article/1250598--ferry-contracts-review-ordered",
+               "http://www.news.example/news/columnists/article/1250598--ferry-contracts-review-ordered"]
+    archive.add(Capture(earlier[0], "20160727004841", status=301, redirect_to=home))
+    archive.add(Capture(earlier[1], "20230119154637", status=301, redirect_to=home))
+    # The same move for another article, which had one earlier URL only: still approved.
+    single_home = "http://www.news.example/news/gta/2012/10/18/pipeline_permits_frozen.html"
+    archive.add(Capture(single_home, "20141226120000", body=page("Pipeline permits frozen", "pipeline")))
+    archive.add(Capture("http://www.news.example/news/gta/article/1250777--pipeline-permits-frozen",
+                        "20160727004900", status=301, redirect_to=single_home))
+    for i in range(1, 4):
+        old = f"http://www.news.example/news/2011/0{i}/10/old-story-{i}/"
+        archive.add(Capture(old, f"20110{i}10150000", body=page(f"Old story {i}", f"old{i}")))
+    posts = learning_posts() + [
+        blog_post("moved", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"),
+        blog_post("single", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline", author="Tom Roe")]
+    repairs, _ = await _recover(tmp_path, archive, posts)
+    moved = repairs["moved"]
+    assert moved["state"] == "proposed", moved["evidence"]["decision"]
+    assert moved["url"] == home
+    listed = [c["url"] for c in moved["evidence"]["candidates"]]
+    assert listed[0] == home and set(earlier) <= set(listed[1:3])
+    assert "2 earlier URLs" in moved["evidence"]["rival_check"]
+    assert repairs["single"]["state"] == "approved", repairs["single"]["evidence"]["decision"]
+    # The rival search asks for redirects as well as pages, in one query for the domain's two approvals.
+    (rival,) = [q for r in store_rows(tmp_path) if "statuscode:[23].." in (q := json.loads(r["key"]))["filter"]]
+    assert "contracts[^a-z0-9]+review[^a-z0-9]+ordered" in rival["filter"][-1]
+    assert "pipeline[^a-z0-9]+permits[^a-z0-9]+frozen" in rival["filter"][-1]

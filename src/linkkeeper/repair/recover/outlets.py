@@ -66,6 +66,48 @@ def names_author(path: str, author: str | None) -> bool:
     return False
 
 
+# Words of a byline that name an agency or a desk, not a writer (`The Canadian Press`, `Postmedia News`).
+_NOT_A_WRITER = frozenset({"press", "news", "agency", "reuters", "associated", "staff", "wire", "service", "bureau",
+                           "qmi", "afp", "postmedia", "editorial", "board"})
+
+
+def _writer_templates(value: Any, origin: str, name: str) -> list[str]:
+    """`writer_pages` of the outlets file: true/false, or a list of writer's-page shapes (checked here)."""
+    if isinstance(value, bool):
+        return []
+    if not isinstance(value, list) or not all(isinstance(t, str) for t in value):
+        raise RecoveryConfigError(f"{origin}: outlet {name!r}: writer_pages must be true, false or a list of paths")
+    for template in value:
+        fields = set(re.findall(r"\{(\w+)\}", template))
+        if not template.startswith("/") or not {"writer", "slug"} <= fields or \
+                fields - {"writer", "slug", "id", "yyyy", "mm", "dd"}:
+            raise RecoveryConfigError(f"{origin}: outlet {name!r}: writer page {template!r} must be a path holding "
+                                      "{writer} and {slug} (and only {id}, {yyyy}, {mm}, {dd} besides)")
+    return list(value)
+
+
+def author_slug(author: str | None) -> str | None:
+    """The first writer of an Author: line as outlets put a name in a URL (`Patrick Holmes` ->
+    `patrick-holmes`); None for a wire service or a missing line."""
+    first = re.split(r",|\band\b|&", fold(author or ""))[0]
+    words = re.findall(r"[a-z]+", first)
+    if not 2 <= len(words) <= 4 or _NOT_A_WRITER & set(words):
+        return None
+    return "-".join(words)
+
+
+def _slug_segment(path: str) -> tuple[str, str] | None:
+    """(the hyphenated slug, the article id after it or "") of a path's last segment that holds a slug of
+    three words or more: `marshall-it-is-a-cynical-move_n_2246554.html` -> (`marshall-it-is-a-cynical-move`,
+    `2246554`)."""
+    for segment in reversed([seg for seg in path.split("/") if seg]):
+        match = re.search(r"[a-z][a-z0-9]*(?:-[a-z0-9]+){2,}", segment.lower())
+        if match:
+            ident = re.search(r"\d{5,}", segment[match.end():])
+            return match.group(0), ident.group(0) if ident else ""
+    return None
+
+
 class RecoveryConfigError(SettingsError):
     """The outlets file cannot be used; the message names the file."""
 
@@ -89,6 +131,7 @@ class DomainProfile:
     links: list[LearnedLink] = field(default_factory=list)
     hints: list[tuple[str, str]] = field(default_factory=list)  # (prefix, fmt) from the outlets file
     writer_pages: bool = False  # the outlets file says it files articles under writers' names too
+    writer_templates: list[str] = field(default_factory=list)  # and where: `/{writer}/{slug}_b_{id}.html`
     file_rank: int | None = None  # position in the outlets file's domain list
     _memo: dict = field(default_factory=dict, repr=False)
 
@@ -161,6 +204,50 @@ class DomainProfile:
             self._memo["author_pages"] = self.writer_pages or any(names_author(link.path, link.author)
                                                                   for link in self.links)
         return self._memo["author_pages"]
+
+    def writer_page_url(self, article_url: str, author: str | None, when: date | None) -> str | None:
+        """Where the outlet would have filed `article_url` under its writer's name, read off the blog's own
+        links to writers' pages of this domain (`/blogs/bloggers/patrick-holmes/2012/09/slug`,
+        `/authors/david-doherty/slug/`, `/samuel-mcgregor/slug_b_2246554.html`): the writer's name, the
+        article's slug and id and its date put where such a link has them. None when the blog never linked
+        such a page, or the article's URL has no slug."""
+        writer = author_slug(author)
+        found = _slug_segment(urlsplit(article_url).path or "/")
+        if not writer or found is None:
+            return None
+        slug, ident = found
+        for link in self.links:
+            if not names_author(link.path, link.author):
+                continue
+            segments = link.path.split("/")
+            named = [i for i, seg in enumerate(segments[:-1]) if names_author(f"/{seg}/x", link.author)]
+            own = _slug_segment(link.path)
+            if not named or own is None:
+                continue
+            out = []
+            for i, seg in enumerate(segments):
+                if i == named[0]:
+                    seg = writer
+                elif re.fullmatch(r"(?:19|20)\d{2}", seg) and when:
+                    seg = f"{when:%Y}"
+                elif re.fullmatch(r"\d{2}", seg) and when and out and re.fullmatch(r"(?:19|20)\d{2}", out[-1]):
+                    seg = f"{when:%m}"
+                elif re.fullmatch(r"\d{2}", seg) and when and len(out) >= 2 and re.fullmatch(r"\d{2}", out[-1]):
+                    seg = f"{when:%d}"
+                elif own[0] in seg:
+                    seg = seg.replace(own[0], slug, 1)
+                    if own[1] and own[1] in seg:
+                        if not ident:
+                            return None  # the writer's pages carry an id the article's URL does not give
+                        seg = seg.replace(own[1], ident)
+                out.append(seg)
+            return f"http://{self.host}{'/'.join(out)}"
+        for template in self.writer_templates:
+            values = {"writer": writer, "slug": slug, "id": ident,
+                      **({"yyyy": f"{when:%Y}", "mm": f"{when:%m}", "dd": f"{when:%d}"} if when else {})}
+            if all(values.get(name) for name in re.findall(r"\{(\w+)\}", template)):
+                return f"http://{self.host}" + template.format(**values)
+        return None
 
     def id_anchors(self) -> list[tuple[str, date]]:
         """(URL, date of the post linking it) for every link of the domain: each says its article existed by
@@ -267,6 +354,8 @@ class OutletMap:
             outlet = self.outlet(name)
             hints = [_parse_date_template(t, origin, name) for t in entry.get("date_paths", []) or []]
             domains = entry.get("domains", []) or []
+            writer = entry.get("writer_pages", False)
+            templates = _writer_templates(writer, origin, name)
             if not isinstance(domains, list) or not all(isinstance(d, str) and d for d in domains):
                 raise RecoveryConfigError(f"{origin}: outlet {name!r}: domains must be a list of host names")
             for rank, host in enumerate(domains):
@@ -275,7 +364,8 @@ class OutletMap:
                 profile = outlet.domain(host)
                 profile.file_rank = rank if profile.file_rank is None else min(profile.file_rank, rank)
                 profile.hints += [h for h in hints if h not in profile.hints]
-                profile.writer_pages = profile.writer_pages or bool(entry.get("writer_pages", False))
+                profile.writer_pages = profile.writer_pages or bool(writer)
+                profile.writer_templates += [t for t in templates if t not in profile.writer_templates]
                 profile._memo.clear()
 
     def domains_for(self, outlet: Outlet, when: date) -> list[DomainProfile]:

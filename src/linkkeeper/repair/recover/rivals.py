@@ -8,6 +8,10 @@ the article's slug (its last words, which survive a section or region prefix), o
 (`story.html?id=7303160`), two of the post's headline words in one path segment; the hits are fetched raw and
 compared with the post.
 
+The search keeps redirect captures too: an outlet that moved its articles to new URLs (the Star in 2013)
+leaves its 2012 URLs in the index only as redirects to the new page, and when two such earlier URLs carry
+the article (two sections), the blogger linked one of them, so a person decides (`earlier_urls`).
+
 The search has no date window: a sibling page is often captured months after the article (it must still be
 found), and the filter keeps the answer small. One query answers the approvals of a whole domain in a run
 (their patterns joined in one filter), so the check costs at most one CDX query per approval and usually far
@@ -24,10 +28,10 @@ from urllib.parse import urlsplit
 from linkkeeper.repair.capture.ranking import page_key
 from linkkeeper.repair.recover.idclock import IdClock, article_id
 from linkkeeper.repair.recover.outlets import DomainProfile
-from linkkeeper.repair.recover.queries import BASE_FILTERS, CdxQuery, QueryCache, month_query
+from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, month_query
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, PostContext, RecoveryCandidate,
                                                make_candidate, verify_candidate)
-from linkkeeper.text.urls import slug_words
+from linkkeeper.text.urls import host_key, slug_words
 from linkkeeper.text.words import content_words
 from linkkeeper.wayback import CdxRecord
 
@@ -51,6 +55,10 @@ CLOSE_FETCH = 2
 PATTERNS_PER_QUERY = 12
 _SEP = r"[^a-z0-9]+"
 _PRINT = re.compile(r"[?&](?:service|output|view|format|template)=print|[?&]print\b", re.IGNORECASE)
+# The rival search's status filter: pages (200) and the redirects an outlet's move to new URLs left (3xx).
+RIVAL_STATUSES = "statuscode:[23].."
+# Earlier URLs of one article (captured only as redirects) from which it counts as published under two URLs.
+EARLIER_URLS = 2
 # Article ids seen under two paths in a post's listings from which an outlet counts as filing articles in
 # several sections (one could be a CMS's slip).
 MULTI_SECTION_IDS = 2
@@ -108,7 +116,7 @@ def ids_under_two_paths(records: list[CdxRecord]) -> int:
 
 def rival_query(domain: str, patterns: list[str]) -> CdxQuery:
     joined = "(?:" + "|".join(sorted(patterns)) + ")"
-    return CdxQuery(domain, filters=BASE_FILTERS + (f"original:(?i).*{joined}.*",),
+    return CdxQuery(domain, filters=(RIVAL_STATUSES, f"original:(?i).*{joined}.*"),
                     purpose=f"{domain} (all its hosts), any date, URLs carrying the article's slug (rival check)")
 
 
@@ -175,7 +183,14 @@ async def _check_one(check: RivalCheck, records: list[CdxRecord], nearby: list[C
                      scanned: str) -> None:
     pattern = re.compile(check.pattern or "(?!)", re.IGNORECASE)
     scored: dict[str, tuple[float, CdxRecord]] = {}
-    for record in [r for r in records if pattern.search(urlsplit(r.original).path or "")] + nearby:
+    matched = [r for r in records if pattern.search(urlsplit(r.original).path or "")]
+    earlier = earlier_urls(matched, check.best)
+    if len(earlier) >= EARLIER_URLS:
+        for record in earlier:
+            cand = moved_candidate(record, check)
+            check.found.setdefault(cand.page, cand)
+            check.rivals.append(check.found[cand.page])
+    for record in matched + nearby:
         cand = make_candidate(record, check.post, check.profiles, check.clock, None)
         if cand is None or cand.page == check.best.page:
             continue
@@ -209,5 +224,59 @@ async def _check_one(check: RivalCheck, records: list[CdxRecord], nearby: list[C
             check.rivals.append(cand)
     check.note = f"{scanned}: {len(scored)} other page(s) matched; {len(chosen)} fetched (with {len(close)} " \
                  f"close candidates of the post's own listings), " \
-                 f"{len(check.rivals)} hold the post's text"
+                 f"{len(check.rivals)} hold the post's text" + \
+                 (f" or redirect to it ({len(earlier)} earlier URLs)" if len(earlier) >= EARLIER_URLS else "")
+
+
+async def writer_page_candidate(check: RivalCheck, captures: CaptureCache) -> RecoveryCandidate | None:
+    """The approved article's copy on its writer's page, where the outlet files articles so too (outlets.py
+    `writer_page_url`): read on the live web if it answers (no archive request: the rival search would have
+    listed any capture of it, as it carries the article's slug). Returned compared with the post where the
+    page answered, else unverified, for the person who decides to see where the blogger may have linked."""
+    host = host_key(urlsplit(check.best.url).hostname or "")
+    profiles = sorted(check.profiles.values(), key=lambda p: (p.host_key != host, p.host_key))
+    for profile in profiles:
+        url = profile.writer_page_url(check.best.url, check.post.author, check.best.article_date)
+        if url is None:
+            continue
+        if page_key(url) in check.found:
+            return check.found[page_key(url)]
+        record = CdxRecord("", "", url, "text/html", "-", "-", "-")
+        cand = RecoveryCandidate(url, "", record, profile, check.best.article_date, "unknown", False,
+                                 slug_words(urlsplit(url).path or "/"))
+        await verify_candidate(cand, check.post, captures, archive=False)
+        cand.evidence["note"] = "where the outlet files the article under its writer's name (never captured)"
+        check.found[cand.page] = cand
+        return cand
+    return None
+
+
+def earlier_urls(records: list[CdxRecord], best: RecoveryCandidate) -> list[CdxRecord]:
+    """The article's earlier URLs among rival hits: other pages captured only as redirects (no 200 of them
+    among the hits) whose URL carries every word of the best page's slug, one row per page. An outlet that
+    moved its articles leaves them so; a URL carrying the whole slug is the article, not a related story."""
+    if len(best.slug) < 2:
+        return []
+    slug = set(best.slug)
+    pages: dict[str, CdxRecord] = {}
+    served = {page_key(r.original) for r in records if r.statuscode == "200"}
+    for record in records:
+        page = page_key(record.original)
+        if not record.statuscode.startswith("3") or page == best.page or page in served or _PRINT.search(record.original):
+            continue
+        if slug <= set(slug_words(urlsplit(record.original).path or "")):
+            pages.setdefault(page, record)
+    return [pages[page] for page in sorted(pages)]
+
+
+def moved_candidate(record: CdxRecord, check: RivalCheck) -> RecoveryCandidate:
+    """An earlier URL of the approved article, listed for the person who decides (its capture is a redirect:
+    there is no text of its own to read)."""
+    path = urlsplit(record.original).path or "/"
+    cand = RecoveryCandidate(record.original, record.timestamp, record,
+                             check.profiles.get(host_key(urlsplit(record.original).hostname or "")),
+                             None, "unknown", False, slug_words(path), verified=True, confidence=0.0)
+    cand.rival = f"an earlier URL of the article: captured only as a redirect ({record.statuscode})"
+    cand.evidence["note"] = "an earlier URL carrying the approved page's slug (rival check)"
+    return cand
 

@@ -24,8 +24,9 @@ from linkkeeper.repair.recover.idclock import IdClock, article_id
 from linkkeeper.repair.recover.outlets import OutletMap, learn_outlet_map, names_author, registrable_domain
 from linkkeeper.repair.recover.queries import (CdxQuery, QueryCache, headlines_query, keeps, month_query,
                                                months_between, words_filter)
-from linkkeeper.repair.recover.rivals import MULTI_SECTION_IDS, RivalCheck, check_rivals, ids_under_two_paths
-from linkkeeper.repair.recover.scoring import (CaptureCache, Fetched, PostContext, RecoveryCandidate,
+from linkkeeper.repair.recover.rivals import (MULTI_SECTION_IDS, RivalCheck, check_rivals, ids_under_two_paths,
+                                              writer_page_candidate)
+from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, Fetched, PostContext, RecoveryCandidate,
                                                RecoveryDecision, add_candidates, convincing, decide, read_page,
                                                verify_in_order)
 from linkkeeper.settings import Settings
@@ -190,10 +191,19 @@ class _Recoverer:
                                 f"({shared} article ids under two paths in its listings), and the section the "
                                 "blogger linked may never have been captured: a person decides", decision.best)
             if decision.state == "approved" and _author_twin_possible(post, search, decision.best.url):
-                decision = RecoveryDecision(
-                    "proposed", f"{decision.reason}; but the outlet also files articles under their writer's name, "
-                                "and the writer's page (which the blogger may have linked) was never captured: "
-                                "a person decides", decision.best)
+                twin = await writer_page_candidate(check, self.captures)
+                if twin is not None and (twin.text_similarity or 0.0) >= HOLDS_TEXT:
+                    twin.rival = "the writer's page holds the post's text"
+                    decision = decide(search.found.values(), self.settings.auto_approve_confidence)
+                else:
+                    today = "another page today" if twin and twin.verified else "no page today"
+                    where = f" ({twin.url}: {today})" if twin else ""
+                    if twin is not None:
+                        twin.rival = "the writer's page the blogger may have linked"
+                    decision = RecoveryDecision(
+                        "proposed", f"{decision.reason}; but the outlet also files articles under their writer's "
+                                    f"name, and the writer's page{where} (which the blogger may have linked) was "
+                                    "never captured: a person decides", decision.best)
             decisions.append(decision)
         return decisions
 
@@ -210,7 +220,9 @@ class _Recoverer:
 
     def _save(self, post: PostContext, decision: RecoveryDecision, found: dict, context: dict,
               live: tuple[str | None, dict] | None = None) -> RecoveryOutcome:
-        ranked = sorted(found.values(), key=lambda c: (not c.verified, -(c.confidence or 0.0), -c.prescore, c.url))
+        # The chosen page first, then the pages a person would choose between (rivals), then the rest.
+        ranked = sorted(found.values(), key=lambda c: (c is not decision.best, c.rival is None, not c.verified,
+                                                       -(c.confidence or 0.0), -c.prescore, c.url))
         kept = ranked[:CANDIDATES_KEPT]
         best = decision.best if decision.state != "unavailable" else None
         store.save_recovery_candidates(self.db, post.link_id, post.post_id, [

@@ -117,7 +117,8 @@ class RecoveryCandidate:
 
     @property
     def archive_url(self) -> str:
-        return public_archive_url(self.evidence.get("memento_timestamp") or self.timestamp, self.url)
+        # A page never captured (a writer's page the outlet would have had) gets the archive's list of captures.
+        return public_archive_url(self.evidence.get("memento_timestamp") or self.timestamp or "*", self.url)
 
     @property
     def page(self) -> str:
