@@ -177,6 +177,32 @@ async def test_a_query_string_article_is_found_by_its_text(tmp_path):
         json.dumps(repairs["lost"]["evidence"])
 
 
+async def test_a_late_posts_copy_dates_its_article_and_the_pages_of_that_day_are_read(tmp_path):
+    """Posted 13 days after the article: the writer's blog copy, whose URL carries the date and the slug, is
+    found and holds the text; the article's own `story.html?id=` page, dated by its id near that day, ranked
+    no better than its neighbours against the post's date. The pages of the copy's day are read next: two
+    pages hold the text, and a person chooses between them."""
+    archive = SimulatedArchive()
+    site = "http://www.citizen.example/news/story.html?id="
+    posts = [blog_post(f"old-{i}", f"2011-0{i}-10T10:00:00+00:00", f"Old story {i}", f"old{i}",
+                       href=f"{site}{7_000_000 + i}", outlet="The Citizen") for i in range(1, 4)]
+    for day in range(1, 31):
+        archive.add(Capture(f"{site}{7_300_000 + day * 100}", f"201210{day:02d}120000",
+                            body=page(f"Other story {day}", f"other{day}")))
+    own = f"{site}7300620"
+    archive.add(Capture(own, "20121006230413", body=page("Ferry contracts review ordered", "ferry")))
+    copy = "http://blogs.citizen.example/2012/10/06/ferry-contracts-review-ordered/"
+    archive.add(Capture(copy, "20121008104534", body=page("Ferry contracts review ordered", "ferry")))
+    posts.append(blog_post("late", "2012-10-19T18:00:00+00:00", "Ferry contracts review ordered", "ferry",
+                           outlet="The Citizen"))
+    repairs, got = await _recover(tmp_path, archive, posts)
+    late = repairs["late"]
+    assert late["state"] == "proposed", late["evidence"]["decision"]
+    assert {own, copy} <= set(got["candidates"]["late"])
+    shares = {c["url"]: c["text_similarity"] for c in late["evidence"]["candidates"]}
+    assert shares[own] >= 0.9 and shares[copy] >= 0.9
+
+
 async def test_an_outlet_filing_articles_under_several_sections_gets_no_automatic_recovery(tmp_path):
     archive = SimulatedArchive()
     posts = paper_learning_posts()

@@ -8,7 +8,7 @@ import asyncio
 import sys
 from collections import Counter
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
@@ -28,7 +28,7 @@ from linkkeeper.repair.recover.rivals import (MULTI_SECTION_IDS, RivalCheck, che
                                               writer_page_candidate)
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, Fetched, PostContext, RecoveryCandidate,
                                                RecoveryDecision, add_candidates, convincing, decide, read_page,
-                                               verify_in_order)
+                                               reading_order, verify_candidate, verify_in_order)
 from linkkeeper.settings import Settings
 from linkkeeper.text.dates import parse_iso_or_none, to_iso
 from linkkeeper.text.urls import host_of, parse_dated_path
@@ -51,6 +51,10 @@ LIVE_LIMIT_HEADLINE = 8
 # Posts of one domain whose headline searches share one CDX query (their filters joined).
 HEADLINES_PER_QUERY = 12
 CANDIDATES_KEPT = 10
+# A late post's article dated by the page holding its text: the pages listed within this many days of it,
+# this many of them, are read too (its own URL may be one of them).
+SAME_DAY_DAYS = 2
+SAME_DAY_FETCH = 3
 
 
 @dataclass
@@ -299,7 +303,32 @@ class _PostSearch:
             await self._round(queries, window, limit, LIVE_LIMIT)
             if self._settled():
                 break
+        await self._same_day_pages()
         self._close()
+
+    async def _same_day_pages(self) -> None:
+        """A post made days after its article: the page that holds its text dates the article, and that page
+        may be a copy (the writer's blog, a section page) of an article whose own URL says nothing (a
+        `story.html?id=` page ranks no better than its neighbours against the post's date). The listed pages
+        of the domain dated within SAME_DAY_DAYS of it are read next, a few, best first by that date."""
+        holders = [c for c in self.found.values() if convincing(c) and c.article_date is not None]
+        if not holders:
+            return
+        holder = max(holders, key=lambda c: (c.confidence or 0.0, c.url))
+        day = holder.article_date
+        if abs((day - self.post.when).days) <= NEAR_DAYS:
+            return
+        anchored = replace(self.post, when=day)
+        near: dict[str, RecoveryCandidate] = {}
+        add_candidates(near, self.seen, anchored, self.by_key, self.clock,
+                       (day - timedelta(days=SAME_DAY_DAYS), day + timedelta(days=SAME_DAY_DAYS)))
+        fresh = [c for c in reading_order(near.values(), anchored)
+                 if c.page != holder.page and not (c.page in self.found and self.found[c.page].verified)]
+        for cand in fresh[:SAME_DAY_FETCH]:
+            self.found[cand.page] = cand
+            cand.evidence["note"] = f"a page dated within {SAME_DAY_DAYS} days of the page holding the post's text"
+        self.fetched += sum(await asyncio.gather(*(verify_candidate(c, self.post, self.rec.captures)
+                                                   for c in fresh[:SAME_DAY_FETCH])))
 
     @property
     def headline_filter(self) -> str | None:
