@@ -111,3 +111,24 @@ def test_normalize_url(url, expected):
 
 def test_blog_key_merges_country_aliases():
     assert blog_key("democracyastray.blogspot.ca") == blog_key("democracyastray.blogspot.com") == "democracyastray.blogspot"
+
+
+@pytest.mark.parametrize("url", [
+    "http://www.CBC.ca/news/x", "https://a.b:8080/x?y", "http://127.0.0.2:9000/a", "HTTP://X.com", "http://x.com?q=1",
+    "http://x.com#f", "http://x.com", "https://x.com:/p", "http://x.com:99999/", "http://x.com:080/",
+    "http://user@host/x", "http://host:80@evil.com/", "http://a.b\\@c.d/", "http://[::1]:80/x", "ftp://x.com/",
+    "http://ex ample.com/", "http://xn--bcher-kva.example/", "http://x.com./a", "//x.com/a", "http:/x.com/a",
+])
+def test_the_checkers_quick_read_of_a_url_agrees_with_urlsplit(url):
+    """host_of and the site root and port the checker reads with one regular expression (plain_origin) say
+    what urlsplit says, or leave the URL to urlsplit."""
+    from urllib.parse import urlsplit
+
+    from linkkeeper.text.urls import host_of, plain_origin
+    parts = urlsplit(url)
+    assert host_of(url) == (parts.hostname or "").lower()
+    plain = plain_origin(url)
+    if plain is not None:
+        scheme, host, port, origin = plain
+        assert (scheme, host, port) == (parts.scheme.lower(), parts.hostname, parts.port)
+        assert origin == f"{parts.scheme}://{parts.netloc}".lower()

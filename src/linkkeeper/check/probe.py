@@ -24,6 +24,7 @@ from linkkeeper.check.evidence import (Evidence, RefusedRedirect, classify, clas
 from linkkeeper.net.guard import AddressRefused, literal_refusal
 from linkkeeper.settings import Settings
 from linkkeeper.text.html import html_to_text, page_title
+from linkkeeper.text.urls import plain_origin
 
 # How much of an outbound link's page is read (`check --all-links`): enough for a not-found, parked or
 # challenge page and the sibling test, little for a big page.
@@ -110,13 +111,17 @@ async def _follow(session: aiohttp.ClientSession, method: str, url: str, setting
     seen = {url}
     ev.redirect_chain = []
     for _ in range(settings.max_redirects + 1):
-        try:
-            parts = urlsplit(current)
-            host = parts.hostname or ""
-        except ValueError:
-            raise aiohttp.InvalidURL(current) from None
-        if parts.scheme.lower() not in ("http", "https"):
-            kind = f"{parts.scheme}:" if parts.scheme else "schemeless"
+        plain = plain_origin(current)
+        if plain is not None:
+            scheme, host = plain[0], plain[1]
+        else:
+            try:
+                parts = urlsplit(current)
+                scheme, host = parts.scheme, parts.hostname or ""
+            except ValueError:
+                raise aiohttp.InvalidURL(current) from None
+        if scheme.lower() not in ("http", "https"):
+            kind = f"{scheme}:" if scheme else "schemeless"
             raise RefusedRedirect(f"{'redirect to a' if ev.redirect_chain else 'a'} {kind} URL refused "
                                   f"({current[:200]})")
         refusal = literal_refusal(host, settings)

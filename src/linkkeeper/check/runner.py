@@ -32,6 +32,7 @@ from linkkeeper.check.probe import probe
 from linkkeeper.net.session import HostLimiter, make_session
 from linkkeeper.settings import Settings
 from linkkeeper.text.similarity import lead_probes, probes_needed
+from linkkeeper.text.urls import host_of, plain_origin
 
 # Finished checks are stored in batches (one transaction each: a transaction per check cost more than the
 # check's own parsing): at most MAX_BATCH checks, at most one in BATCH_SHARE of the run's (a small run, as a
@@ -100,10 +101,19 @@ class CheckSummary:
     new_dead: int = 0
 
 
+def _root_of(url: str) -> str:
+    """The URL's site root, `scheme://netloc/` (scheme and host lower-case): one probe per run each."""
+    plain = plain_origin(url)
+    if plain is not None:
+        return plain[3] + "/"
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/"
+
+
 def _group_by_host(urls: Iterable[str]) -> dict[str, deque]:
     by_host: dict[str, deque] = defaultdict(deque)
     for url in urls:
-        by_host[urlsplit(url).hostname or ""].append(url)
+        by_host[host_of(url)].append(url)
     return by_host
 
 
@@ -143,7 +153,7 @@ class _CheckRun:
 
     async def probe_url(self, url: str, body: bool | str, leads: list[tuple[str, ...]] | None = None, *,
                         settings: Settings | None = None, host: str | None = None) -> Evidence:
-        host = host if host is not None else urlsplit(url).hostname or ""
+        host = host if host is not None else host_of(url)
         return await probe(self.session, url, settings or self.settings, want_body=body, sleep=self.sleep, leads=leads,
                            slot=self._slot(host), on_status=lambda ev: self.hosts.feedback(
                                host, ev.status, sent_at=self.hosts.clock() - ev.elapsed_ms / 1000))
@@ -168,9 +178,8 @@ class _CheckRun:
         """The host's root, probed once per run for all its links (HEAD, GET where HEAD says nothing), in one
         attempt: it is asked only after a link of the host failed all of its own, and a hanging host's retries
         would hold its lanes for minutes. None when the URL is the root itself."""
-        parts = urlsplit(url)
-        root = f"{parts.scheme}://{parts.netloc}/"  # the key host_silent reads
-        if url.rstrip("/") == root.rstrip("/"):
+        root = _root_of(url)  # the key host_silent reads
+        if url.rstrip("/").lower() == root.rstrip("/").lower():
             return None
         return await self._shared(self.roots, root, lambda: self.probe_url(root, False, settings=self.root_settings))
 
@@ -233,9 +242,8 @@ class _CheckRun:
         overrides. `upcoming`: the next links of the host, whose posts' texts are read along with this one's."""
         leads = self.leads_of(url, upcoming) if body is True else []
         probes = [p for p in map(lead_probes, leads) if probes_needed(p)]
-        parts = urlsplit(url)  # once per link: the host's lanes, its root, the overrides
-        host = parts.hostname or ""
-        silent = self.host_silent(f"{parts.scheme}://{parts.netloc}/")
+        host = host_of(url)  # once per link: the host's lanes, its root, the overrides
+        silent = self.host_silent(_root_of(url))
         ev = await self.probe_url(url, body, probes, settings=self.root_settings if silent else None, host=host)
         if ev.evidence_class in verdict.GOOD_CLASSES and ev.markup and not ev.lead_held:
             await self.read_page(ev, leads, peek=body is not True)

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from linkkeeper.net.guard import AddressRefused, GuardedResolver
 from linkkeeper.net.session import archive_endpoints
 from linkkeeper.settings import Settings
+from linkkeeper.text.urls import plain_origin
 
 # Seconds to wait for a connection; the connect_timeout setting when that is shorter.
 PROBE_TIMEOUT = 8.0
@@ -25,6 +26,10 @@ NETWORK_HOSTS, NETWORK_MIN_HOSTS = 6, 3
 
 
 def _host_port(url: str) -> tuple[str, int] | None:
+    plain = plain_origin(url)
+    if plain is not None:
+        scheme, host, port, _ = plain
+        return host.rstrip("."), port or (443 if scheme == "https" else 80)
     parts = urlsplit(url)
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
