@@ -208,9 +208,10 @@ class DomainProfile:
     def writer_page_url(self, article_url: str, author: str | None, when: date | None) -> str | None:
         """Where the outlet would have filed `article_url` under its writer's name, read off the blog's own
         links to writers' pages of this domain (`/blogs/bloggers/patrick-holmes/2012/09/slug`,
-        `/authors/david-doherty/slug/`, `/samuel-mcgregor/slug_b_2246554.html`): the writer's name, the
-        article's slug and id and its date put where such a link has them. None when the blog never linked
-        such a page, or the article's URL has no slug."""
+        `/authors/david-doherty/slug/`, `/samuel-mcgregor/slug_b_2246554.html`), else off the outlets file's
+        shapes (`writer_templates`): the writer's name, the article's slug and id and its date put where such
+        a page has them. None when neither gives a shape, the byline names no writer, or the article's URL
+        has no slug (or not the id the shape needs)."""
         writer = author_slug(author)
         found = _slug_segment(urlsplit(article_url).path or "/")
         if not writer or found is None:

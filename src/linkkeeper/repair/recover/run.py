@@ -200,7 +200,8 @@ class _Recoverer:
                     twin.rival = "the writer's page holds the post's text"
                     decision = decide(search.found.values(), self.settings.auto_approve_confidence)
                 else:
-                    today = "another page today" if twin and twin.verified else "no page today"
+                    today = ("no page today" if twin is None or twin.text_similarity is None else
+                             f"{twin.text_similarity:.0%} of the post's text today")
                     where = f" ({twin.url}: {today})" if twin else ""
                     if twin is not None:
                         twin.rival = "the writer's page the blogger may have linked"
