@@ -269,6 +269,16 @@ def test_sibling_url_keeps_the_shape():
     assert sibling_url("http://news.example.com/") is None
 
 
+def test_slugs_of_any_length_share_one_sibling_probe():
+    """A CMS answers a slug of three words as one of seven: one probe per host and path shape, not per
+    slug length; a section with an id, a dated path or another host is another shape."""
+    shape = url_shape("http://news.example.com/news/world/ferry-review-ordered-1.4612345")
+    assert url_shape("http://news.example.com/news/canada/pipeline-permits-frozen-after-long-review-1.46") == shape
+    assert url_shape("http://news.example.com/news/politics-4612345") != shape
+    assert url_shape("http://news.example.com/news/2012/10/16/ferry-review-ordered/") != shape
+    assert url_shape("http://other.example.com/news/world/ferry-review-ordered-1.4612345") != shape
+
+
 
 async def test_confirm_now_lets_a_failure_that_recovers_stay_alive(simweb, tmp_path):
     # A 404 once (a deploy in progress), then the article: the confirmation round sees it back.
