@@ -13,7 +13,7 @@ from linkkeeper.settings import ConnectTo, Settings
 from linkkeeper.sim.archive import Capture, SimulatedArchive, settings_for
 from linkkeeper.sim.servers import serve
 from linkkeeper.sim.web import Page, SimulatedWeb
-from test_recover_rivals import blog_post, learning_posts, page
+from test_recover_rivals import add_learning_captures, blog_post, learning_posts, page
 from worlds.bulk_repair import store_posts
 
 HOST = "www.news.example"
@@ -30,9 +30,7 @@ def _world() -> tuple[SimulatedArchive, SimulatedWeb]:
                                   (HARBOUR, "20121017150000", "Harbour dredging delayed", "harbour"),
                                   (PAYWALL, "20121019150000", "Grain terminal sale approved", "grain")]:
         archive.add(Capture(url, ts, body=page(title, topic)))
-    for i in range(1, 4):
-        old = f"http://{HOST}/news/2011/0{i}/10/old-story-{i}/"
-        archive.add(Capture(old, f"20110{i}10150000", body=page(f"Old story {i}", f"old{i}")))
+    add_learning_captures(archive)
     web.add(FERRY, body=page("Ferry contracts review ordered", "ferry"))
     web.add(HARBOUR, body=page("Harbour dredging delayed", "harbour"))
     # A paywall: the headline over a teaser that holds none of the text; only the capture can tell.

@@ -62,6 +62,13 @@ def learning_posts() -> list:
             for i in range(1, 4)]
 
 
+def add_learning_captures(archive: SimulatedArchive) -> None:
+    """The captures of learning_posts' articles, each on its day."""
+    for i in range(1, 4):
+        old = f"http://www.news.example/news/2011/0{i}/10/old-story-{i}/"
+        archive.add(Capture(old, f"20110{i}10150000", body=page(f"Old story {i}", f"old{i}")))
+
+
 async def test_a_second_page_of_the_outlet_holding_the_text_sends_the_link_to_a_person(tmp_path):
     archive = SimulatedArchive()
     article = "http://www.news.example/news/2012/10/16/ferry-contracts-review-ordered/"
@@ -72,9 +79,7 @@ async def test_a_second_page_of_the_outlet_holding_the_text_sends_the_link_to_a_
     # A clear case on the same domain and month: approved, and its rival check shares the same query.
     clear = "http://www.news.example/news/2012/10/18/pipeline-permits-frozen/"
     archive.add(Capture(clear, "20121018150000", body=page("Pipeline permits frozen", "pipeline")))
-    for i in range(1, 4):
-        old = f"http://www.news.example/news/2011/0{i}/10/old-story-{i}/"
-        archive.add(Capture(old, f"20110{i}10150000", body=page(f"Old story {i}", f"old{i}")))
+    add_learning_captures(archive)
     posts = learning_posts() + [
         blog_post("twin", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"),
         blog_post("clear", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline", author="Tom Roe")]
@@ -260,9 +265,7 @@ async def test_two_earlier_urls_left_as_redirects_by_an_outlets_move_send_the_li
     archive.add(Capture(single_home, "20141226120000", body=page("Pipeline permits frozen", "pipeline")))
     archive.add(Capture("http://www.news.example/news/gta/article/1250777--pipeline-permits-frozen",
                         "20160727004900", status=301, redirect_to=single_home))
-    for i in range(1, 4):
-        old = f"http://www.news.example/news/2011/0{i}/10/old-story-{i}/"
-        archive.add(Capture(old, f"20110{i}10150000", body=page(f"Old story {i}", f"old{i}")))
+    add_learning_captures(archive)
     posts = learning_posts() + [
         blog_post("moved", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"),
         blog_post("single", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline", author="Tom Roe")]
