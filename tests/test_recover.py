@@ -343,7 +343,8 @@ def test_every_post_in_the_window_is_decided(world, recovered):
 def test_every_automatic_approval_is_right(world, recovered):
     db, _, _, repairs, _, _ = recovered
     approved = [p for p in world.window if repairs[p.id]["state"] == "approved"]
-    assert len(approved) >= 25
+    # Fewer than the clear cases: the CBC is seen publishing an article twice, so its others go to a person.
+    assert len(approved) >= 18
     for post in approved:
         assert repairs[post.id]["url"] in _answers(post), post.title
         assert repairs[post.id]["confidence"] >= 0.9
@@ -356,11 +357,18 @@ def test_most_recoverable_posts_are_recovered(world, recovered):
              and repairs[p.id]["url"] in _answers(p)]
     assert len(found) >= 0.8 * len(recoverable), [(p.kind, p.outlet) for p in recoverable if p not in found]
     # Clear cases are approved, except on outlets that also file articles under writers' names (the outlets
-    # file says HuffPost does), where a person decides.
+    # file says HuffPost does) and on outlets the run saw publishing one article under two URLs (the world's
+    # duplicates are the CBC's), where a person decides.
     clear = [p for p in world.window if p.kind == CLEAR]
     writers = [p for p in clear if p.outlet == "huffingtonpost"]
     assert all(repairs[p.id]["state"] == "proposed" for p in writers)
-    assert sum(repairs[p.id]["state"] == "approved" for p in clear) >= 0.85 * (len(clear) - len(writers))
+    twice = [p for p in clear if p.outlet == "cbc"]
+    assert twice and all(repairs[p.id]["state"] == "proposed" or json.loads(repairs[p.id]["evidence"])["rivals"]
+                         for p in twice)
+    assert any("publishing 1 other article(s) within 365 days under two URLs" in
+               json.loads(repairs[p.id]["evidence"])["decision"] for p in twice)
+    others = [p for p in clear if p not in writers and p not in twice]
+    assert sum(repairs[p.id]["state"] == "approved" for p in others) >= 0.85 * len(others)
 
 
 def test_ambiguous_posts_wait_for_the_curator_with_the_answer_among_candidates(world, recovered):

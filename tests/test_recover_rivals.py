@@ -76,7 +76,8 @@ async def test_a_second_page_of_the_outlet_holding_the_text_sends_the_link_to_a_
     twin = "http://blogs.news.example/jane-doe/2012/10/ferry-contracts-review-ordered/"
     archive.add(Capture(article, "20121016150000", body=page("Ferry contracts review ordered", "ferry")))
     archive.add(Capture(twin, "20130310150000", body=page("Ferry contracts review ordered", "ferry")))
-    # A clear case on the same domain and month: approved, and its rival check shares the same query.
+    # A clear case on the same domain and month: its rival check shares the same query, and finds nothing;
+    # but the outlet was just seen publishing an article twice, so its other URL may exist uncaptured.
     clear = "http://www.news.example/news/2012/10/18/pipeline-permits-frozen/"
     archive.add(Capture(clear, "20121018150000", body=page("Pipeline permits frozen", "pipeline")))
     add_learning_captures(archive)
@@ -91,8 +92,9 @@ async def test_a_second_page_of_the_outlet_holding_the_text_sends_the_link_to_a_
     assert {article, twin} <= set(got["candidates"]["twin"])
     shares = {c["url"]: c["text_similarity"] for c in twin_repair["evidence"]["candidates"]}
     assert shares[article] >= 0.9 and shares[twin] >= 0.9
-    assert repairs["clear"]["state"] == "approved", repairs["clear"]["evidence"]["decision"]
-    assert repairs["clear"]["url"] == clear
+    assert repairs["clear"]["state"] == "proposed" and repairs["clear"]["url"] == clear
+    assert "this run found the outlet publishing 1 other article(s) within 365 days under two URLs" in \
+        repairs["clear"]["evidence"]["decision"]
     # One month listing, one headline search at most per post, one rival search for the domain's approvals.
     # Two CDX queries in all: the outlet-month both posts share, and ONE rival search of the whole domain
     # (every subdomain, any date) whose filter carries the slugs of both approvals.
@@ -252,7 +254,8 @@ async def test_the_posts_of_a_domain_left_unsettled_share_one_headline_search(tm
 async def test_two_earlier_urls_left_as_redirects_by_an_outlets_move_send_the_link_to_a_person(tmp_path):
     """The outlet moved its articles to new URLs in 2013: the 2012 article is captured only at its new home,
     and the index keeps its two earlier URLs (two sections) as redirects to it. The blogger, posting in 2012,
-    linked one of those two: a person decides, with both listed. One earlier URL alone is not a rival."""
+    linked one of those two: a person decides, with both listed. One earlier URL alone is not a rival (though
+    the outlet, now seen filing an article in two sections, gets no automatic approval of the month either)."""
     archive = SimulatedArchive()
     home = "http://www.news.example/news/columnists/2012/10/16/ferry_contracts_review_ordered.html"
     archive.add(Capture(home, "20141225193857", body=page("Ferry contracts review ordered", "ferry")))
@@ -276,7 +279,10 @@ async def test_two_earlier_urls_left_as_redirects_by_an_outlets_move_send_the_li
     listed = [c["url"] for c in moved["evidence"]["candidates"]]
     assert listed[0] == home and set(earlier) <= set(listed[1:3])
     assert "2 earlier URLs" in moved["evidence"]["rival_check"]
-    assert repairs["single"]["state"] == "approved", repairs["single"]["evidence"]["decision"]
+    single = repairs["single"]
+    assert single["state"] == "proposed" and single["url"] == single_home
+    assert "other article(s) within 365 days under two URLs" in single["evidence"]["decision"]
+    assert "earlier URLs" not in single["evidence"]["rival_check"]
     # The rival search asks for redirects as well as pages, in one query for the domain's two approvals.
     (rival,) = [q for r in store_rows(tmp_path) if "statuscode:[23].." in (q := json.loads(r["key"]))["filter"]]
     assert "contracts[^a-z0-9]+review[^a-z0-9]+ordered" in rival["filter"][-1]

@@ -9,7 +9,7 @@ import sys
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, Callable, Iterator
 from urllib.parse import urlsplit
 
@@ -55,6 +55,9 @@ CANDIDATES_KEPT = 10
 # this many of them, are read too (its own URL may be one of them).
 SAME_DAY_DAYS = 2
 SAME_DAY_FETCH = 3
+# An outlet found publishing an article of this blog's under two URLs is taken to have done so for this long
+# either side of it (a newsroom's filing habits last, and change with its CMS).
+TWICE_PUBLISHED_DAYS = 365
 
 
 @dataclass
@@ -122,6 +125,19 @@ class _Recoverer:
         self.live_check = live_check
         # Every outlet-month listing of the run, by domain: what the domain shows about its URLs as a whole.
         self.listings: dict[str, dict[str, list[CdxRecord]]] = {}
+        # The dates of the articles this run found under two URLs of a domain, by domain.
+        self.published_twice: dict[str, list[date]] = {}
+
+    def note_published_twice(self, best: RecoveryCandidate, post: PostContext) -> None:
+        domain = registrable_domain(host_of(best.url))
+        self.published_twice.setdefault(domain, []).append(best.article_date or post.when)
+
+    def twice_near(self, best: RecoveryCandidate, post: PostContext) -> int:
+        """How many articles within TWICE_PUBLISHED_DAYS of this one the run found its domain publishing
+        under two URLs."""
+        when = best.article_date or post.when
+        return sum(1 for other in self.published_twice.get(registrable_domain(host_of(best.url)), [])
+                   if abs((other - when).days) <= TWICE_PUBLISHED_DAYS)
 
     async def _live_page(self, url: str) -> Fetched | None:
         """A candidate's page as it answers today, where it still holds a page of its own (not an error, a
@@ -147,7 +163,10 @@ class _Recoverer:
         return post, search, self.decide(search)
 
     def decide(self, search: _PostSearch) -> RecoveryDecision:
-        return decide(search.found.values(), self.settings.auto_approve_confidence)
+        decision = decide(search.found.values(), self.settings.auto_approve_confidence)
+        if decision.twice and decision.best is not None:
+            self.note_published_twice(decision.best, search.post)
+        return decision
 
     async def headline_searches(self, waiting: list[_PostSearch]) -> None:
         """The headline round of every post its dated rounds left unsettled: one CDX query per domain for
@@ -177,8 +196,12 @@ class _Recoverer:
             by_domain.setdefault(registrable_domain(host_of(check.best.url)), []).append(check)
         await asyncio.gather(*(check_rivals(domain, group, self.queries, self.captures)
                                for domain, group in sorted(by_domain.items())))
+        twice_here = [any(c.rival or (c.headline_match or 0.0) >= 1.0 for c in check.rivals) for check in checks]
+        for check, here in zip(checks, twice_here):
+            if here:
+                self.note_published_twice(check.best, check.post)
         decisions = []
-        for check, (post, search, decision) in zip(checks, pending):
+        for check, here, (post, search, decision) in zip(checks, twice_here, pending):
             search.context["rival_check"] = check.note
             if check.rivals:
                 search.context["rivals"] = [c.url for c in check.rivals]
@@ -194,6 +217,14 @@ class _Recoverer:
                     "proposed", f"{decision.reason}; but the outlet files one article under several sections "
                                 f"({shared} article ids under two paths in its listings), and the section the "
                                 "blogger linked may never have been captured: a person decides", decision.best)
+            if decision.state == "approved" and (twice := self.twice_near(decision.best, post) - here):
+                # The rival search sees captured pages only: an outlet seen filing articles twice may have
+                # filed this one twice too, under a URL the archive never captured.
+                decision = RecoveryDecision(
+                    "proposed", f"{decision.reason}; but this run found the outlet publishing {twice} other "
+                                f"article(s) within {TWICE_PUBLISHED_DAYS} days under two URLs, and this "
+                                "article's other URL (the one the blogger may have linked) may never have been "
+                                "captured: a person decides", decision.best)
             if decision.state == "approved" and _author_twin_possible(post, search, decision.best.url):
                 twin = await writer_page_candidate(check, self.captures)
                 if twin is not None and (twin.text_similarity or 0.0) >= HOLDS_TEXT:

@@ -435,6 +435,7 @@ class RecoveryDecision:
     state: str  # approved | proposed | unavailable
     reason: str
     best: RecoveryCandidate | None = None
+    twice: bool = False  # two pages show the article itself (not a later version): it was published twice
 
 
 def decide(found: Iterable[RecoveryCandidate], auto_approve: float) -> RecoveryDecision:
@@ -449,8 +450,11 @@ def decide(found: Iterable[RecoveryCandidate], auto_approve: float) -> RecoveryD
     holds = max(HOLDS_TEXT, most - RIVAL_TEXT_GAP)
     holders = {c.page for c in ranked if (c.text_similarity or 0.0) >= holds or c.rival}
     if len(holders) >= 2:
+        # A later version has a headline of its own; two pages under the post's headline are one article twice.
+        same = {c.page for c in ranked if c.page in holders and (c.rival or (c.headline_match or 0.0) >= 1.0)}
         return RecoveryDecision("proposed", f"{len(holders)} pages of the outlet hold the post's text (the same "
-                                            "article under two URLs, or a later version): a person decides", best)
+                                            "article under two URLs, or a later version): a person decides", best,
+                                twice=len(same) >= 2)
     close = runner is not None and (runner.confidence or 0.0) > (best.confidence or 0.0) - AMBIGUITY_MARGIN
     if close:
         return RecoveryDecision("proposed", f"ambiguous: {runner.url} scores {runner.confidence} against "
