@@ -287,3 +287,33 @@ async def test_two_earlier_urls_left_as_redirects_by_an_outlets_move_send_the_li
     (rival,) = [q for r in store_rows(tmp_path) if "statuscode:[23].." in (q := json.loads(r["key"]))["filter"]]
     assert "contracts[^a-z0-9]+review[^a-z0-9]+ordered" in rival["filter"][-1]
     assert "pipeline[^a-z0-9]+permits[^a-z0-9]+frozen" in rival["filter"][-1]
+
+
+async def test_the_found_pages_address_in_another_section_left_only_as_a_redirect_sends_the_link_to_a_person(tmp_path):
+    """The Guardian's shape: the article was filed under /world/ and /environment/ in 2012; the outlet later
+    moved to a new domain, and the index holds 2012 captures of the /world/ page but only the later redirects
+    of the /environment/ one. That one earlier URL is the same path but for its section: a second address."""
+    archive = SimulatedArchive()
+    found = "http://www.news.example/world/2012/oct/16/ferry-contracts-review-ordered"
+    other = "http://www.news.example/environment/2012/oct/16/ferry-contracts-review-ordered"
+    home = "http://www.newsexample.com/environment/2012/oct/16/ferry-contracts-review-ordered"
+    archive.add(Capture(found, "20121016150000", body=page("Ferry contracts review ordered", "ferry")))
+    archive.add(Capture(found, "20160903054923", status=301, redirect_to=home))
+    archive.add(Capture(other, "20210907222109", status=301, redirect_to=home))
+    # An old address of another shape, alone, is still just the article's old address.
+    single = "http://www.news.example/world/2012/oct/18/pipeline-permits-frozen"
+    archive.add(Capture(single, "20121018150000", body=page("Pipeline permits frozen", "pipeline")))
+    archive.add(Capture("http://www.news.example/world/article/1250777--pipeline-permits-frozen",
+                        "20160727004900", status=301, redirect_to=single))
+    archive.add(Capture("http://www.news.example/world/2011/jan/10/old-story-1",
+                        "20110110150000", body=page("Old story 1", "old1")))
+    posts = [blog_post("old", "2011-01-10T10:00:00+00:00", "Old story 1", "old1",
+                       href="http://www.news.example/world/2011/jan/10/old-story-1"),
+             blog_post("twice", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"),
+             blog_post("single", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline", author="Tom Roe")]
+    repairs, _ = await _recover(tmp_path, archive, posts)
+    twice = repairs["twice"]
+    assert twice["state"] == "proposed" and twice["url"] == found, twice["evidence"]["decision"]
+    assert other in [c["url"] for c in twice["evidence"]["candidates"]][1:3]
+    assert "its address in another section, captured only as a redirect" in twice["evidence"]["rival_check"]
+    assert "earlier URLs" not in repairs["single"]["evidence"]["rival_check"]

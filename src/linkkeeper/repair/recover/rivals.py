@@ -10,7 +10,10 @@ compared with the post.
 
 The search keeps redirect captures too: an outlet that moved its articles to new URLs (the Star in 2013)
 leaves its 2012 URLs in the index only as redirects to the new page, and when two such earlier URLs carry
-the article (two sections), the blogger linked one of them, so a person decides (`earlier_urls`).
+the article (two sections), the blogger linked one of them, so a person decides (`earlier_urls`). One such
+URL is enough when it is the found page's own address in another section (`other_section`): an outlet that
+moved to a new domain leaves both of an article's 2012 URLs as redirects, and the one still captured whole
+from 2012 may not be the one linked.
 
 The search has no date window: a sibling page is often captured months after the article (it must still be
 found), and the filter keeps the answer small. One query answers the approvals of a whole domain in a run
@@ -185,7 +188,11 @@ async def _check_one(check: RivalCheck, records: list[CdxRecord], nearby: list[C
     scored: dict[str, tuple[float, CdxRecord]] = {}
     matched = [r for r in records if pattern.search(urlsplit(r.original).path or "")]
     earlier = earlier_urls(matched, check.best)
-    if len(earlier) >= EARLIER_URLS:
+    # One earlier URL is the article's old address, unless it is the found page's own address in another
+    # section (the two then redirect to a third, the outlet's later home for both).
+    if len(earlier) < EARLIER_URLS:
+        earlier = [r for r in earlier if other_section(r.original, check.best.url)]
+    if earlier:
         for record in earlier:
             cand = moved_candidate(record, check)
             check.found.setdefault(cand.page, cand)
@@ -225,7 +232,8 @@ async def _check_one(check: RivalCheck, records: list[CdxRecord], nearby: list[C
     check.note = f"{scanned}: {len(scored)} other page(s) matched; {len(chosen)} fetched (with {len(close)} " \
                  f"close candidates of the post's own listings), " \
                  f"{len(check.rivals)} hold the post's text" + \
-                 (f" or redirect to it ({len(earlier)} earlier URLs)" if len(earlier) >= EARLIER_URLS else "")
+                 (f" or redirect to it ({len(earlier)} earlier URLs)" if len(earlier) >= EARLIER_URLS else
+                  " or are its address in another section, captured only as a redirect" if earlier else "")
 
 
 async def writer_page_candidate(check: RivalCheck, captures: CaptureCache) -> RecoveryCandidate | None:
@@ -267,6 +275,17 @@ def earlier_urls(records: list[CdxRecord], best: RecoveryCandidate) -> list[CdxR
         if slug <= set(slug_words(urlsplit(record.original).path or "")):
             pages.setdefault(page, record)
     return [pages[page] for page in sorted(pages)]
+
+
+def other_section(url: str, best_url: str) -> bool:
+    """Whether `url` is `best_url` with one folder of its path changed (`/world/2012/jul/24/slug` and
+    `/environment/2012/jul/24/slug`): the same article filed in another section, not an old address of
+    another shape."""
+    a = [s for s in (urlsplit(url).path or "").split("/") if s]
+    b = [s for s in (urlsplit(best_url).path or "").split("/") if s]
+    if len(a) != len(b) or len(a) < 3 or a[-1] != b[-1]:
+        return False
+    return sum(x != y for x, y in zip(a[:-1], b[:-1])) == 1
 
 
 def moved_candidate(record: CdxRecord, check: RivalCheck) -> RecoveryCandidate:
