@@ -13,19 +13,21 @@ import pytest
 
 from linkkeeper import store
 from linkkeeper.store.schema import MIGRATIONS
+from linkkeeper.text.similarity import lead_probes
 
 SCHEMAS = Path(__file__).parent / "data" / "schemas"
 # Commit -> the columns its databases lack (besides whole tables), newest first.
 SHAPES = {
-    "be1c5a6": set(),
-    "c95bcd3": {"posts.lead_text"},
-    "66fcc8f": {"posts.lead_text", "posts.deleted_at"},
-    "d9f425f": {"posts.lead_text", "posts.deleted_at", "checks.evidence_class", "checks.reason", "checks.title",
-                "url_status.evidence_class", "url_status.reason", "url_status.moved_to",
-                "url_status.first_failure_at", "url_status.single_day"},
+    "be1c5a6": {"posts.lead_probes"},
+    "c95bcd3": {"posts.lead_probes", "posts.lead_text"},
+    "66fcc8f": {"posts.lead_probes", "posts.lead_text", "posts.deleted_at"},
+    "d9f425f": {"posts.lead_probes", "posts.lead_text", "posts.deleted_at", "checks.evidence_class",
+                "checks.reason", "checks.title", "url_status.evidence_class", "url_status.reason",
+                "url_status.moved_to", "url_status.first_failure_at", "url_status.single_day"},
 }
 MIGRATIONS_TABLE = MIGRATIONS.migrations_table
-ALL_MIGRATIONS = ["001_tables", "002_posts_lead_text", "003_posts_deleted_at", "004_verdict_columns"]
+ALL_MIGRATIONS = ["001_tables", "002_posts_lead_text", "003_posts_deleted_at", "004_verdict_columns",
+                  "005_posts_lead_probes"]
 
 
 def master(path: Path) -> list[tuple]:
@@ -98,9 +100,12 @@ def new_database(tmp_path) -> Path:
     return path
 
 
-def test_a_new_database_has_exactly_the_schema_the_code_before_migrations_made(new_database, tmp_path):
+def test_a_new_database_has_exactly_the_schema_the_code_before_migrations_made_and_the_later_columns(
+        new_database, tmp_path):
     before = tmp_path / "before.db"
     old_database(before, "be1c5a6")
+    with closing(sqlite3.connect(before)) as conn:
+        conn.execute('ALTER TABLE "posts" ADD COLUMN "lead_probes" TEXT')  # migration 005
     assert master(new_database) == master(before)
 
 
@@ -122,6 +127,9 @@ def test_a_database_made_before_opens_with_the_new_schema_and_its_rows(shape, ne
         if "lead_text" in added:
             # The next ingest rewrites every post, lead text included (migration 002).
             expected["content_sha1"] = None
+        elif table == "posts":
+            # Worked out from the lead text there is (migration 005): this one has no three-word run.
+            expected["lead_probes"] = ""
         assert got[0] == expected, table
     assert db.execute("PRAGMA foreign_key_check").fetchall() == []
 
@@ -176,3 +184,18 @@ def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path):
     with closing(sqlite3.connect(path)) as conn:
         names = [r[0] for r in conn.execute(f'SELECT name FROM "{MIGRATIONS_TABLE}" ORDER BY id')]
     assert names == ALL_MIGRATIONS
+
+
+def test_the_posts_stored_before_get_their_lead_probes_and_the_checker_reads_them(tmp_path):
+    path = tmp_path / "be1c5a6.db"
+    old_database(path, "be1c5a6")
+    lead = ("The ferry contracts review was ordered on Tuesday by the minister, who said every contract signed "
+            "since spring would be examined before the report goes to cabinet in the new year.")
+    with closing(sqlite3.connect(path)) as conn:
+        conn.execute("UPDATE posts SET lead_text = ?", [lead])
+        conn.execute("UPDATE links SET role = 'original', url_normalized = 'https://news.example/a'")
+        conn.commit()
+    db = store.open_db(path)
+    stored = db.execute("SELECT lead_probes FROM posts").fetchone()[0]
+    assert stored and stored.split("\n") == list(lead_probes(lead)) and len(stored.split("\n")) >= 4
+    assert store.lead_probes_of(db, ["https://news.example/a"]) == {"https://news.example/a": [lead_probes(lead)]}

@@ -31,7 +31,7 @@ from linkkeeper.check.pagetests import (PagePrint, drift_judgement, front_page_r
 from linkkeeper.check.probe import probe
 from linkkeeper.net.session import HostLimiter, make_session
 from linkkeeper.settings import Settings
-from linkkeeper.text.similarity import lead_probes, probes_needed
+from linkkeeper.text.similarity import probes_needed
 from linkkeeper.text.urls import host_of, plain_origin
 
 # Finished checks are stored in batches (one transaction each: a transaction per check cost more than the
@@ -41,7 +41,7 @@ from linkkeeper.text.urls import host_of, plain_origin
 MAX_BATCH = 256
 BATCH_SHARE = 100
 FLUSH_SECONDS = 2.0
-# The posts' texts of a host's next links read along with one link's (one query for them all).
+# The lead probes of a host's next links read along with one link's (one query for them all).
 LEADS_AHEAD = 31
 
 # Allocations between two runs of the cyclic garbage collector during a check run (_fewer_collections).
@@ -127,7 +127,7 @@ class _CheckRun:
         self.db, self.session, self.settings = db, session, settings
         # Finished checks waiting to be stored together (store_result, flush).
         self.batch, self.pending, self.flushed_at = max(1, batch), [], time.monotonic()
-        self.leads: dict[str, list[str]] = {}  # read ahead of their checks (leads_of)
+        self.probes: dict[str, list[tuple[str, ...]]] = {}  # read ahead of their checks (probes_of)
         self.want_body, self.on_result, self.now, self.sleep = want_body, on_result, now, sleep
         self.confirm_now = confirm_now
         self.summary = CheckSummary()
@@ -191,9 +191,10 @@ class _CheckRun:
         return bool(done and done.done() and not done.cancelled() and done.exception() is None
                     and _silent(done.result()))
 
-    async def read_page(self, ev: Evidence, leads: list[str], peek: bool) -> None:
+    async def read_page(self, ev: Evidence, peek: bool) -> None:
         """The tests of a live page that did not plainly hold its lead: redirected onto a front page, the
-        random sibling, drift. Each runs only while the verdict is still live."""
+        random sibling, drift (against the citing posts' texts, read only here: most pages hold their lead).
+        Each runs only while the verdict is still live."""
         reason = front_page_reason(ev)
         if reason is None and self.settings.sibling_probe:
             sibling = await self.sibling_of(ev, peek)
@@ -201,6 +202,7 @@ class _CheckRun:
         if reason:
             ev.evidence_class, ev.reason = "soft-404", reason
             return
+        leads = [] if peek else store.lead_texts_of(self.db, [ev.url])[ev.url]
         if leads:
             drifted, note = drift_judgement(ev, leads, self.settings.drift_threshold)
             if drifted:
@@ -229,24 +231,23 @@ class _CheckRun:
         elif server_error and not root_silent and root is not ev and (root.status or 600) < 500:
             ev.server_error = True
 
-    def leads_of(self, url: str, upcoming: Iterable[str]) -> list[str]:
-        """The lead texts of the posts citing `url`, read with those of the next links of its host's queue
-        (`upcoming`) in one query, and kept until their own check asks."""
-        if url not in self.leads:
-            ahead = [u for u in islice(upcoming, LEADS_AHEAD) if u not in self.leads and self.want_body(u) is True]
-            self.leads.update(store.lead_texts_of(self.db, [url, *ahead]))
-        return self.leads.pop(url)
+    def probes_of(self, url: str, upcoming: Iterable[str]) -> list[tuple[str, ...]]:
+        """The lead probes of the posts citing `url` (those that can recognise a lead), read with those of the
+        next links of its host's queue (`upcoming`) in one query, and kept until their own check asks."""
+        if url not in self.probes:
+            ahead = [u for u in islice(upcoming, LEADS_AHEAD) if u not in self.probes and self.want_body(u) is True]
+            self.probes.update(store.lead_probes_of(self.db, [url, *ahead]))
+        return [p for p in self.probes.pop(url) if probes_needed(p)]
 
     async def evaluate(self, url: str, body: bool | str, upcoming: Iterable[str] = ()) -> Evidence:
         """One probe and everything that can still change its verdict: the page tests, the host's root, the
         overrides. `upcoming`: the next links of the host, whose posts' texts are read along with this one's."""
-        leads = self.leads_of(url, upcoming) if body is True else []
-        probes = [p for p in map(lead_probes, leads) if probes_needed(p)]
+        probes = self.probes_of(url, upcoming) if body is True else []
         host = host_of(url)  # once per link: the host's lanes, its root, the overrides
         silent = self.host_silent(_root_of(url))
         ev = await self.probe_url(url, body, probes, settings=self.root_settings if silent else None, host=host)
         if ev.evidence_class in verdict.GOOD_CLASSES and ev.markup and not ev.lead_held:
-            await self.read_page(ev, leads, peek=body is not True)
+            await self.read_page(ev, peek=body is not True)
         await self.host_answers(ev)
         ev.evidence_class, ev.reason = verdict.apply_overrides(url, ev.evidence_class, ev.status, ev.reason,
                                                                self.policy, host=host)

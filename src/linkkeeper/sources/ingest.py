@@ -15,7 +15,7 @@ from typing import Callable, Iterable
 from linkkeeper.text.trailer import post_links
 from linkkeeper.text.urls import host_of
 from linkkeeper import sources, store
-from linkkeeper.text.similarity import post_lead_text
+from linkkeeper.text.similarity import joined_probes, post_lead_text
 from linkkeeper.sources import blogger
 
 
@@ -70,6 +70,7 @@ def _store_post(db, post: blogger.Post, source_id: int, hosts: frozenset[str], r
         hosts = hosts | {post_host}
     rows, trailer = post_links(post.html, hosts)
     original = next((r for r in rows if r["role"] == "original"), None)
+    lead = post_lead_text(post.html, trailer)
     record = {
         "id": post.id, "source_id": source_id, "url": post.url, "title": post.title,
         "published": post.published, "updated": post.updated, "labels": post.labels,
@@ -77,7 +78,8 @@ def _store_post(db, post: blogger.Post, source_id: int, hosts: frozenset[str], r
         "original_url": original["url"] if original else None,
         "original_state": ("missing" if original is None else
                            "nullified" if original["nullified_reason"] else "present"),
-        "lead_text": post_lead_text(post.html, trailer),
+        "lead_text": lead,
+        "lead_probes": joined_probes(lead),
         "line": post.line,
         "deleted_at": None,  # a post read from a source is live, even if a full feed read once missed it
     }

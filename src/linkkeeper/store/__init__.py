@@ -29,6 +29,7 @@ from linkkeeper.store.checks import (  # noqa: F401
     archive_links_to_check,
     check_history,
     due_urls,
+    lead_probes_of,
     lead_texts_of,
     links_to_check,
     record_check,

@@ -7,6 +7,7 @@ import json
 from typing import Any, Iterator
 
 from linkkeeper.store.sql import date_clause, first_row, transaction, write_rows
+from linkkeeper.text.similarity import joined_probes, split_probes
 
 # Verdicts on which a repair is looked for: the link no longer leads to the article.
 BROKEN_VERDICTS = ("dead", "soft-404")
@@ -158,6 +159,22 @@ def lead_texts_of(db, urls: list[str]) -> dict[str, list[str]]:
                 "AND p.lead_text IS NOT NULL ORDER BY l.url_normalized, l.rowid", chunk):
             if len(found[url]) < LEADS_PER_URL:
                 found[url].append(text)
+    return found
+
+
+def lead_probes_of(db, urls: list[str]) -> dict[str, list[tuple[str, ...]]]:
+    """The probes of those same leads (posts.lead_probes, worked out at ingest), as lead_texts_of reads the
+    texts: {url: a tuple of probes per citing post}. A post stored without them gets them from its text."""
+    found: dict[str, list[tuple[str, ...]]] = {url: [] for url in urls}
+    for start in range(0, len(urls), _KEYS_PER_QUERY):
+        chunk = urls[start:start + _KEYS_PER_QUERY]
+        for url, stored, text in db.execute(
+                "SELECT l.url_normalized, p.lead_probes, CASE WHEN p.lead_probes IS NULL THEN p.lead_text END "
+                "FROM links l JOIN posts p ON p.id = l.post_id "
+                f"WHERE l.url_normalized IN ({','.join('?' * len(chunk))}) AND l.role = 'original' "
+                "AND p.lead_text IS NOT NULL ORDER BY l.url_normalized, l.rowid", chunk):
+            if len(found[url]) < LEADS_PER_URL:
+                found[url].append(split_probes(stored if stored is not None else joined_probes(text)))
     return found
 
 

@@ -77,6 +77,15 @@ def lead_probes(lead: str, count: int = PROBES) -> tuple[str, ...]:
     return tuple(candidates[int(k * step)] for k in range(count))
 
 
+def joined_probes(lead: str) -> str:
+    """A lead's probes as stored (posts.lead_probes): one per line (a probe is letters, digits and spaces)."""
+    return "\n".join(lead_probes(lead))
+
+
+def split_probes(stored: str) -> tuple[str, ...]:
+    return tuple(stored.split("\n")) if stored else ()
+
+
 def probes_needed(probes: tuple[str, ...]) -> int:
     """How many of a lead's probes a page must hold to plainly hold the lead: two thirds of them. A lead with
     fewer than 4 probes (short, or not in a Latin script) cannot be recognised this way (0: never)."""
