@@ -93,7 +93,7 @@ async def test_a_second_page_of_the_outlet_holding_the_text_sends_the_link_to_a_
     shares = {c["url"]: c["text_similarity"] for c in twin_repair["evidence"]["candidates"]}
     assert shares[article] >= 0.9 and shares[twin] >= 0.9
     assert repairs["clear"]["state"] == "proposed" and repairs["clear"]["url"] == clear
-    assert "this run found the outlet publishing 1 other article(s) within 365 days under two URLs" in \
+    assert "the outlet was seen publishing 1 other article(s) within 365 days under two URLs" in \
         repairs["clear"]["evidence"]["decision"]
     # One month listing, one headline search at most per post, one rival search for the domain's approvals.
     # Two CDX queries in all: the outlet-month both posts share, and ONE rival search of the whole domain
@@ -317,3 +317,28 @@ async def test_the_found_pages_address_in_another_section_left_only_as_a_redirec
     assert other in [c["url"] for c in twice["evidence"]["candidates"]][1:3]
     assert "its address in another section, captured only as a redirect" in twice["evidence"]["rival_check"]
     assert "earlier URLs" not in repairs["single"]["evidence"]["rival_check"]
+
+
+async def test_a_resumed_run_keeps_the_rule_an_outlet_seen_publishing_twice_set(tmp_path):
+    """The run is stopped after the post whose article the outlet published twice; the next run, recovering
+    the clear case of the same outlet and month, still sends it to a person."""
+    archive = SimulatedArchive()
+    article = "http://www.news.example/news/2012/10/16/ferry-contracts-review-ordered/"
+    twin = "http://blogs.news.example/jane-doe/2012/10/ferry-contracts-review-ordered/"
+    archive.add(Capture(article, "20121016150000", body=page("Ferry contracts review ordered", "ferry")))
+    archive.add(Capture(twin, "20130310150000", body=page("Ferry contracts review ordered", "ferry")))
+    clear = "http://www.news.example/news/2012/10/18/pipeline-permits-frozen/"
+    archive.add(Capture(clear, "20121018150000", body=page("Pipeline permits frozen", "pipeline")))
+    add_learning_captures(archive)
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, learning_posts() + [
+        blog_post("twin", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"),
+        blog_post("clear", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline", author="Tom Roe")])
+    async with serve(archive.app()) as base:
+        settings = Settings(cdx_rate=0, replay_rate=0, retries=0).replace(**settings_for(base))
+        first = await recover_nullified(db, settings, live_check=False, limit=1)
+        second = await recover_nullified(db, settings, live_check=False)
+    assert [o.state for o in first.outcomes] == ["proposed"] and [o.state for o in second.outcomes] == ["proposed"]
+    repair = {r["post_id"]: dict(r, evidence=json.loads(r["evidence"])) for r in db["repairs"].rows}["clear"]
+    assert repair["url"] == clear
+    assert "the outlet was seen publishing 1 other article(s)" in repair["evidence"]["decision"]

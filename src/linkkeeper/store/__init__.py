@@ -60,6 +60,7 @@ from linkkeeper.store.posts import (  # noqa: F401
     upsert_source,
 )
 from linkkeeper.store.recovery import (  # noqa: F401
+    published_twice_marks,
     count_nullified_links,
     nullified_links_to_recover,
     original_links_for_learning,

@@ -35,6 +35,15 @@ def count_nullified_links(db, *, date_from: str | None = None, date_to: str | No
     return row[0], row[1]
 
 
+def published_twice_marks(db) -> Iterator[tuple[str, str]]:
+    """(domain, article date) of each article an earlier recovery run found its outlet publishing under two
+    URLs (the repairs' evidence, `published_twice`): a resumed run keeps the rule those findings set."""
+    yield from db.execute("""SELECT json_extract(evidence, '$.published_twice.domain'),
+                                    json_extract(evidence, '$.published_twice.article_date')
+                             FROM repairs WHERE reason LIKE 'nullified%'
+                             AND json_extract(evidence, '$.published_twice.domain') IS NOT NULL""")
+
+
 def original_links_for_learning(db, *, exclude_from: str | None = None,
                                 exclude_to: str | None = None) -> Iterator[dict]:
     """Working Original Article links with their post's outlet, date, title, lead and author line, outside [exclude_from,

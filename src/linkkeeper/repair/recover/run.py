@@ -125,12 +125,17 @@ class _Recoverer:
         self.live_check = live_check
         # Every outlet-month listing of the run, by domain: what the domain shows about its URLs as a whole.
         self.listings: dict[str, dict[str, list[CdxRecord]]] = {}
-        # The dates of the articles this run found under two URLs of a domain, by domain.
+        # The dates of the articles found under two URLs of a domain, by domain: by this run, and by the runs
+        # before it (an interrupted run resumes with the same rule).
         self.published_twice: dict[str, list[date]] = {}
+        for domain, day in store.published_twice_marks(db):
+            if (when := parse_iso_or_none(day)) is not None:
+                self.published_twice.setdefault(domain, []).append(when.date())
 
-    def note_published_twice(self, best: RecoveryCandidate, post: PostContext) -> None:
-        domain = registrable_domain(host_of(best.url))
-        self.published_twice.setdefault(domain, []).append(best.article_date or post.when)
+    def note_published_twice(self, best: RecoveryCandidate, post: PostContext, context: dict) -> None:
+        domain, when = registrable_domain(host_of(best.url)), best.article_date or post.when
+        self.published_twice.setdefault(domain, []).append(when)
+        context["published_twice"] = {"domain": domain, "article_date": when.isoformat()}
 
     def twice_near(self, best: RecoveryCandidate, post: PostContext) -> int:
         """How many articles within TWICE_PUBLISHED_DAYS of this one the run found its domain publishing
@@ -165,7 +170,7 @@ class _Recoverer:
     def decide(self, search: _PostSearch) -> RecoveryDecision:
         decision = decide(search.found.values(), self.settings.auto_approve_confidence)
         if decision.twice and decision.best is not None:
-            self.note_published_twice(decision.best, search.post)
+            self.note_published_twice(decision.best, search.post, search.context)
         return decision
 
     async def headline_searches(self, waiting: list[_PostSearch]) -> None:
@@ -197,9 +202,9 @@ class _Recoverer:
         await asyncio.gather(*(check_rivals(domain, group, self.queries, self.captures)
                                for domain, group in sorted(by_domain.items())))
         twice_here = [any(c.rival or (c.headline_match or 0.0) >= 1.0 for c in check.rivals) for check in checks]
-        for check, here in zip(checks, twice_here):
+        for check, here, (_post, search, _decision) in zip(checks, twice_here, pending):
             if here:
-                self.note_published_twice(check.best, check.post)
+                self.note_published_twice(check.best, check.post, search.context)
         decisions = []
         for check, here, (post, search, decision) in zip(checks, twice_here, pending):
             search.context["rival_check"] = check.note
@@ -221,7 +226,7 @@ class _Recoverer:
                 # The rival search sees captured pages only: an outlet seen filing articles twice may have
                 # filed this one twice too, under a URL the archive never captured.
                 decision = RecoveryDecision(
-                    "proposed", f"{decision.reason}; but this run found the outlet publishing {twice} other "
+                    "proposed", f"{decision.reason}; but the outlet was seen publishing {twice} other "
                                 f"article(s) within {TWICE_PUBLISHED_DAYS} days under two URLs, and this "
                                 "article's other URL (the one the blogger may have linked) may never have been "
                                 "captured: a person decides", decision.best)
