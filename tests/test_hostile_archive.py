@@ -181,12 +181,13 @@ def test_the_recoverys_live_check_never_reaches_the_archive_endpoint(world, serv
     settings = settings.replace(connect_to=(), **settings_for(archive_base))
     db, settings = _fresh_db(world, tmp_path, settings)
     seen: list[str] = []
-    original = recover_run.live_replacement
 
-    async def spying(session, url, settings_, content):
+    async def spying(session, url, settings_, **options):
+        # Every live probe of the recovery (a candidate read on the live web, the recovered URL's live check)
+        # goes through this session: the archive's own endpoint must be out of its reach.
         seen.append((await probe(session, f"{archive_base}/admin/secret", settings_)).evidence_class)
-        return await original(session, url, settings_, content)
+        return await probe(session, url, settings_, **options)
 
-    monkeypatch.setattr(recover_run, "live_replacement", spying)
+    monkeypatch.setattr(recover_run, "probe", spying)
     summary = asyncio.run(recover_run.recover_nullified(db, settings, date_from=WINDOW[0], date_to=WINDOW[1], limit=6))
     assert summary.considered == 6 and seen and set(seen) == {"refused"}, seen

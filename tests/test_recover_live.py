@@ -59,6 +59,9 @@ async def test_candidates_are_read_on_the_live_web_before_their_captures(tmp_pat
     assert repairs["ferry"]["url"] == FERRY and repairs["ferry"]["state"] in ("approved", "proposed")
     assert chosen["ferry"]["read"] == "the live page" and chosen["ferry"]["text_similarity"] >= 0.9
     assert repairs["ferry"]["replacement"] == FERRY
+    # Asked once: the live check that makes it the replacement reuses the probe that compared it.
+    assert web.hits[("www.news.example", "/news/2012/10/16/ferry-contracts-review-ordered/")] == 1
+    assert repairs["ferry"]["evidence"]["live_check"]["evidence_class"] == "alive"
     # The article gone from the web: read from its capture, and the capture is the replacement.
     assert repairs["pipeline"]["url"] == PIPELINE and "read" not in chosen["pipeline"]
     assert repairs["pipeline"]["replacement"].endswith(PIPELINE) and "/web/" in repairs["pipeline"]["replacement"]

@@ -101,15 +101,23 @@ async def live_replacement(session, url: str, settings: Settings, content: str) 
     """The URL to link if the recovered page is alive now (permanent redirects followed, and the page still
     holding the post's text), with what the probe saw."""
     ev = await probe(session, url, settings, want_body=True)
-    info = {"url": url, "evidence_class": ev.evidence_class, "status": ev.status, "final_url": ev.final_url,
+    return live_decision(url, live_answer(url, ev), ev.text, settings, content)
+
+
+def live_answer(url: str, ev) -> dict:
+    """What a live probe of a recovered URL saw, as the repair's evidence keeps it."""
+    return {"url": url, "evidence_class": ev.evidence_class, "status": ev.status, "final_url": ev.final_url,
             "reason": ev.reason, "checked_at": ev.checked_at}
-    if ev.evidence_class not in ("alive", "moved"):
+
+
+def live_decision(url: str, info: dict, text: str, settings: Settings, content: str) -> tuple[str | None, dict]:
+    """live_replacement's judgement of a probe's answer (`info`) and the page's text."""
+    if info["evidence_class"] not in ("alive", "moved"):
         return None, info
-    drift = drift_reason(ev.text, [content], settings.drift_threshold)
+    drift = drift_reason(text, [content], settings.drift_threshold)
     if drift:
-        info["drift"] = drift
-        return None, info
-    return (ev.final_url or url), info
+        return None, dict(info, drift=drift)
+    return (info["final_url"] or url), info
 
 
 class _Recoverer:
@@ -125,6 +133,9 @@ class _Recoverer:
         self.live_check = live_check
         # Every outlet-month listing of the run, by domain: what the domain shows about its URLs as a whole.
         self.listings: dict[str, dict[str, list[CdxRecord]]] = {}
+        # What the live probe of each candidate read on the live web saw (its page is in self.captures): the
+        # recovered URL's live check reuses it rather than asking the outlet again.
+        self.live_answers: dict[str, dict] = {}
         # The dates of the articles found under two URLs of a domain, by domain: by this run, and by the runs
         # before it (an interrupted run resumes with the same rule).
         self.published_twice: dict[str, list[date]] = {}
@@ -149,6 +160,7 @@ class _Recoverer:
         redirect home, a not-found or parked page): compared with the post without asking the archive."""
         self.summary.live_checks += 1
         ev = await probe(self.session, url, self.settings, want_body=True)
+        self.live_answers[url] = live_answer(url, ev)
         if ev.evidence_class not in ("alive", "moved") or not ev.markup:
             return None
         return read_page(ev.markup, ev.status)
@@ -255,8 +267,14 @@ class _Recoverer:
             return self._save(post, decision, {}, {"outlet": post.outlet} if post.outlet else {})
         live = None
         if decision.state != "unavailable" and self.live_check:
-            self.summary.live_checks += 1
-            live = await live_replacement(self.session, decision.best.url, self.settings, post.content)
+            url = decision.best.url
+            if url in self.live_answers:  # probed when compared with the post: its page is kept
+                page = await self.captures.get_live(url)
+                live = live_decision(url, self.live_answers[url], page.text if page else "", self.settings,
+                                     post.content)
+            else:
+                self.summary.live_checks += 1
+                live = await live_replacement(self.session, url, self.settings, post.content)
         return self._save(post, decision, search.found, search.context, live)
 
     def _save(self, post: PostContext, decision: RecoveryDecision, found: dict, context: dict,
