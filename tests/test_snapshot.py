@@ -40,6 +40,12 @@ def ts(when: datetime) -> str:
     ("http://www.theglobeandmail.com/report-on-business/gateway/article19193901/", None),  # an id, not a date
     ("http://example.com/2012/10/monthly-only", None),
     ("http://example.com/story/20121345", None),
+    # Al Jazeera's ids are the publication time unpadded (real URLs of 2012): the day where one reading fits.
+    ("http://www.aljazeera.com/news/middleeast/2012/12/201212191395430251.html", date(2012, 12, 19)),  # 1:39:54
+    ("https://www.aljazeera.com/news/middleeast/2012/02/20122616342323385.html", date(2012, 2, 6)),  # 16:34:23
+    ("http://www.aljazeera.com/indepth/opinion/2012/09/201295614181450.html", date(2012, 9, 5)),  # 6:14:18
+    ("http://www.aljazeera.com/news/middleeast/2012/09/2012911183011369379.html", None),  # 1st 1:18:30 or 11th
+    ("http://www.sunnewsnetwork.ca/sunnews/world/archives/2012/11/20121111-091851.html", date(2012, 11, 11)),
 ])
 def test_url_date(url, expected):
     assert url_date(url) == expected

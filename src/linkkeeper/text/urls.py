@@ -212,4 +212,31 @@ def url_date(url: str) -> date | None:
                 return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
             except ValueError:
                 continue  # 20000012, an id that only looks like a date
+    return _day_in_id(dated) if dated is not None else None
+
+
+def _day_in_id(dated: DatedPath) -> date | None:
+    """The day in the article id of a month-only path, where the id is the publication time unpadded
+    (Al Jazeera's `/news/middleeast/2012/12/201212191395430251.html`: 2012, 12, 19, 1:39:54, then more digits):
+    the day is read only where one reading of day, hour, minute and second fits (`2012911183011...` is the
+    1st at 1:18:30 or the 11th at 18:30:11: no day)."""
+    head = f"{dated.date.year}{dated.date.month}"
+    for run in re.findall(r"\d{12,}", dated.rest):
+        if not run.startswith(head):
+            continue
+        tail, days = run[len(head):], set()
+        for day_width in (1, 2):
+            for hour_width in (1, 2):
+                day, hour = tail[:day_width], tail[day_width:day_width + hour_width]
+                rest = tail[day_width + hour_width:day_width + hour_width + 4]
+                if len(rest) < 4 or day[0] == "0" or (hour_width == 2 and hour[0] == "0"):
+                    continue  # unpadded: a two-digit day or hour does not start with 0
+                if 1 <= int(day) <= 31 and int(hour) < 24 and int(rest[:2]) < 60 and int(rest[2:]) < 60:
+                    days.add(int(day))
+        if len(days) == 1:
+            try:
+                return date(dated.date.year, dated.date.month, days.pop())
+            except ValueError:
+                return None
+    return None
     return None

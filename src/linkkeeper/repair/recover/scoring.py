@@ -176,6 +176,9 @@ def _dated(url: str, path: str, clock: IdClock | None, captured: date | None) ->
     """(article date, its source, whether its day is known, its spread in days, the path after any date)."""
     dated = parse_dated_path(path)
     if dated is not None:
+        day = None if dated.day_known else url_date(url)  # a month-only path's day, from its id (Al Jazeera)
+        if day is not None and (day.year, day.month) == (dated.date.year, dated.date.month):
+            return day, "path", True, 0, dated.rest
         return dated.date, "path", dated.day_known, 0, dated.rest
     day = url_date(url)
     if day is not None:
