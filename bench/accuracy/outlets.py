@@ -95,9 +95,12 @@ SHAPES: dict[str, Callable[[Meta], str]] = {
     "openfile": lambda m: f"http://openfile.invalid/{m.section}/story/{m.slug}",
     # The Mark (2009-2014), domain parked since.
     "themark": lambda m: f"http://www.themarknews.com/articles/{m.ident}-{m.slug}/",
-    # Al Jazeera English: digit file names under region/year/month.
+    # Al Jazeera English: digit file names under region/year/month, the publication time unpadded (year,
+    # month, day, hour, then minute and second) and more digits: `/2012/12/201212191395430251.html` is
+    # 2012-12-19 1:39:54 (real URLs of 2012 read so; this world padded the hour and dropped the seconds
+    # before 2026-12-03).
     "aljazeera": lambda m: (f"http://www.aljazeera.com/news/{m.section}/{m.when:%Y/%m}/"
-                            f"{m.when:%Y}{m.when.month}{m.when.day}{m.when:%H%M}{m.code}.html"),
+                            f"{m.when:%Y}{m.when.month}{m.when.day}{m.when.hour}{m.when:%M%S}{m.code}.html"),
     "reuters": lambda m: (f"http://www.reuters.com/article/{_ymd(m)}/us-{'-'.join(m.slug.split('-')[:6])}"
                           f"-idUSBRE{m.code}{m.when:%Y%m%d}"),
     "nyt": lambda m: f"http://www.nytimes.com/{_ymd(m)}/{m.section}/{'-'.join(m.slug.split('-')[:8])}.html",
