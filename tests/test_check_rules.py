@@ -40,10 +40,10 @@ async def _no_sleep(_seconds):
     return None
 
 
-def _db(tmp_path, url=URL, post_text=None):
+def _db(tmp_path, url=URL, post_text=None, title=None):
     db = store.open_db(tmp_path / "r.db")
     if post_text is not None:
-        add_quoting_post(db, url, post_text)
+        add_quoting_post(db, url, post_text, title)
     return db
 
 
@@ -380,6 +380,23 @@ async def test_another_article_is_drifted(simweb, tmp_path):
     simweb.add(URL, Page(body=other))
     last, _ = await run_checks(_db(tmp_path, post_text=LEAD), simweb.settings(), [URL], DAYS[:1])
     assert last[URL][1]["verdict"] == "drifted" and "another article" in last[URL][1]["reason"]
+
+
+async def test_an_update_under_the_posts_own_headline_is_not_drifted(simweb, tmp_path):
+    # A wire story's update: a new opening, the post's paragraph reworded, the headline kept. Still the article.
+    update = article_html("Pipeline review delayed until spring",
+                          ["Completely different coverage of other events in the city. " * 20])
+    simweb.add(URL, Page(body=update))
+    db = _db(tmp_path, post_text=LEAD, title="Pipeline review delayed until spring")
+    last, _ = await run_checks(db, simweb.settings(), [URL], DAYS[:1])
+    assert last[URL][1]["verdict"] == "alive", last[URL][0].reason
+    assert "under the post's own headline: an updated version of the article" in last[URL][1]["reason"]
+    # The same page under another headline is another article.
+    simweb.add(URL, Page(body=update.replace("Pipeline review delayed until spring", "Council votes on budget")))
+    (tmp_path / "b").mkdir()
+    last, _ = await run_checks(_db(tmp_path / "b", post_text=LEAD, title="Pipeline review delayed until spring"),
+                               simweb.settings(), [URL], DAYS[:1])
+    assert last[URL][1]["verdict"] == "drifted"
 
 
 # ═══════════════════════════════════ storing a big run in batches ═══════════════════════════════════

@@ -149,7 +149,7 @@ def test_the_store_works_on_an_upgraded_database(shape, tmp_path):
              "consecutive_failures": 1, "first_failure_at": "2026-11-02T00:00:00Z", "single_day": 1}
     store.record_check(db, [attempt], state)
     assert store.url_state(db, "https://news.example/a")["first_failure_at"] == "2026-11-02T00:00:00Z"
-    assert store.lead_texts_of(db, ["https://news.example/a"]) == {"https://news.example/a": ["The article."]}
+    assert store.post_leads_of(db, ["https://news.example/a"]) == {"https://news.example/a": [("Two", "The article.")]}
     assert store.counts(db)["original_links"] == 1
     assert [r["link_id"] for r in store.report_rows(db)] == [store.link_id("p2", 0)]
     assert store.pending_repairs(db) == []

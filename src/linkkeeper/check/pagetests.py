@@ -16,6 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from linkkeeper.check import verdict
 from linkkeeper.check.evidence import Evidence
 from linkkeeper.text.html import headline_links
+from linkkeeper.text.normalize import normalize_text
 from linkkeeper.text.similarity import containment, resemblance, sketch
 
 # Below this many words a page (or a post) has too little text to judge drift or similarity.
@@ -143,6 +144,17 @@ def _best_containment(leads: list[str], page_text: str, normalized: bool = False
     return best
 
 
+# Words a post's title needs for the page's headline carrying it to say "the same article" (not "Update").
+HEADLINE_WORDS = 4
+
+
+def keeps_headline(ev: Evidence, titles: list[str]) -> bool:
+    """Whether the page's title or first heading carries one of the posts' titles whole."""
+    page = " | ".join(normalize_text(t) for t in (ev.title, ev.heading) if t)
+    return any(len(title.split()) >= HEADLINE_WORDS and title in page
+               for title in (normalize_text(t) for t in titles if t))
+
+
 def drift_reason(page_text: str, lead_texts: list[str], threshold: float) -> str | None:
     """Whether a live page no longer holds the text the posts citing it reproduce (their lead texts): strictly
     below `threshold`, whatever else the page holds (recovery's test of a live page it would link)."""
@@ -154,10 +166,13 @@ def drift_reason(page_text: str, lead_texts: list[str], threshold: float) -> str
     return None
 
 
-def drift_judgement(ev: Evidence, lead_texts: list[str], threshold: float) -> tuple[bool, str | None]:
-    """(drifted, reason) for a live page that did not plainly hold its lead. Drifted only on clear evidence:
-    the page holds well below `threshold` of the post's text (DRIFT_MARGIN of it) and has an article's worth
-    of paragraphs of its own (ARTICLE_WORDS); a page in between stays live, with a note for the curator."""
+def drift_judgement(ev: Evidence, posts: list[tuple[str, str]], threshold: float) -> tuple[bool, str | None]:
+    """(drifted, reason) for a live page that did not plainly hold its lead, given the citing posts' titles and
+    texts. Drifted only on clear evidence: the page holds well below `threshold` of the post's text
+    (DRIFT_MARGIN of it), has an article's worth of paragraphs of its own (ARTICLE_WORDS) and does not carry
+    the post's headline (an update rewrites an article's opening under the same headline); a page in between
+    stays live, with a note for the curator."""
+    lead_texts = [text for _title, text in posts]
     if not any(len(lead.split(None, MIN_WORDS)) >= MIN_WORDS for lead in lead_texts):
         return False, None  # no post text long enough to judge by (_best_containment): the page is not read
     if len(ev.text.split(None, MIN_WORDS)) < MIN_WORDS:
@@ -167,5 +182,7 @@ def drift_judgement(ev: Evidence, lead_texts: list[str], threshold: float) -> tu
         return False, None
     held = f"the page holds {best:.0%} of the text the post reproduces (threshold {threshold:.0%})"
     if best < threshold * DRIFT_MARGIN and ev.main.paragraph_words >= ARTICLE_WORDS:
+        if keeps_headline(ev, [title for title, _text in posts]):
+            return False, f"{held}, under the post's own headline: an updated version of the article, left alive"
         return True, f"{held}: another article"
     return False, f"{held}, but it is not clearly another article: left alive for the curator to look at"

@@ -203,9 +203,9 @@ class _CheckRun:
         if reason:
             ev.evidence_class, ev.reason = "soft-404", reason
             return
-        leads = [] if peek else store.lead_texts_of(self.db, [ev.url])[ev.url]
-        if leads:
-            drifted, note = drift_judgement(ev, leads, self.settings.drift_threshold)
+        posts = [] if peek else store.post_leads_of(self.db, [ev.url])[ev.url]
+        if posts:
+            drifted, note = drift_judgement(ev, posts, self.settings.drift_threshold)
             if drifted:
                 ev.evidence_class, ev.reason = "drifted", note
             elif note:
