@@ -146,34 +146,36 @@ def record_checks(db, checks: list[tuple[list[dict[str, Any]], dict[str, Any]]])
 LEADS_PER_URL = 5
 
 
-def post_leads_of(db, urls: list[str]) -> dict[str, list[tuple[str, str]]]:
-    """The titles and reproduced article texts of the posts whose Original Article link is each of these URLs
-    (the drift test), at most LEADS_PER_URL each, in one lookup per 500 URLs: {url: [(title, text)]}."""
-    found: dict[str, list[tuple[str, str]]] = {url: [] for url in urls}
+def _citing_posts(db, urls: list[str], columns: str) -> Iterator[tuple]:
+    """(url, *columns) for the posts whose Original Article link is each of these URLs and that reproduce some
+    text, at most LEADS_PER_URL a URL, in one lookup per 500 URLs (a lookup per URL cost as much as the
+    check's parsing)."""
     for start in range(0, len(urls), _KEYS_PER_QUERY):
-        chunk = urls[start:start + _KEYS_PER_QUERY]
-        for url, title, text in db.execute(
-                "SELECT l.url_normalized, p.title, p.lead_text FROM links l JOIN posts p ON p.id = l.post_id "
+        chunk, seen = urls[start:start + _KEYS_PER_QUERY], {}
+        for row in db.execute(
+                f"SELECT l.url_normalized, {columns} FROM links l JOIN posts p ON p.id = l.post_id "
                 f"WHERE l.url_normalized IN ({','.join('?' * len(chunk))}) AND l.role = 'original' "
                 "AND p.lead_text IS NOT NULL ORDER BY l.url_normalized, l.rowid", chunk):
-            if len(found[url]) < LEADS_PER_URL:
-                found[url].append((title or "", text))
+            seen[row[0]] = seen.get(row[0], 0) + 1
+            if seen[row[0]] <= LEADS_PER_URL:
+                yield row
+
+
+def post_leads_of(db, urls: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """The titles and reproduced article texts of those posts (the drift test): {url: [(title, text)]}."""
+    found: dict[str, list[tuple[str, str]]] = {url: [] for url in urls}
+    for url, title, text in _citing_posts(db, urls, "p.title, p.lead_text"):
+        found[url].append((title or "", text))
     return found
 
 
 def lead_probes_of(db, urls: list[str]) -> dict[str, list[tuple[str, ...]]]:
-    """The probes of those same leads (posts.lead_probes, worked out at ingest), as post_leads_of reads the
-    texts: {url: a tuple of probes per citing post}. A post stored without them gets them from its text."""
+    """The probes of the same posts' texts (posts.lead_probes, worked out at ingest): {url: a tuple of probes
+    per citing post}. A post stored without them gets them from its text."""
     found: dict[str, list[tuple[str, ...]]] = {url: [] for url in urls}
-    for start in range(0, len(urls), _KEYS_PER_QUERY):
-        chunk = urls[start:start + _KEYS_PER_QUERY]
-        for url, stored, text in db.execute(
-                "SELECT l.url_normalized, p.lead_probes, CASE WHEN p.lead_probes IS NULL THEN p.lead_text END "
-                "FROM links l JOIN posts p ON p.id = l.post_id "
-                f"WHERE l.url_normalized IN ({','.join('?' * len(chunk))}) AND l.role = 'original' "
-                "AND p.lead_text IS NOT NULL ORDER BY l.url_normalized, l.rowid", chunk):
-            if len(found[url]) < LEADS_PER_URL:
-                found[url].append(split_probes(stored if stored is not None else joined_probes(text)))
+    for url, stored, text in _citing_posts(db, urls,
+                                           "p.lead_probes, CASE WHEN p.lead_probes IS NULL THEN p.lead_text END"):
+        found[url].append(split_probes(stored if stored is not None else joined_probes(text)))
     return found
 
 

@@ -285,7 +285,7 @@ WAL_SWITCH_WAIT = 10.0
 
 def _journal_mode_wal(conn: sqlite3.Connection) -> None:
     """Switch to WAL. The switch takes an exclusive lock that SQLite does not wait for (the busy timeout does
-    not apply): processes opening one new database at once got "database is locked" (1 run in 25 of the
+    not apply): processes opening one new database at once got "database is locked" (1 run in 24 of the
     test that opens it from four threads). Waited for here, briefly and in steps."""
     deadline = time.monotonic() + WAL_SWITCH_WAIT
     while True:

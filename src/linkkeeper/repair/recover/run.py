@@ -28,7 +28,7 @@ from linkkeeper.repair.recover.rivals import (MULTI_SECTION_IDS, RivalCheck, che
                                               writer_page_candidate)
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, Fetched, PostContext, RecoveryCandidate,
                                                RecoveryDecision, add_candidates, convincing, decide, read_page,
-                                               reading_order, verify_candidate, verify_in_order)
+                                               reading_order, shows_the_article, verify_candidate, verify_in_order)
 from linkkeeper.settings import Settings
 from linkkeeper.text.dates import parse_iso_or_none, to_iso
 from linkkeeper.text.urls import host_of, parse_dated_path
@@ -144,13 +144,15 @@ class _Recoverer:
                 self.published_twice.setdefault(domain, []).append(when.date())
 
     def note_published_twice(self, best: RecoveryCandidate, post: PostContext, context: dict) -> None:
+        """Remember that the best page's domain published its article twice, in the run and in the repair's
+        evidence (`context`) for the runs after it."""
         domain, when = registrable_domain(host_of(best.url)), best.article_date or post.when
         self.published_twice.setdefault(domain, []).append(when)
         context["published_twice"] = {"domain": domain, "article_date": when.isoformat()}
 
     def twice_near(self, best: RecoveryCandidate, post: PostContext) -> int:
-        """How many articles within TWICE_PUBLISHED_DAYS of this one the run found its domain publishing
-        under two URLs."""
+        """How many articles within TWICE_PUBLISHED_DAYS of this one its domain was found publishing under two
+        URLs (by this run or an earlier one)."""
         when = best.article_date or post.when
         return sum(1 for other in self.published_twice.get(registrable_domain(host_of(best.url)), [])
                    if abs((other - when).days) <= TWICE_PUBLISHED_DAYS)
@@ -213,7 +215,7 @@ class _Recoverer:
             by_domain.setdefault(registrable_domain(host_of(check.best.url)), []).append(check)
         await asyncio.gather(*(check_rivals(domain, group, self.queries, self.captures)
                                for domain, group in sorted(by_domain.items())))
-        twice_here = [any(c.rival or (c.headline_match or 0.0) >= 1.0 for c in check.rivals) for check in checks]
+        twice_here = [any(map(shows_the_article, check.rivals)) for check in checks]
         for check, here, (_post, search, _decision) in zip(checks, twice_here, pending):
             if here:
                 self.note_published_twice(check.best, check.post, search.context)

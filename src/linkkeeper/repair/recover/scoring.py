@@ -441,6 +441,13 @@ class RecoveryDecision:
     twice: bool = False  # two pages show the article itself (not a later version): it was published twice
 
 
+def shows_the_article(cand: RecoveryCandidate) -> bool:
+    """Whether a page holding the post's text is the article itself, not a later version of it (which has a
+    headline of its own): the rival check found it to be (the same id, an earlier URL), or it carries the
+    post's whole headline. Two such pages are one article published twice."""
+    return bool(cand.rival) or (cand.headline_match or 0.0) >= 1.0
+
+
 def decide(found: Iterable[RecoveryCandidate], auto_approve: float) -> RecoveryDecision:
     ranked = sorted((c for c in found if c.verified), key=lambda c: (-(c.confidence or 0.0), c.url))
     if not ranked:
@@ -453,8 +460,7 @@ def decide(found: Iterable[RecoveryCandidate], auto_approve: float) -> RecoveryD
     holds = max(HOLDS_TEXT, most - RIVAL_TEXT_GAP)
     holders = {c.page for c in ranked if (c.text_similarity or 0.0) >= holds or c.rival}
     if len(holders) >= 2:
-        # A later version has a headline of its own; two pages under the post's headline are one article twice.
-        same = {c.page for c in ranked if c.page in holders and (c.rival or (c.headline_match or 0.0) >= 1.0)}
+        same = {c.page for c in ranked if c.page in holders and shows_the_article(c)}
         return RecoveryDecision("proposed", f"{len(holders)} pages of the outlet hold the post's text (the same "
                                             "article under two URLs, or a later version): a person decides", best,
                                 twice=len(same) >= 2)
