@@ -48,11 +48,33 @@ async def _recover(tmp_path, archive: SimulatedArchive, posts: list) -> tuple[di
     async with serve(archive.app()) as base:
         settings = Settings(cdx_rate=0, replay_rate=0, retries=0).replace(**settings_for(base))
         summary = await recover_nullified(db, settings, live_check=False)
-    repairs = {r["post_id"]: dict(r, evidence=json.loads(r["evidence"])) for r in db["repairs"].rows}
+    repairs = stored_repairs(db)
     cands = {}
     for row in db.query("SELECT r.post_id, c.url FROM recovery_candidates c JOIN repairs r ON r.link_id = c.link_id"):
         cands.setdefault(row["post_id"], []).append(row["url"])
     return repairs, {"summary": summary, "candidates": cands}
+
+
+def stored_repairs(db) -> dict:
+    return {r["post_id"]: dict(r, evidence=json.loads(r["evidence"])) for r in db["repairs"].rows}
+
+
+ARTICLE = "http://www.news.example/news/2012/10/16/ferry-contracts-review-ordered/"
+TWIN = "http://blogs.news.example/jane-doe/2012/10/ferry-contracts-review-ordered/"
+CLEAR = "http://www.news.example/news/2012/10/18/pipeline-permits-frozen/"
+
+
+def twin_and_clear(archive: SimulatedArchive) -> list:
+    """Two posts of one outlet and month: "twin", whose article the outlet published twice (the news page and,
+    captured months later, the writer's page), and "clear", another article found at one URL. Their captures
+    go into `archive`; the posts (after learning_posts) are returned."""
+    archive.add(Capture(ARTICLE, "20121016150000", body=page("Ferry contracts review ordered", "ferry")))
+    archive.add(Capture(TWIN, "20130310150000", body=page("Ferry contracts review ordered", "ferry")))
+    archive.add(Capture(CLEAR, "20121018150000", body=page("Pipeline permits frozen", "pipeline")))
+    add_learning_captures(archive)
+    return learning_posts() + [
+        blog_post("twin", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"),
+        blog_post("clear", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline", author="Tom Roe")]
 
 
 def learning_posts() -> list:
@@ -70,29 +92,19 @@ def add_learning_captures(archive: SimulatedArchive) -> None:
 
 
 async def test_a_second_page_of_the_outlet_holding_the_text_sends_the_link_to_a_person(tmp_path):
-    archive = SimulatedArchive()
-    article = "http://www.news.example/news/2012/10/16/ferry-contracts-review-ordered/"
     # The same text on the writer's page, captured months later: only the domain-wide rival search sees it.
-    twin = "http://blogs.news.example/jane-doe/2012/10/ferry-contracts-review-ordered/"
-    archive.add(Capture(article, "20121016150000", body=page("Ferry contracts review ordered", "ferry")))
-    archive.add(Capture(twin, "20130310150000", body=page("Ferry contracts review ordered", "ferry")))
-    # A clear case on the same domain and month: its rival check shares the same query, and finds nothing;
+    # The clear case on the same domain and month: its rival check shares the same query, and finds nothing;
     # but the outlet was just seen publishing an article twice, so its other URL may exist uncaptured.
-    clear = "http://www.news.example/news/2012/10/18/pipeline-permits-frozen/"
-    archive.add(Capture(clear, "20121018150000", body=page("Pipeline permits frozen", "pipeline")))
-    add_learning_captures(archive)
-    posts = learning_posts() + [
-        blog_post("twin", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"),
-        blog_post("clear", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline", author="Tom Roe")]
-    repairs, got = await _recover(tmp_path, archive, posts)
+    archive = SimulatedArchive()
+    repairs, got = await _recover(tmp_path, archive, twin_and_clear(archive))
     twin_repair = repairs["twin"]
     assert twin_repair["state"] == "proposed", twin_repair["evidence"]["decision"]
     assert "2 pages of the outlet hold the post's text" in twin_repair["evidence"]["decision"]
     # Both pages are ranked candidates, each with its text share.
-    assert {article, twin} <= set(got["candidates"]["twin"])
+    assert {ARTICLE, TWIN} <= set(got["candidates"]["twin"])
     shares = {c["url"]: c["text_similarity"] for c in twin_repair["evidence"]["candidates"]}
-    assert shares[article] >= 0.9 and shares[twin] >= 0.9
-    assert repairs["clear"]["state"] == "proposed" and repairs["clear"]["url"] == clear
+    assert shares[ARTICLE] >= 0.9 and shares[TWIN] >= 0.9
+    assert repairs["clear"]["state"] == "proposed" and repairs["clear"]["url"] == CLEAR
     assert "the outlet was seen publishing 1 other article(s) within 365 days under two URLs" in \
         repairs["clear"]["evidence"]["decision"]
     # One month listing, one headline search at most per post, one rival search for the domain's approvals.
@@ -323,22 +335,13 @@ async def test_a_resumed_run_keeps_the_rule_an_outlet_seen_publishing_twice_set(
     """The run is stopped after the post whose article the outlet published twice; the next run, recovering
     the clear case of the same outlet and month, still sends it to a person."""
     archive = SimulatedArchive()
-    article = "http://www.news.example/news/2012/10/16/ferry-contracts-review-ordered/"
-    twin = "http://blogs.news.example/jane-doe/2012/10/ferry-contracts-review-ordered/"
-    archive.add(Capture(article, "20121016150000", body=page("Ferry contracts review ordered", "ferry")))
-    archive.add(Capture(twin, "20130310150000", body=page("Ferry contracts review ordered", "ferry")))
-    clear = "http://www.news.example/news/2012/10/18/pipeline-permits-frozen/"
-    archive.add(Capture(clear, "20121018150000", body=page("Pipeline permits frozen", "pipeline")))
-    add_learning_captures(archive)
     db = store.open_db(tmp_path / "r.db")
-    store_posts(db, learning_posts() + [
-        blog_post("twin", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"),
-        blog_post("clear", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline", author="Tom Roe")])
+    store_posts(db, twin_and_clear(archive))
     async with serve(archive.app()) as base:
         settings = Settings(cdx_rate=0, replay_rate=0, retries=0).replace(**settings_for(base))
         first = await recover_nullified(db, settings, live_check=False, limit=1)
         second = await recover_nullified(db, settings, live_check=False)
     assert [o.state for o in first.outcomes] == ["proposed"] and [o.state for o in second.outcomes] == ["proposed"]
-    repair = {r["post_id"]: dict(r, evidence=json.loads(r["evidence"])) for r in db["repairs"].rows}["clear"]
-    assert repair["url"] == clear
+    repair = stored_repairs(db)["clear"]
+    assert repair["url"] == CLEAR
     assert "the outlet was seen publishing 1 other article(s)" in repair["evidence"]["decision"]
