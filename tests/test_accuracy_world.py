@@ -174,3 +174,19 @@ async def test_availability_answers_in_the_real_shape(archive, tiny_world):
     hits = [s["archived_snapshots"]["closest"] for s in shapes if s["archived_snapshots"]]
     assert hits and all(h["status"] == "200" and h["available"] is True for h in hits)
     assert all(s["timestamp"] == c.ts for s in shapes)
+
+
+def test_a_capture_the_archive_cannot_replay_is_no_good_capture_for_the_grader():
+    """The archive sends a listed capture it cannot replay to a neighbouring one, so a link to it does not open
+    the article: the grader must not expect it (nor count choosing another capture against the product)."""
+    from dataclasses import replace
+
+    from accuracy import grade
+
+    world = W.build(5, 40, 0.05)
+    key, truth = next((k, t) for k, t in grade.truth(world).items() if t.good)
+    chosen = truth.good[0]
+    unplayable = [replace(c, unplayable=True) if c.ts == chosen and c.content.startswith("article:") else c
+                  for c in world.captures]
+    again = grade.truth(replace(world, captures=unplayable))[key]
+    assert chosen not in again.good and chosen not in again.expected

@@ -79,7 +79,9 @@ def truth(world: World) -> dict[tuple[str, str, str], LinkTruth]:
     """(post id, role, url-as-linked) -> truth; nullified originals are keyed with url ''."""
     by_page: dict[str, list] = defaultdict(list)
     for c in world.captures:
-        if c.kind in ("article", "revisit"):
+        # A capture the archive lists but cannot replay (it sends to a neighbouring capture) repairs nothing:
+        # a link to it opens another capture, so it is neither a good capture nor a wrong version.
+        if c.kind in ("article", "revisit") and not c.unplayable:
             by_page[page_key(c.key)].append(c)
     out: dict[tuple[str, str, str], LinkTruth] = {}
     for p in world.posts:
