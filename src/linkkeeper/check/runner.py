@@ -14,11 +14,12 @@ import gc
 import random
 import time
 from collections import defaultdict, deque
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from itertools import islice
-from typing import AsyncIterator, Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -29,7 +30,7 @@ from linkkeeper.check.evidence import Evidence
 from linkkeeper.check.pagetests import (PagePrint, drift_judgement, front_page_reason, page_print, sibling_url,
                                         sibling_verdict, url_shape)
 from linkkeeper.check.probe import probe
-from linkkeeper.net.session import HostLimiter, make_session
+from linkkeeper.net.session import HostLimiter, RequestSlot, make_session
 from linkkeeper.settings import Settings
 from linkkeeper.text.similarity import probes_needed
 from linkkeeper.text.urls import host_of, plain_origin
@@ -143,14 +144,8 @@ class _CheckRun:
         # done by the time the slowest hosts finish.
         self.confirmations: set[asyncio.Task] = set()
 
-    def _slot(self, host: str):
-        @asynccontextmanager
-        async def slot() -> AsyncIterator[None]:
-            # The host's interval is waited out before taking a global slot: a slow host holds up no other.
-            async with self.hosts.slot(host):
-                async with self.gate:
-                    yield
-        return slot
+    def _slot(self, host: str) -> Callable[[], RequestSlot]:
+        return partial(RequestSlot, self.hosts, host, self.gate)
 
     async def probe_url(self, url: str, body: bool | str, leads: list[tuple[str, ...]] | None = None, *,
                         settings: Settings | None = None, host: str | None = None) -> Evidence:

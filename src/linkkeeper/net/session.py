@@ -109,15 +109,21 @@ class HostLimiter:
         self._next_start: dict[str, float] = defaultdict(float)
         self._slowed_at: dict[str, float] = {}
 
-    @asynccontextmanager
-    async def slot(self, host: str) -> AsyncIterator[None]:
-        host = host.lower()
-        async with self._semaphores[host]:
+    async def acquire(self, host: str) -> None:
+        """Take one of the host's lanes, then wait out its interval (release with `release`)."""
+        semaphore = self._semaphores[host]
+        await semaphore.acquire()
+        try:
             wait = self._next_start[host] - self.clock()
             if wait > 0:
                 await asyncio.sleep(wait)
-            self._next_start[host] = max(self.clock(), self._next_start[host]) + self.intervals[host]
-            yield
+        except BaseException:
+            semaphore.release()
+            raise
+        self._next_start[host] = max(self.clock(), self._next_start[host]) + self.intervals[host]
+
+    def release(self, host: str) -> None:
+        self._semaphores[host].release()
 
     def feedback(self, host: str, status: int | None, sent_at: float | None = None) -> None:
         """Adapt the host's interval to an answer; `sent_at` (the clock's time the request was sent, when
@@ -133,3 +139,27 @@ class HostLimiter:
             # Halved: one 429 then good answers costs the host about 2 s of its pace in all (1 + 1/2 + ...),
             # not about 5 s at 0.8, while all its lanes wait; another 429 slows it again.
             self.intervals[host] = max(self.floor, self.intervals[host] * 0.5)
+
+
+class RequestSlot:
+    """Held around one request: a lane of its host, its interval waited out first (a slow host holds up no
+    other), then one of the run's global slots (`gate`). A plain class rather than two nested
+    asynccontextmanagers: it is entered once per request, and the generator machinery cost more than the
+    semaphores themselves."""
+
+    __slots__ = ("gate", "host", "hosts")
+
+    def __init__(self, hosts: HostLimiter, host: str, gate: asyncio.Semaphore) -> None:
+        self.hosts, self.host, self.gate = hosts, host.lower(), gate
+
+    async def __aenter__(self) -> None:
+        await self.hosts.acquire(self.host)
+        try:
+            await self.gate.acquire()
+        except BaseException:
+            self.hosts.release(self.host)
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.gate.release()
+        self.hosts.release(self.host)
