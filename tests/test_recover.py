@@ -189,6 +189,34 @@ def test_the_outlets_file_gives_where_a_writers_copy_would_be(learned, tmp_path)
     assert profile.writer_page_url(news.replace("_4612345", ""), "Patrick Holmes", date(2012, 10, 16)) is None
 
 
+def test_a_writers_page_gives_where_the_outlets_dated_news_page_would_be():
+    """Read off the blog's own dated links of the domain (the shape, not the day), with the month spelt as
+    they spell it; a page naming no writer of the post, or carrying an id, or a shape with a folder between
+    date and slug, gives none."""
+    from collections import Counter
+
+    from linkkeeper.repair.recover.outlets import DomainProfile, LearnedLink
+
+    def profile(*paths: str) -> DomainProfile:
+        return DomainProfile("news.example", Counter({"www.news.example": 1}),
+                             [LearnedLink(p, date(2012, 9, 1), author="Kim Roe") for p in paths])
+
+    writer = "http://www.news.example/authors/sandra-kowalski/employment-insurance-changes-will-hurt/"
+    day = date(2012, 9, 25)
+    assert profile("/2012/09/20/another-story-of-the-month/").news_page_url(writer, "Sandra Kowalski", day) == \
+        "http://www.news.example/2012/09/25/employment-insurance-changes-will-hurt/"
+    assert profile("/world/2012/sep/03/another-story-here").news_page_url(writer, "Sandra Kowalski", day) == \
+        "http://www.news.example/world/2012/sep/25/employment-insurance-changes-will-hurt"
+    assert profile("/2012/09/20/another-story-here.html").news_page_url(writer.rstrip("/"), "Sandra Kowalski", day) == \
+        "http://www.news.example/2012/09/25/employment-insurance-changes-will-hurt.html"
+    dated = profile("/2012/09/20/another-story-of-the-month/")
+    assert dated.news_page_url(writer, "Kim Roe", day) is None  # the page is not this post's writer's
+    assert dated.news_page_url(writer.rstrip("/") + "_b_2246554.html", "Sandra Kowalski", day) is None
+    assert dated.news_page_url(writer, "Sandra Kowalski", None) is None
+    assert profile("/2012/09/20/4612345/another-story-here/").news_page_url(writer, "Sandra Kowalski", day) is None
+    assert profile("/authors/kim-roe/a-column-of-hers/").news_page_url(writer, "Sandra Kowalski", day) is None
+
+
 @pytest.mark.parametrize("text, message", [
     ("[outlets.x]\ndomains = ['http://x.example/']\n", "not a host name"),
     ("[outlets.x]\ndomains = ['x.example']\ndate_paths = ['/news/{mm}/']\n", "must start with / and hold {yyyy}"),

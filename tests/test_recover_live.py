@@ -132,3 +132,43 @@ async def test_the_writers_page_the_blogger_may_have_linked_is_named_and_read_on
     listed = [c["url"] for c in pipeline["evidence"]["candidates"]]
     assert listed[:2] == [PIPELINE, writer_pipeline]
     assert not pipeline["evidence"]["candidates"][1]["verified"]
+
+
+async def test_a_writers_page_found_names_the_outlets_dated_news_page_the_blogger_may_have_linked(tmp_path):
+    """The other way round: the archive holds the article only on its writer's page (`/authors/jane-dolan/
+    slug/`), and the blog's links show the outlet's dated news pages. The news page the article would have
+    (the blog's shape, the post's day, the writer's slug) is read on the live web: still there with the
+    post's text, two pages hold it; gone and never captured, it is named for the person who decides, and the
+    writer's page is not approved on its own."""
+    archive, web = SimulatedArchive(), SimulatedWeb()
+    add_learning_captures(archive)
+    writer = f"http://{HOST}/authors/jane-dolan/" + "{}/"
+    news = f"http://{HOST}/news/2012/10/" + "{}/{}/"
+    for day, slug, title, topic in [(16, "ferry-contracts-review-ordered", "Ferry contracts review ordered", "ferry"),
+                                    (18, "pipeline-permits-frozen", "Pipeline permits frozen", "pipeline")]:
+        archive.add(Capture(writer.format(slug), f"201210{day}150000", body=page(title, topic, "Jane Dolan")))
+    web.add(news.format(16, "ferry-contracts-review-ordered"), body=page("Ferry contracts review ordered", "ferry"))
+    web.add(news.format(18, "pipeline-permits-frozen"),
+            Page(status=404, body="<html><title>Not found</title>Page not found</html>"))
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, learning_posts() + [
+        blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry", author="Jane Dolan"),
+        blog_post("pipeline", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline",
+                  author="Jane Dolan")])
+    async with serve(archive.app()) as archive_base, serve(web.app()) as web_base:
+        port = int(web_base.rsplit(":", 1)[1])
+        settings = Settings(cdx_rate=0, replay_rate=0, retries=0,
+                            connect_to=(ConnectTo(HOST, "*", "127.0.0.1", port),)).replace(**settings_for(archive_base))
+        await recover_nullified(db, settings)
+    repairs = {r["post_id"]: dict(r, evidence=json.loads(r["evidence"])) for r in db["repairs"].rows}
+    ferry, pipeline = repairs["ferry"], repairs["pipeline"]
+    assert ferry["state"] == "proposed" and "2 pages of the outlet hold the post's text" in ferry["evidence"]["decision"]
+    twin = {c["url"]: c for c in ferry["evidence"]["candidates"]}[news.format(16, "ferry-contracts-review-ordered")]
+    assert twin["text_similarity"] >= 0.9 and twin["read"] == "the live page"
+    gone = news.format(18, "pipeline-permits-frozen")
+    assert pipeline["state"] == "proposed" and pipeline["url"] == writer.format("pipeline-permits-frozen")
+    assert f"({gone}: no page today)" in pipeline["evidence"]["decision"]
+    assert [c["url"] for c in pipeline["evidence"]["candidates"]][:2] == [pipeline["url"], gone]
+    assert not pipeline["evidence"]["candidates"][1]["verified"]
+    # No archive request for the news pages: the rival search would have listed any capture of them.
+    assert not any("/news/2012/10/" in path for endpoint, _, path in archive.request_log if endpoint == "replay")

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from linkkeeper import store
 from linkkeeper.settings import Settings, SettingsError
 from linkkeeper.text.dates import local_date
-from linkkeeper.text.urls import host_key, parse_dated_path, slug_words
+from linkkeeper.text.urls import MONTH_NAMES, host_key, parse_dated_path, slug_words
 from linkkeeper.text.words import content_words, fold, outlet_key
 
 SHIPPED_OUTLETS = "outlets.toml"
@@ -248,6 +248,29 @@ class DomainProfile:
                       **({"yyyy": f"{when:%Y}", "mm": f"{when:%m}", "dd": f"{when:%d}"} if when else {})}
             if all(values.get(name) for name in re.findall(r"\{(\w+)\}", template)):
                 return f"http://{self.host}" + template.format(**values)
+        return None
+
+    def news_page_url(self, writer_url: str, author: str | None, when: date | None) -> str | None:
+        """Where the outlet's news pages would have the article of a writer's page (`/authors/sandra-kowalski/
+        employment-insurance-changes/`, a page whose path names the post's author), read off the blog's own
+        links of this domain to dated news pages (`/2012/09/25/some-slug/`): the writer's slug put after the
+        date `when`. None when the page does not name the writer, carries an id (which no news URL would
+        share), `when` is unknown, or the blog links no dated page of the domain with the slug right after
+        a day's date."""
+        path = urlsplit(writer_url).path or "/"
+        found = _slug_segment(path)
+        if when is None or found is None or found[1] or not names_author(path, author):
+            return None
+        slug = found[0]
+        for link in self._near(when):
+            dated = parse_dated_path(link.path)
+            own = _slug_segment(link.path)
+            if dated is None or not dated.day_known or own is None or own[1] or names_author(link.path, link.author):
+                continue
+            if not dated.rest.startswith(own[0]):
+                continue  # a folder (an id, a section) between the date and the slug: not to be guessed
+            month = f"{when:%m}" if "mm" in dated.fmt else MONTH_NAMES[when.month - 1]
+            return f"http://{self.host}{dated.prefix}{when:%Y}/{month}/{when:%d}/{slug}{dated.rest[len(own[0]):]}"
         return None
 
     def id_anchors(self) -> list[tuple[str, date]]:

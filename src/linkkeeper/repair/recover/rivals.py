@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
+from typing import Callable
 from urllib.parse import urlsplit
 
 from linkkeeper.repair.capture.ranking import page_key
@@ -241,19 +243,42 @@ async def writer_page_candidate(check: RivalCheck, captures: CaptureCache) -> Re
     `writer_page_url`): read on the live web if it answers (no archive request: the rival search would have
     listed any capture of it, as it carries the article's slug). Returned compared with the post where the
     page answered, else unverified, for the person who decides to see where the blogger may have linked."""
+    when = check.best.article_date
+    return await _twin_candidate(
+        check, captures, lambda profile: profile.writer_page_url(check.best.url, check.post.author, when), when,
+        "where the outlet files the article under its writer's name (never captured)")
+
+
+async def news_page_candidate(check: RivalCheck, captures: CaptureCache) -> RecoveryCandidate | None:
+    """The other way round: the approved page is a writer's page (its path names the post's author), and
+    the article's dated news URL (outlets.py `news_page_url`) is read on the live web, as above. Its day is
+    the page's own date where its URL or id gives one, else the post's (or the page's first capture, if
+    earlier): a clipping is posted on the day of its article or after."""
+    best = check.best
+    when = best.article_date
+    if best.date_source not in ("path", "id"):
+        when = min(d for d in (best.article_date, check.post.when) if d is not None)
+    return await _twin_candidate(
+        check, captures, lambda profile: profile.news_page_url(best.url, check.post.author, when), when,
+        "where the outlet's dated news pages would have the article (never captured)")
+
+
+async def _twin_candidate(check: RivalCheck, captures: CaptureCache,
+                          url_of: Callable[[DomainProfile], str | None], when: date | None,
+                          note: str) -> RecoveryCandidate | None:
     host = host_key(urlsplit(check.best.url).hostname or "")
     profiles = sorted(check.profiles.values(), key=lambda p: (p.host_key != host, p.host_key))
     for profile in profiles:
-        url = profile.writer_page_url(check.best.url, check.post.author, check.best.article_date)
+        url = url_of(profile)
         if url is None:
             continue
         if page_key(url) in check.found:
             return check.found[page_key(url)]
         record = CdxRecord("", "", url, "text/html", "-", "-", "-")
-        cand = RecoveryCandidate(url, "", record, profile, check.best.article_date, "unknown", False,
+        cand = RecoveryCandidate(url, "", record, profile, when, "unknown", False,
                                  slug_words(urlsplit(url).path or "/"))
         await verify_candidate(cand, check.post, captures, archive=False)
-        cand.evidence["note"] = "where the outlet files the article under its writer's name (never captured)"
+        cand.evidence["note"] = note
         check.found[cand.page] = cand
         return cand
     return None

@@ -25,7 +25,7 @@ from linkkeeper.repair.recover.outlets import OutletMap, learn_outlet_map, names
 from linkkeeper.repair.recover.queries import (CdxQuery, QueryCache, headlines_query, keeps, month_query,
                                                months_between, words_filter)
 from linkkeeper.repair.recover.rivals import (MULTI_SECTION_IDS, RivalCheck, check_rivals, ids_under_two_paths,
-                                              writer_page_candidate)
+                                              news_page_candidate, writer_page_candidate)
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, Fetched, PostContext, RecoveryCandidate,
                                                RecoveryDecision, add_candidates, convincing, decide, read_page,
                                                reading_order, shows_the_article, verify_candidate, verify_in_order)
@@ -259,8 +259,32 @@ class _Recoverer:
                         "proposed", f"{decision.reason}; but the outlet also files articles under their writer's "
                                     f"name, and the writer's page{where} (which the blogger may have linked) was "
                                     "never captured: a person decides", decision.best)
+            elif decision.state != "unavailable" and decision.best is check.best and \
+                    names_author(urlsplit(check.best.url).path or "/", post.author):
+                decision = await self.news_page_rule(check, search, decision)
             decisions.append(decision)
         return decisions
+
+    async def news_page_rule(self, check: RivalCheck, search: _PostSearch, decision: RecoveryDecision
+                             ) -> RecoveryDecision:
+        """The found page is the writer's: the outlet's dated news page of the article (rivals.py
+        `news_page_candidate`) may be the one the blogger linked. Where it holds the post's text today, the
+        two are decided between as rivals; else it is listed beside the found page, and an approval waits for
+        a person: the news page was never captured, so nothing tells which one was linked."""
+        news = await news_page_candidate(check, self.captures)
+        if news is None:
+            return decision
+        if (news.text_similarity or 0.0) >= HOLDS_TEXT:
+            news.rival = "the news page holds the post's text"
+            return decide(search.found.values(), self.settings.auto_approve_confidence)
+        news.rival = "the news page the blogger may have linked"
+        if decision.state != "approved":
+            return decision
+        today = "no page today" if news.text_similarity is None else f"{news.text_similarity:.0%} of the post's text today"
+        return RecoveryDecision(
+            "proposed", f"{decision.reason}; but the page is the writer's, and the outlet's dated news page of the "
+                        f"article ({news.url}: {today}), which the blogger may have linked, was never captured: "
+                        "a person decides", decision.best)
 
     async def finish(self, post: PostContext, search: _PostSearch | None, decision: RecoveryDecision
                      ) -> RecoveryOutcome:
