@@ -345,3 +345,26 @@ async def test_a_resumed_run_keeps_the_rule_an_outlet_seen_publishing_twice_set(
     repair = stored_repairs(db)["clear"]
     assert repair["url"] == CLEAR
     assert "the outlet was seen publishing 1 other article(s)" in repair["evidence"]["decision"]
+
+
+async def test_the_headline_search_covers_the_outlets_later_domain(tmp_path):
+    """An outlet that moved to a new domain (the Guardian: guardian.co.uk until 2013, theguardian.com since) may
+    have its 2012 article captured only at the new address, years later. The blog links only the old domain
+    around the post, so the dated rounds search that; the headline search, having no dates, covers the
+    outlet's other domain too (the outlets file names both) and finds it there."""
+    archive = SimulatedArchive()
+    posts = [blog_post(f"old-{i}", f"2012-{i + 6:02d}-10T10:00:00+00:00", f"Old story {i}", f"old{i}",
+                       outlet="The Guardian", href=f"http://www.guardian.co.uk/world/2012/jul/0{i}/old-story-number-{i}")
+             for i in range(1, 4)]
+    for day in range(1, 29):
+        archive.add(Capture(f"http://www.guardian.co.uk/world/2012/nov/{day:02d}/other-story-of-day-{day}",
+                            f"201211{day:02d}120000", body=page(f"Other story {day}", f"other{day}")))
+    moved = "http://www.theguardian.com/commentisfree/2012/nov/08/ferry-contracts-review-ordered"
+    archive.add(Capture(moved, "20150227134021", body=page("Ferry contracts review ordered", "ferry")))
+    posts.append(blog_post("ferry", "2012-11-10T18:00:00+00:00", "Ferry contracts review ordered", "ferry",
+                           outlet="The Guardian"))
+    repairs, _ = await _recover(tmp_path, archive, posts)
+    ferry = repairs["ferry"]
+    assert ferry["state"] in ("approved", "proposed") and ferry["url"] == moved, ferry["evidence"]["decision"]
+    headline = [q for q in ferry["evidence"]["queries"] if "any date" in q]
+    assert sorted(q.split(" ")[0] for q in headline) == ["guardian.co.uk", "theguardian.com"], headline

@@ -21,7 +21,8 @@ from linkkeeper.check.probe import probe
 from linkkeeper.net.session import make_session, session_for, run as run_stage
 from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.repair.recover.idclock import IdClock, article_id
-from linkkeeper.repair.recover.outlets import OutletMap, learn_outlet_map, names_author, registrable_domain
+from linkkeeper.repair.recover.outlets import (MAX_DOMAINS, OutletMap, learn_outlet_map, names_author,
+                                               registrable_domain)
 from linkkeeper.repair.recover.queries import (CdxQuery, QueryCache, headlines_query, keeps, month_query,
                                                months_between, words_filter)
 from linkkeeper.repair.recover.rivals import (MULTI_SECTION_IDS, RivalCheck, check_rivals, ids_under_two_paths,
@@ -190,19 +191,23 @@ class _Recoverer:
     async def headline_searches(self, waiting: list[_PostSearch]) -> None:
         """The headline round of every post its dated rounds left unsettled: one CDX query per domain for
         up to HEADLINES_PER_QUERY posts, their filters joined."""
+        searching = [search for search in waiting if search.headline_filter is not None]
         by_domain: dict[str, list[_PostSearch]] = {}
-        for search in waiting:
-            if search.headline_filter is not None:
-                by_domain.setdefault(search.domains[0], []).append(search)
+        for search in searching:
+            for domain in search.headline_domains:
+                by_domain.setdefault(domain, []).append(search)
+        answers: dict[_PostSearch, list[tuple[CdxQuery, list[CdxRecord]]]] = {search: [] for search in searching}
 
         async def one_domain(domain: str, searches: list[_PostSearch]) -> None:
             for start in range(0, len(searches), HEADLINES_PER_QUERY):
                 chunk = searches[start:start + HEADLINES_PER_QUERY]
                 query = headlines_query(domain, [s.headline_filter for s in chunk])
                 records = await self.queries.records(query)
-                await asyncio.gather(*(s.headline_round(query, records) for s in chunk))
+                for search in chunk:
+                    answers[search].append((query, records))
 
         await asyncio.gather(*(one_domain(d, group) for d, group in sorted(by_domain.items())))
+        await asyncio.gather(*(search.headline_round(answers[search]) for search in searching))
 
     async def rival_checks(self, pending: list[tuple[PostContext, _PostSearch, RecoveryDecision]]
                            ) -> list[RecoveryDecision]:
@@ -364,6 +369,10 @@ class _PostSearch:
         self.rec, self.post = recoverer, post
         self.by_key = {p.host_key: p for p in outlet.domains.values()}
         self.domains = list(dict.fromkeys(registrable_domain(p.host) for p in profiles))
+        # The search without dates covers the outlet's other domains too (a later home: guardian.co.uk ->
+        # theguardian.com): an article may have been captured only there, years after it appeared.
+        every = dict.fromkeys(registrable_domain(p.host) for p in outlet.domains.values())
+        self.headline_domains = list(dict.fromkeys(self.domains + list(every)))[:MAX_DOMAINS]
         self.anchors = [a for p in outlet.domains.values() for a in p.id_anchors()]
         self.found: dict[str, RecoveryCandidate] = {}
         self.seen: list[CdxRecord] = []
@@ -416,14 +425,15 @@ class _PostSearch:
         """The filter of this post's headline search, when its dated rounds found nothing convincing."""
         return None if self._settled() else words_filter(self.post.search_words)
 
-    async def headline_round(self, query: CdxQuery, records: list[CdxRecord]) -> None:
-        """The search without a date window, on the rows of the domain's shared headline query that this
-        post's own filter keeps."""
+    async def headline_round(self, answers: list[tuple[CdxQuery, list[CdxRecord]]]) -> None:
+        """The search without a date window, on the rows of the shared headline queries of its domains (the
+        post's first, then the outlet's other ones) that this post's own filter keeps."""
         mine = self.headline_filter
         if mine is None:
             return
-        self.context["queries"].append(query.purpose)
-        self.seen += [r for r in records if keeps(mine, r)]
+        for query, records in answers:
+            self.context["queries"].append(query.purpose)
+            self.seen += [r for r in records if keeps(mine, r)]
         await self._consider(None, VERIFY_LIMIT_HEADLINE, LIVE_LIMIT_HEADLINE)
         self._close()
 
