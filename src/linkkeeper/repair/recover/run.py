@@ -250,32 +250,38 @@ class _Recoverer:
                                 "article's other URL (the one the blogger may have linked) may never have been "
                                 "captured: a person decides", decision.best)
             if decision.state == "approved" and _author_twin_possible(post, search, decision.best.url):
-                twin = await writer_page_candidate(check, self.captures)
-                if twin is not None and (twin.text_similarity or 0.0) >= HOLDS_TEXT:
-                    twin.rival = "the writer's page holds the post's text"
-                    decision = decide(search.found.values(), self.settings.auto_approve_confidence)
-                else:
-                    today = ("no page today" if twin is None or twin.text_similarity is None else
-                             f"{twin.text_similarity:.0%} of the post's text today")
-                    where = f" ({twin.url}: {today})" if twin else ""
-                    if twin is not None:
-                        twin.rival = "the writer's page the blogger may have linked"
-                    decision = RecoveryDecision(
-                        "proposed", f"{decision.reason}; but the outlet also files articles under their writer's "
-                                    f"name, and the writer's page{where} (which the blogger may have linked) was "
-                                    "never captured: a person decides", decision.best)
+                decision = await self.writer_page_rule(check, search, decision)
             elif decision.state != "unavailable" and decision.best is check.best and \
                     names_author(urlsplit(check.best.url).path or "/", post.author):
                 decision = await self.news_page_rule(check, search, decision)
             decisions.append(decision)
         return decisions
 
+    async def writer_page_rule(self, check: RivalCheck, search: _PostSearch, decision: RecoveryDecision
+                               ) -> RecoveryDecision:
+        """The outlet files articles under their writers' names too, and the found page is not such a page:
+        the writer's page (rivals.py `writer_page_candidate`) may be the one the blogger linked. Holding the
+        post's text today, the two are decided between as rivals; else the approval waits for a person, the
+        writer's page named where its shape is known."""
+        twin = await writer_page_candidate(check, self.captures)
+        if twin is not None and (twin.text_similarity or 0.0) >= HOLDS_TEXT:
+            twin.rival = "the writer's page holds the post's text"
+            return decide(search.found.values(), self.settings.auto_approve_confidence)
+        where = ""
+        if twin is not None:
+            twin.rival = "the writer's page the blogger may have linked"
+            where = f" ({twin.url}: {_today(twin)})"
+        return RecoveryDecision(
+            "proposed", f"{decision.reason}; but the outlet also files articles under their writer's name, and "
+                        f"the writer's page{where} (which the blogger may have linked) was never captured: a "
+                        "person decides", decision.best)
+
     async def news_page_rule(self, check: RivalCheck, search: _PostSearch, decision: RecoveryDecision
                              ) -> RecoveryDecision:
         """The found page is the writer's: the outlet's dated news page of the article (rivals.py
-        `news_page_candidate`) may be the one the blogger linked. Where it holds the post's text today, the
-        two are decided between as rivals; else it is listed beside the found page, and an approval waits for
-        a person: the news page was never captured, so nothing tells which one was linked."""
+        `news_page_candidate`) may be the one the blogger linked. Holding the post's text today, the two are
+        decided between as rivals; else it is listed beside the found page, and an approval waits for a
+        person: the news page was never captured, so nothing tells which one was linked."""
         news = await news_page_candidate(check, self.captures)
         if news is None:
             return decision
@@ -285,11 +291,10 @@ class _Recoverer:
         news.rival = "the news page the blogger may have linked"
         if decision.state != "approved":
             return decision
-        today = "no page today" if news.text_similarity is None else f"{news.text_similarity:.0%} of the post's text today"
         return RecoveryDecision(
             "proposed", f"{decision.reason}; but the page is the writer's, and the outlet's dated news page of the "
-                        f"article ({news.url}: {today}), which the blogger may have linked, was never captured: "
-                        "a person decides", decision.best)
+                        f"article ({news.url}: {_today(news)}), which the blogger may have linked, was never "
+                        "captured: a person decides", decision.best)
 
     async def finish(self, post: PostContext, search: _PostSearch | None, decision: RecoveryDecision
                      ) -> RecoveryOutcome:
@@ -569,6 +574,11 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
         async with make_session(settings, trust_archive=False) as live:
             await run(shared, live)
     return summary
+
+
+def _today(cand: RecoveryCandidate) -> str:
+    """What a page built from a shape (never captured) showed on the live web, for a decision's reason."""
+    return "no page today" if cand.text_similarity is None else f"{cand.text_similarity:.0%} of the post's text today"
 
 
 def _author_twin_possible(post: PostContext, search: _PostSearch, url: str) -> bool:
