@@ -70,3 +70,27 @@ def test_a_page_whose_every_lead_probe_is_cut_by_soft_hyphens_still_holds_the_le
     assert ev.holds_lead([probes])
     plain = Evidence(url="http://example.com/b", markup=f"<html><body><p>{page.replace(hyphen, '-')}</p></body></html>")
     assert not plain.holds_lead([probes])
+
+
+def test_the_fast_paths_spell_every_text_as_the_plain_definition_does():
+    """normalize_text skips work an ASCII text does not need and replaces only the characters that match:
+    on random texts of the awkward characters, the result is the definition's, step by step."""
+    import random
+    import re
+    import unicodedata
+
+    from linkkeeper.text import normalize
+
+    invisible = dict.fromkeys(map(ord, normalize._INVISIBLE_CHARS))
+    typography = str.maketrans(normalize._TYPOGRAPHY_OF)
+
+    def plain(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text.translate(invisible)).translate(typography)
+        return re.sub(r"\s+", " ", text).strip().casefold()
+
+    pool = (list("abcXYZ \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u2028\u3000'\"-.,`\u00e9\ufb01\uff21\u2460\u00df\u0130")
+            + list(normalize._INVISIBLE_CHARS) + list(normalize._TYPOGRAPHY_OF) + ["u\u0308", "\u0301", "\u2024"])
+    rng = random.Random(7)
+    for _ in range(20_000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 16)))
+        assert normalize_text(text) == plain(text), repr(text)
