@@ -88,6 +88,45 @@ def test_not_found_patterns(title, text, expected):
     assert bool(looks_not_found(title, text)) is expected
 
 
+@pytest.mark.parametrize("wording", [
+    "The page you requested was not found", "404 not found", "This story could not be found",
+    "This content is no longer available", "The article you are looking for does not exist",
+    "Sorry, we can't seem to find the page", "We could not find what you asked for",
+    "Nothing was found at this location", "This video is currently unavailable", "This link has expired",
+    "The link you followed may be broken", "Page introuvable", "Cette page n'existe plus",
+    "Cet article n'est plus disponible", "Vidéo indisponible", "Nous n'avons pas pu trouver cette page",
+    "Seite wurde nicht gefunden", "Der Artikel ist nicht mehr verfügbar", "Die Seite existiert nicht",
+    "Beitrag ist leider nicht verfügbar", "Página no encontrada", "No se encuentra la página",
+    "Pagina non trovata", "Página não encontrada", "Pagina niet gevonden",
+])
+def test_every_wording_of_not_found_is_found_in_a_short_pages_opening(wording):
+    """One wording per branch of the expression: the words that let it run (verdict._NOT_FOUND_WORDS) must
+    cover every one."""
+    assert looks_not_found("Story", wording) is not None
+    assert looks_not_found(wording, "") is not None
+
+
+@pytest.mark.parametrize("wording", [
+    "This domain is for sale", "Buy this domain today", "This domain is parked free, courtesy of GoDaddy",
+    "sedoparking.com", "Visit HugeDomains.com", "This domain has expired", "This domain has been registered",
+    "afternic.com", "dan.com/buy-domain", "bodis.com",
+])
+def test_every_wording_of_a_parked_domain_is_found(wording):
+    from linkkeeper.check.verdict import looks_parked
+    assert looks_parked(wording, "") is not None and looks_parked("Home", wording) is not None
+
+
+@pytest.mark.parametrize("wording", [
+    "Just a moment...", "Attention Required! | Cloudflare", "cf-browser-verification", "cf_chl_opt",
+    "Checking your browser before accessing", "Please enable JS and disable any ad blocker", "_Incapsula_Resource",
+    "px-captcha", "geo.captcha-delivery.com", "Are you a robot?", "Verify you are human",
+    "Access to this page has been denied",
+])
+def test_every_wording_of_an_anti_bot_challenge_is_found(wording):
+    from linkkeeper.check.verdict import looks_challenge
+    assert looks_challenge(wording, "", "") is not None and looks_challenge("Home", "", f"<p>{wording}</p>") is not None
+
+
 @pytest.mark.parametrize("url, final, expected", [
     ("http://x.com/2012/10/story.html", "http://x.com/", True),
     ("http://x.com/2012/10/story.html", "http://x.com/errors/404.html", True),
