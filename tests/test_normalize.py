@@ -94,3 +94,23 @@ def test_the_fast_paths_spell_every_text_as_the_plain_definition_does():
     for _ in range(20_000):
         text = "".join(rng.choice(pool) for _ in range(rng.randint(0, 16)))
         assert normalize_text(text) == plain(text), repr(text)
+
+
+def test_html_to_text_collapses_the_same_whitespace_as_the_plain_definition():
+    """html_to_text joins the split text rather than substituting `\\s+`: on random fragments of tags,
+    entities and every kind of Unicode space, the result is the regular expression's."""
+    import html
+    import random
+    import re
+
+    from linkkeeper.text.html import _TAG, _drop_script_style, _sub_tags
+
+    def plain(markup: str) -> str:
+        return re.sub(r"\s+", " ", html.unescape(_sub_tags(_TAG, " ", _drop_script_style(markup)))).strip()
+
+    pool = ["a", "Zz", " ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0", "\u2028", "\u3000",
+            "&nbsp;", "&#x2029;", "&amp;", "<p>", "</p>", "<br/>", "<b class='x'>", "<script>x</script>", "<", ">"]
+    rng = random.Random(11)
+    for _ in range(20_000):
+        markup = "".join(rng.choice(pool) for _ in range(rng.randint(0, 14)))
+        assert html_to_text(markup) == plain(markup), repr(markup)

@@ -24,7 +24,6 @@ _SCRIPT_OPEN = re.compile(r"<(script)\b", re.IGNORECASE)
 _STYLE_OPEN = re.compile(r"<(style)\b", re.IGNORECASE)
 _A_OPEN = re.compile(r"<a(?=[\s>/])", re.IGNORECASE)
 _TAG_SPECIAL = re.compile(r"[>\"']")
-_SPACE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -148,8 +147,9 @@ def _sub_tags(pattern: re.Pattern, replacement: str, markup: str) -> str:
 
 
 def html_to_text(markup: str) -> str:
-    """Visible text of an HTML fragment on one line, whitespace collapsed."""
-    return _SPACE.sub(" ", html.unescape(_sub_tags(_TAG, " ", _drop_script_style(markup)))).strip()
+    """Visible text of an HTML fragment on one line, whitespace collapsed (by split and join: the same
+    Unicode whitespace as `\\s+`, a third of its time on a page)."""
+    return " ".join(html.unescape(_sub_tags(_TAG, " ", _drop_script_style(markup))).split())
 
 
 def html_to_lines(markup: str) -> list[str]:
