@@ -172,3 +172,45 @@ async def test_a_writers_page_found_names_the_outlets_dated_news_page_the_blogge
     assert not pipeline["evidence"]["candidates"][1]["verified"]
     # No archive request for the news pages: the rival search would have listed any capture of them.
     assert not any("/news/2012/10/" in path for endpoint, _, path in archive.request_log if endpoint == "replay")
+
+
+async def test_the_found_pages_address_in_another_section_answering_with_the_text_sends_it_to_a_person(tmp_path):
+    """An outlet whose dated URLs start with a section (the blog links its /world/ and /politics/ pages). The
+    archive captured the article under /politics/ only; today its /world/ address answers too, sending to the
+    same article: the blogger may have linked either, so a person decides, both listed. Where the other
+    section's address answers 404 (most outlets), the approval stands, and nothing is listed for it."""
+    archive, web = SimulatedArchive(), SimulatedWeb()
+    section = f"http://{HOST}" + "/{}/{}/10/{}/{}/"
+    learning = [blog_post(f"old-{i}", f"2012-0{i + 6}-10T10:00:00+00:00", f"Old story {i}", f"old{i}",
+                          href=section.format(part, 2012, f"0{i}", f"old-story-number-{i}"))
+                for i, part in enumerate(["world", "politics", "world"], start=1)]
+    # The pipeline article two years on: the outlet seen publishing the ferry article twice does not weigh on it.
+    for year, day, slug, title, topic in [
+            (2012, 16, "ferry-contracts-review-ordered", "Ferry contracts review ordered", "ferry"),
+            (2014, 18, "pipeline-permits-frozen", "Pipeline permits frozen", "pipeline")]:
+        archive.add(Capture(section.format("politics", year, day, slug), f"{year}10{day}150000",
+                            body=page(title, topic)))
+    web.add(section.format("world", 2012, 16, "ferry-contracts-review-ordered"),
+            Page(status=301, location=section.format("politics", 2012, 16, "ferry-contracts-review-ordered")))
+    web.add(section.format("politics", 2012, 16, "ferry-contracts-review-ordered"),
+            body=page("Ferry contracts review ordered", "ferry"))
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, learning + [
+        blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"),
+        blog_post("pipeline", "2014-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline")])
+    async with serve(archive.app()) as archive_base, serve(web.app()) as web_base:
+        port = int(web_base.rsplit(":", 1)[1])
+        settings = Settings(cdx_rate=0, replay_rate=0, retries=0,
+                            connect_to=(ConnectTo(HOST, "*", "127.0.0.1", port),)).replace(**settings_for(archive_base))
+        await recover_nullified(db, settings)
+    repairs = {r["post_id"]: dict(r, evidence=json.loads(r["evidence"])) for r in db["repairs"].rows}
+    ferry, pipeline = repairs["ferry"], repairs["pipeline"]
+    assert ferry["state"] == "proposed" and "2 pages of the outlet hold the post's text" in ferry["evidence"]["decision"]
+    listed = [c["url"] for c in ferry["evidence"]["candidates"]]
+    assert section.format("world", 2012, 16, "ferry-contracts-review-ordered") in listed[:2]
+    assert pipeline["state"] == "approved", pipeline["evidence"]["decision"]
+    assert pipeline["url"] == section.format("politics", 2014, 18, "pipeline-permits-frozen")
+    assert web.hits[(HOST, "/world/2014/10/18/pipeline-permits-frozen/")] == 1  # asked, answered 404
+    assert not any("/world/" in c["url"] for c in pipeline["evidence"]["candidates"])
+    # Read on the live web only: no replay of an address the archive never listed.
+    assert not any("/world/" in path for endpoint, _, path in archive.request_log if endpoint == "replay")

@@ -36,7 +36,7 @@ from linkkeeper.repair.recover.outlets import DomainProfile
 from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, month_query
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, PostContext, RecoveryCandidate,
                                                make_candidate, verify_candidate)
-from linkkeeper.text.urls import host_key, slug_words
+from linkkeeper.text.urls import host_key, parse_dated_path, slug_words
 from linkkeeper.text.words import content_words
 from linkkeeper.wayback import CdxRecord
 
@@ -56,6 +56,8 @@ NEAR_DAYS = 2
 # under a new headline, captured hours later, names the story as well as the original does).
 CLOSE_PRESCORE = 0.75
 CLOSE_FETCH = 2
+# Other sections of the outlet whose address of an approved article is read on the live web (section_twins).
+SECTION_PROBES = 3
 # Patterns joined in one query's filter.
 PATTERNS_PER_QUERY = 12
 _SEP = r"[^a-z0-9]+"
@@ -174,6 +176,38 @@ async def check_rivals(domain: str, checks: list[RivalCheck], queries: QueryCach
                 month = (check.best.article_date or check.post.when).replace(day=1)
                 nearby = [r for r in await queries.records(month_query(domain, month)) if _near(r, check)]
             await _check_one(check, records, nearby, captures, scanned)
+            if not check.rivals:
+                await section_twins(check, captures)
+
+
+async def section_twins(check: RivalCheck, captures: CaptureCache) -> None:
+    """The found page's address in the outlet's other sections (the dated shapes of the blog's links and of
+    the outlets file: `/world/2012/oct/14/slug` beside `/commentisfree/2012/oct/14/slug`), read on the live web
+    (no archive request: the search above would have listed any capture of it). An outlet that filed the
+    article in two sections may serve it at both today, or send both to its new home, while the archive
+    captured one: an address in another section that answers with the post's text is a rival. One that
+    does not answer so says nothing (most outlets answer 404 there), and is not listed."""
+    parts = urlsplit(check.best.url)
+    path = parts.path or "/"
+    dated = parse_dated_path(path)
+    profile = check.profiles.get(host_key(parts.hostname or ""))
+    if dated is None or not dated.day_known or dated.prefix == "/" or profile is None:
+        return
+    prefixes = [prefix for prefix, fmt in profile.shapes(dated.date)[0]
+                if fmt == dated.fmt and prefix not in ("/", dated.prefix)][:SECTION_PROBES]
+    for prefix in prefixes:
+        url = f"{parts.scheme}://{parts.netloc}{prefix}{path[len(dated.prefix):]}"
+        if page_key(url) in check.found:
+            continue  # listed by the archive: the search above has judged it
+        record = CdxRecord("", "", url, "text/html", "-", "-", "-")
+        cand = RecoveryCandidate(url, "", record, profile, dated.date, "path", True, slug_words(path))
+        await verify_candidate(cand, check.post, captures, archive=False)
+        if (cand.text_similarity or 0.0) >= HOLDS_TEXT:
+            cand.rival = "the article's address in another section answers today with the post's text"
+            cand.evidence["note"] = "the found page's address in another section of the outlet (never captured)"
+            check.found[cand.page] = cand
+            check.rivals.append(cand)
+            check.note += f"; its address in another section answers with the post's text ({url})"
 
 
 def _near(record: CdxRecord, check: RivalCheck) -> bool:
