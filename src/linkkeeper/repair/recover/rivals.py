@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from linkkeeper.repair.capture.ranking import page_key
 from linkkeeper.repair.recover.idclock import IdClock, article_id
-from linkkeeper.repair.recover.outlets import DomainProfile
+from linkkeeper.repair.recover.outlets import MAX_SECTIONS, DomainProfile
 from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, month_query
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, PostContext, RecoveryCandidate,
                                                make_candidate, verify_candidate)
@@ -56,8 +56,10 @@ NEAR_DAYS = 2
 # under a new headline, captured hours later, names the story as well as the original does).
 CLOSE_PRESCORE = 0.75
 CLOSE_FETCH = 2
-# Other sections of the outlet whose address of an approved article is read on the live web (section_twins).
-SECTION_PROBES = 3
+# Other sections of the outlet whose address of an approved article is read on the live web (section_twins):
+# all it is known by (the blog links some sections far more than others, and the article's other one may be
+# any of them).
+SECTION_PROBES = MAX_SECTIONS
 # Patterns joined in one query's filter.
 PATTERNS_PER_QUERY = 12
 _SEP = r"[^a-z0-9]+"
