@@ -15,6 +15,11 @@ URL is enough when it is the found page's own address in another section (`other
 moved to a new domain leaves both of an article's 2012 URLs as redirects, and the one still captured whole
 from 2012 may not be the one linked.
 
+Where the archive shows no rival, the live web is asked about addresses built from the outlet's shapes (no
+archive request: the search would have listed any capture of them): the found page's address in the
+outlet's other sections (`section_twins`), the writer's page of a news page and the dated news page of a
+writer's page (`writer_page_candidate`, `news_page_candidate`), each read once.
+
 The search has no date window: a sibling page is often captured months after the article (it must still be
 found), and the filter keeps the answer small. One query answers the approvals of a whole domain in a run
 (their patterns joined in one filter), so the check costs at most one CDX query per approval and usually far
@@ -201,9 +206,7 @@ async def section_twins(check: RivalCheck, captures: CaptureCache) -> None:
         url = f"{parts.scheme}://{parts.netloc}{prefix}{path[len(dated.prefix):]}"
         if page_key(url) in check.found:
             continue  # listed by the archive: the search above has judged it
-        record = CdxRecord("", "", url, "text/html", "-", "-", "-")
-        cand = RecoveryCandidate(url, "", record, profile, dated.date, "path", True, slug_words(path))
-        await verify_candidate(cand, check.post, captures, archive=False)
+        cand = await _read_live(check, captures, url, profile, dated.date, "path")
         if (cand.text_similarity or 0.0) >= HOLDS_TEXT:
             cand.rival = "the article's address in another section answers today with the post's text"
             cand.evidence["note"] = "the found page's address in another section of the outlet (never captured)"
@@ -310,14 +313,22 @@ async def _twin_candidate(check: RivalCheck, captures: CaptureCache,
             continue
         if page_key(url) in check.found:
             return check.found[page_key(url)]
-        record = CdxRecord("", "", url, "text/html", "-", "-", "-")
-        cand = RecoveryCandidate(url, "", record, profile, when, "unknown", False,
-                                 slug_words(urlsplit(url).path or "/"))
-        await verify_candidate(cand, check.post, captures, archive=False)
+        cand = await _read_live(check, captures, url, profile, when, "unknown")
         cand.evidence["note"] = note
         check.found[cand.page] = cand
         return cand
     return None
+
+
+async def _read_live(check: RivalCheck, captures: CaptureCache, url: str, profile: DomainProfile,
+                     when: date | None, date_source: str) -> RecoveryCandidate:
+    """A page the archive never listed, its address built from a shape, compared with the post on the live
+    web only (unverified where it does not answer)."""
+    record = CdxRecord("", "", url, "text/html", "-", "-", "-")
+    cand = RecoveryCandidate(url, "", record, profile, when, date_source, date_source == "path",
+                             slug_words(urlsplit(url).path or "/"))
+    await verify_candidate(cand, check.post, captures, archive=False)
+    return cand
 
 
 def earlier_urls(records: list[CdxRecord], best: RecoveryCandidate) -> list[CdxRecord]:
