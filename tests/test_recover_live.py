@@ -5,7 +5,6 @@ text, is read from its capture."""
 
 from __future__ import annotations
 
-import json
 
 from linkkeeper import store
 from linkkeeper.repair.recover import recover_nullified
@@ -13,7 +12,7 @@ from linkkeeper.settings import ConnectTo, Settings
 from linkkeeper.sim.archive import Capture, SimulatedArchive, settings_for
 from linkkeeper.sim.servers import serve
 from linkkeeper.sim.web import Page, SimulatedWeb
-from test_recover_rivals import add_learning_captures, blog_post, learning_posts, page
+from test_recover_rivals import add_learning_captures, blog_post, learning_posts, page, stored_repairs
 from worlds.bulk_repair import store_posts
 
 HOST = "www.news.example"
@@ -37,8 +36,22 @@ def _world() -> tuple[SimulatedArchive, SimulatedWeb]:
     web.add(PAYWALL, body="<html><head><title>Grain terminal sale approved</title></head><body><h1>Grain terminal "
                           "sale approved</h1><p>Subscribe to read this story and many more like it today.</p>"
                           + "<p>Our journalism costs money.</p>" * 30 + "</body></html>")
-    web.add(PIPELINE, Page(status=404, body="<html><title>Not found</title>Page not found</html>"))
+    web.add(PIPELINE, _gone())
     return archive, web
+
+
+def _gone() -> Page:
+    return Page(status=404, body="<html><title>Not found</title>Page not found</html>")
+
+
+async def _recover(db, archive: SimulatedArchive, web: SimulatedWeb):
+    """recover_nullified with the live checks on, the simulated web serving HOST: (repairs by post, summary)."""
+    async with serve(archive.app()) as archive_base, serve(web.app()) as web_base:
+        port = int(web_base.rsplit(":", 1)[1])
+        settings = Settings(cdx_rate=0, replay_rate=0, retries=0,
+                            connect_to=(ConnectTo(HOST, "*", "127.0.0.1", port),)).replace(**settings_for(archive_base))
+        summary = await recover_nullified(db, settings)
+    return stored_repairs(db), summary
 
 
 async def test_candidates_are_read_on_the_live_web_before_their_captures(tmp_path):
@@ -48,12 +61,7 @@ async def test_candidates_are_read_on_the_live_web_before_their_captures(tmp_pat
         blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"),
         blog_post("pipeline", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline", author="Tom Roe"),
         blog_post("grain", "2012-10-19T18:00:00+00:00", "Grain terminal sale approved", "grain", author="Ann Lee")])
-    async with serve(archive.app()) as archive_base, serve(web.app()) as web_base:
-        port = int(web_base.rsplit(":", 1)[1])
-        settings = Settings(cdx_rate=0, replay_rate=0, retries=0,
-                            connect_to=(ConnectTo(HOST, "*", "127.0.0.1", port),)).replace(**settings_for(archive_base))
-        summary = await recover_nullified(db, settings)
-    repairs = {r["post_id"]: dict(r, evidence=json.loads(r["evidence"])) for r in db["repairs"].rows}
+    repairs, summary = await _recover(db, archive, web)
     chosen = {pid: next(c for c in r["evidence"]["candidates"] if c["url"] == r["url"]) for pid, r in repairs.items()}
     # The article alive today: found and compared on the live web, linked live.
     assert repairs["ferry"]["url"] == FERRY and repairs["ferry"]["state"] in ("approved", "proposed")
@@ -108,7 +116,7 @@ async def test_the_writers_page_the_blogger_may_have_linked_is_named_and_read_on
     writer_ferry = f"http://{HOST}/blogs/jane-dolan/2012/10/ferry-contracts-review-ordered/"
     writer_pipeline = f"http://{HOST}/blogs/tom-rowland/2012/10/pipeline-permits-frozen/"
     web.add(writer_ferry, body=page("Ferry contracts review ordered", "ferry"))
-    web.add(writer_pipeline, Page(status=404, body="<html><title>Not found</title>Page not found</html>"))
+    web.add(writer_pipeline, _gone())
     db = store.open_db(tmp_path / "r.db")
     store_posts(db, learning_posts() + [
         blog_post("column", "2011-05-10T10:00:00+00:00", "A column on ferries", "column", author="Jane Dolan",
@@ -117,12 +125,7 @@ async def test_the_writers_page_the_blogger_may_have_linked_is_named_and_read_on
                   author="Jane Dolan"),
         blog_post("pipeline", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline",
                   author="Tom Rowland and Ann Lee")])
-    async with serve(archive.app()) as archive_base, serve(web.app()) as web_base:
-        port = int(web_base.rsplit(":", 1)[1])
-        settings = Settings(cdx_rate=0, replay_rate=0, retries=0,
-                            connect_to=(ConnectTo(HOST, "*", "127.0.0.1", port),)).replace(**settings_for(archive_base))
-        await recover_nullified(db, settings)
-    repairs = {r["post_id"]: dict(r, evidence=json.loads(r["evidence"])) for r in db["repairs"].rows}
+    repairs, _ = await _recover(db, archive, web)
     ferry, pipeline = repairs["ferry"], repairs["pipeline"]
     assert ferry["state"] == "proposed" and "2 pages of the outlet hold the post's text" in ferry["evidence"]["decision"]
     twin = {c["url"]: c for c in ferry["evidence"]["candidates"]}[writer_ferry]
@@ -149,18 +152,13 @@ async def test_a_writers_page_found_names_the_outlets_dated_news_page_the_blogge
         archive.add(Capture(writer.format(slug), f"201210{day}150000", body=page(title, topic, "Jane Dolan")))
     web.add(news.format(16, "ferry-contracts-review-ordered"), body=page("Ferry contracts review ordered", "ferry"))
     web.add(news.format(18, "pipeline-permits-frozen"),
-            Page(status=404, body="<html><title>Not found</title>Page not found</html>"))
+            _gone())
     db = store.open_db(tmp_path / "r.db")
     store_posts(db, learning_posts() + [
         blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry", author="Jane Dolan"),
         blog_post("pipeline", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline",
                   author="Jane Dolan")])
-    async with serve(archive.app()) as archive_base, serve(web.app()) as web_base:
-        port = int(web_base.rsplit(":", 1)[1])
-        settings = Settings(cdx_rate=0, replay_rate=0, retries=0,
-                            connect_to=(ConnectTo(HOST, "*", "127.0.0.1", port),)).replace(**settings_for(archive_base))
-        await recover_nullified(db, settings)
-    repairs = {r["post_id"]: dict(r, evidence=json.loads(r["evidence"])) for r in db["repairs"].rows}
+    repairs, _ = await _recover(db, archive, web)
     ferry, pipeline = repairs["ferry"], repairs["pipeline"]
     assert ferry["state"] == "proposed" and "2 pages of the outlet hold the post's text" in ferry["evidence"]["decision"]
     twin = {c["url"]: c for c in ferry["evidence"]["candidates"]}[news.format(16, "ferry-contracts-review-ordered")]
@@ -198,12 +196,7 @@ async def test_the_found_pages_address_in_another_section_answering_with_the_tex
     store_posts(db, learning + [
         blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"),
         blog_post("pipeline", "2014-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline")])
-    async with serve(archive.app()) as archive_base, serve(web.app()) as web_base:
-        port = int(web_base.rsplit(":", 1)[1])
-        settings = Settings(cdx_rate=0, replay_rate=0, retries=0,
-                            connect_to=(ConnectTo(HOST, "*", "127.0.0.1", port),)).replace(**settings_for(archive_base))
-        await recover_nullified(db, settings)
-    repairs = {r["post_id"]: dict(r, evidence=json.loads(r["evidence"])) for r in db["repairs"].rows}
+    repairs, _ = await _recover(db, archive, web)
     ferry, pipeline = repairs["ferry"], repairs["pipeline"]
     assert ferry["state"] == "proposed" and "2 pages of the outlet hold the post's text" in ferry["evidence"]["decision"]
     listed = [c["url"] for c in ferry["evidence"]["candidates"]]

@@ -239,4 +239,3 @@ def _day_in_id(dated: DatedPath) -> date | None:
             except ValueError:
                 return None
     return None
-    return None

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 
 from linkkeeper.repair.capture.ranking import page_key
 from linkkeeper.repair.recover.idclock import IdClock, article_id
-from linkkeeper.repair.recover.outlets import MAX_SECTIONS, DomainProfile
+from linkkeeper.repair.recover.outlets import DomainProfile
 from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, month_query
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, PostContext, RecoveryCandidate,
                                                make_candidate, verify_candidate)
@@ -61,10 +61,6 @@ NEAR_DAYS = 2
 # under a new headline, captured hours later, names the story as well as the original does).
 CLOSE_PRESCORE = 0.75
 CLOSE_FETCH = 2
-# Other sections of the outlet whose address of an approved article is read on the live web (section_twins):
-# all it is known by (the blog links some sections far more than others, and the article's other one may be
-# any of them).
-SECTION_PROBES = MAX_SECTIONS
 # Patterns joined in one query's filter.
 PATTERNS_PER_QUERY = 12
 _SEP = r"[^a-z0-9]+"
@@ -200,8 +196,10 @@ async def section_twins(check: RivalCheck, captures: CaptureCache) -> None:
     profile = check.profiles.get(host_key(parts.hostname or ""))
     if dated is None or not dated.day_known or dated.prefix == "/" or profile is None:
         return
+    # Every section the outlet is known by (DomainProfile.shapes: eight at most): the blog links some far more
+    # than others, and the article's other one may be any of them.
     prefixes = [prefix for prefix, fmt in profile.shapes(dated.date)[0]
-                if fmt == dated.fmt and prefix not in ("/", dated.prefix)][:SECTION_PROBES]
+                if fmt == dated.fmt and prefix not in ("/", dated.prefix)]
     for prefix in prefixes:
         url = f"{parts.scheme}://{parts.netloc}{prefix}{path[len(dated.prefix):]}"
         if page_key(url) in check.found:

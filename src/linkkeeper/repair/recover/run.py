@@ -376,8 +376,8 @@ class _PostSearch:
         self.domains = list(dict.fromkeys(registrable_domain(p.host) for p in profiles))
         # The search without dates covers the outlet's other domains too (a later home: guardian.co.uk ->
         # theguardian.com): an article may have been captured only there, years after it appeared.
-        every = dict.fromkeys(registrable_domain(p.host) for p in outlet.domains.values())
-        self.headline_domains = list(dict.fromkeys(self.domains + list(every)))[:MAX_DOMAINS]
+        others = [registrable_domain(p.host) for p in outlet.domains.values()]
+        self.headline_domains = list(dict.fromkeys(self.domains + others))[:MAX_DOMAINS]
         self.anchors = [a for p in outlet.domains.values() for a in p.id_anchors()]
         self.found: dict[str, RecoveryCandidate] = {}
         self.seen: list[CdxRecord] = []
