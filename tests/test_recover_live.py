@@ -5,6 +5,7 @@ text, is read from its capture."""
 
 from __future__ import annotations
 
+import pytest
 
 from linkkeeper import store
 from linkkeeper.repair.recover import recover_nullified
@@ -170,6 +171,40 @@ async def test_a_writers_page_found_names_the_outlets_dated_news_page_the_blogge
     assert not pipeline["evidence"]["candidates"][1]["verified"]
     # No archive request for the news pages: the rival search would have listed any capture of them.
     assert not any("/news/2012/10/" in path for endpoint, _, path in archive.request_log if endpoint == "replay")
+
+
+@pytest.mark.parametrize("links_news_pages", [True, False], ids=["blog-links-news-pages", "no-news-pages-linked"])
+async def test_a_writers_page_with_an_id_is_not_approved_where_the_outlet_has_dated_news_pages(tmp_path,
+                                                                                           links_news_pages):
+    """A writer's page whose address carries an id (`/jane-dolan/slug_b_4418807.html`): no news address can be
+    built from it (the news page's id need not be the same), yet where the blog links the outlet's dated news
+    pages the article may have had one, never captured, and the blogger may have linked it: a person decides.
+    Where the blog links no dated page of the outlet, nothing says a second page existed: the approval stands."""
+    archive, web = SimulatedArchive(), SimulatedWeb()
+    if links_news_pages:
+        learning = learning_posts()
+        add_learning_captures(archive)
+    else:
+        learning = [blog_post(f"old-{i}", f"2011-0{i}-10T10:00:00+00:00", f"Old story {i}", f"old{i}",
+                              href=f"http://{HOST}/story/old-story-number-{i}-{4100000 + i}")
+                    for i in range(1, 4)]
+        for i in range(1, 4):
+            archive.add(Capture(f"http://{HOST}/story/old-story-number-{i}-{4100000 + i}", f"20110{i}10150000",
+                                body=page(f"Old story {i}", f"old{i}")))
+    writer = f"http://{HOST}/jane-dolan/ferry-contracts-review-ordered_b_4418807.html"
+    archive.add(Capture(writer, "20121016150000", body=page("Ferry contracts review ordered", "ferry", "Jane Dolan")))
+    web.add(writer, _gone())
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, learning + [blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered",
+                                          "ferry", author="Jane Dolan")])
+    repairs, _ = await _recover(db, archive, web)
+    ferry = repairs["ferry"]
+    assert ferry["url"] == writer
+    if links_news_pages:
+        assert ferry["state"] == "proposed"
+        assert "the outlet also has dated news pages" in ferry["evidence"]["decision"]
+    else:
+        assert ferry["state"] == "approved", ferry["evidence"]["decision"]
 
 
 async def test_the_found_pages_address_in_another_section_answering_with_the_text_sends_it_to_a_person(tmp_path):

@@ -273,6 +273,13 @@ class DomainProfile:
             return f"http://{self.host}{dated.prefix}{when:%Y}/{month}/{when:%d}/{slug}{dated.rest[len(own[0]):]}"
         return None
 
+    def links_news_pages(self, when: date) -> bool:
+        """Whether the blog links this domain's dated news pages (a day's date in the path, no writer named)
+        around `when`: the outlet had such a page for an article the found writer's page also carries, at an
+        address no shape may build (`news_page_url`)."""
+        return any((dated := parse_dated_path(link.path)) is not None and dated.day_known
+                   and not names_author(link.path, link.author) for link in self._near(when))
+
     def id_anchors(self) -> list[tuple[str, date]]:
         """(URL, date of the post linking it) for every link of the domain: each says its article existed by
         then, which the id clock (idclock.py) reads as a bound on the ids below it."""

@@ -281,10 +281,20 @@ class _Recoverer:
         """The found page is the writer's: the outlet's dated news page of the article (rivals.py
         `news_page_candidate`) may be the one the blogger linked. Holding the post's text today, the two are
         decided between as rivals; else it is listed beside the found page, and an approval waits for a
-        person: the news page was never captured, so nothing tells which one was linked."""
+        person: the news page was never captured, so nothing tells which one was linked. Where no address can
+        be built but the blog links the outlet's dated news pages, an approval waits for a person too."""
         news = await news_page_candidate(check, self.captures)
         if news is None:
-            return decision
+            if decision.state != "approved" or not any(
+                    profile.links_news_pages(check.best.article_date or check.post.when)
+                    for profile in check.profiles.values()):
+                return decision
+            # No address can be built (the writer's page carries an id the news page need not share), but the
+            # blog links the outlet's dated news pages: the article may have had one, never captured.
+            return RecoveryDecision(
+                "proposed", f"{decision.reason}; but the page is the writer's, and the outlet also has dated news "
+                            "pages (the blog links them), where the article may have been under an address no "
+                            "capture shows and the blogger may have linked: a person decides", decision.best)
         if (news.text_similarity or 0.0) >= HOLDS_TEXT:
             news.rival = "the news page holds the post's text"
             return decide(search.found.values(), self.settings.auto_approve_confidence)
