@@ -242,3 +242,42 @@ async def test_the_found_pages_address_in_another_section_answering_with_the_tex
     assert not any("/world/" in c["url"] for c in pipeline["evidence"]["candidates"])
     # Read on the live web only: no replay of an address the archive never listed.
     assert not any("/world/" in path for endpoint, _, path in archive.request_log if endpoint == "replay")
+
+
+SECTION_SHAPES = {
+    # CBC's sections put their word before the slug (`tech-`, `ottawa-`): the other section's address swaps it.
+    "section-word": ("/news/canada/ottawa/story/2012/{m}/{d}/ottawa-{slug}.html",
+                     "/news/technology/story/2012/{m}/{d}/tech-{slug}.html",
+                     "/news/politics/story/2012/{m}/{d}/pol-{slug}.html"),
+    # The Globe routes by the id at the end: the same slug and id under any section reach the article.
+    "id-routed": ("/report-on-business/economy/{slug}/article{id}/", "/news/world/{slug}/article{id}/",
+                  "/news/politics/{slug}/article{id}/"),
+}
+
+
+@pytest.mark.parametrize("shape", SECTION_SHAPES)
+async def test_the_found_pages_address_in_another_section_is_built_in_the_outlets_own_shape(tmp_path, shape):
+    """The other sections' addresses are built as the outlet builds its own (read off the blog's links): with
+    the section's word before the slug, or with the article id the outlet routes by. Answering today with the
+    post's text, they are rivals: a person decides, all listed, the section the blog links most first."""
+    found, most, least = (f"http://{HOST}" + s for s in SECTION_SHAPES[shape])
+    archive, web = SimulatedArchive(), SimulatedWeb()
+    learning = []
+    for i, shape_of in enumerate([found, found, most, most, most, least], start=1):
+        href = shape_of.format(m=f"0{i + 3}", d="10", slug=f"old-story-number-{i}", id=4100000 + i)
+        learning.append(blog_post(f"old-{i}", f"2012-0{i + 3}-10T10:00:00+00:00", f"Old story {i}", f"old{i}",
+                                  href=href))
+        archive.add(Capture(href, f"20120{i + 3}10150000", body=page(f"Old story {i}", f"old{i}")))
+    values = {"m": "10", "d": "16", "slug": "ferry-contracts-review-ordered", "id": 5810048}
+    archive.add(Capture(found.format(**values), "20121016150000", body=page("Ferry contracts review ordered", "ferry")))
+    for other in (most, least):
+        web.add(other.format(**values), body=page("Ferry contracts review ordered", "ferry"))
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, learning + [blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered",
+                                          "ferry")])
+    repairs, _ = await _recover(db, archive, web)
+    ferry = repairs["ferry"]
+    assert ferry["url"] == found.format(**values)
+    assert ferry["state"] == "proposed" and "3 pages of the outlet hold the post's text" in ferry["evidence"]["decision"]
+    listed = [c["url"] for c in ferry["evidence"]["candidates"]]
+    assert listed[:3] == [found.format(**values), most.format(**values), least.format(**values)]

@@ -108,6 +108,42 @@ def _slug_segment(path: str) -> tuple[str, str] | None:
     return None
 
 
+def _id_section(path: str) -> tuple[str, str, str] | None:
+    """(section, the rest from the slug on, the rest's shape) of an undated path whose slug comes with an
+    article id the outlet routes by: `/news/world/some-slug/article5810048/` -> (`/news/world/`,
+    `some-slug/article5810048/`, `{slug}/article{id}/`); `/business/article/1258148--some-slug` ->
+    (`/business/article/`, `1258148--some-slug`, `{id}--{slug}`). None without a section, a slug or an id."""
+    segments = path.split("/")
+    for i in range(len(segments) - 1, 0, -1):
+        match = re.search(r"[a-z][a-z0-9]*(?:-[a-z0-9]+){2,}", segments[i].lower())
+        if match is None:
+            continue
+        rest = "/".join(segments[i:])
+        shape = re.sub(r"\d{5,}", "{id}", rest[:match.start()]) + "{slug}" + re.sub(r"\d{5,}", "{id}", rest[match.end():])
+        if i == 1 or "{id}" not in shape or parse_dated_path(path) is not None:
+            return None
+        return "/".join(segments[:i]) + "/", rest, shape
+    return None
+
+
+def _abbreviates(word: str, section: str) -> bool:
+    """Whether a slug's first word names its section: a word of the section's path begun by it (`pol` of
+    `/news/politics/story/`, `north` of `/news/canada/north/story/`) or a hyphenated folder's initials (`bc` of
+    `british-columbia`)."""
+    if len(word) < 2:
+        return False
+    for folder in (f for f in section.lower().split("/") if f):
+        parts = folder.split("-")
+        if any(part.startswith(word) for part in parts) or (len(parts) > 1 and "".join(p[0] for p in parts) == word):
+            return True
+    return False
+
+
+def _section_tag(rest: str, section: str) -> str | None:
+    first = re.match(r"([a-z]+)-", rest.lower())
+    return first.group(1) if first and _abbreviates(first.group(1), section) else None
+
+
 class RecoveryConfigError(SettingsError):
     """The outlets file cannot be used; the message names the file."""
 
@@ -279,6 +315,53 @@ class DomainProfile:
         address no shape may build (`news_page_url`)."""
         return any((dated := parse_dated_path(link.path)) is not None and dated.day_known
                    and not names_author(link.path, link.author) for link in self._near(when))
+
+    def section_tags(self) -> dict[str, str]:
+        """The word the outlet puts before its slugs in a dated section (CBC's `pol-`, `bc-`, `ottawa-`), read off
+        the blog's links: the first word of most of the section's slugs, where it names the section."""
+        firsts: dict[str, list[str | None]] = {}
+        for link in self.links:
+            dated = parse_dated_path(link.path)
+            if dated is not None and dated.prefix != "/":
+                firsts.setdefault(dated.prefix, []).append(_section_tag(dated.rest, dated.prefix))
+        tags = {}
+        for section, words in firsts.items():
+            word, n = Counter(words).most_common(1)[0]
+            if word and 2 * n > len(words):
+                tags[section] = word
+        return tags
+
+    def section_addresses(self, url: str) -> list[str]:
+        """The page's address in each other section the blog's links (and the outlets file) give the domain,
+        where an outlet may have filed the same article: `/world/2012/oct/14/slug` beside `/commentisfree/2012/
+        oct/14/slug`; `/news/world/slug/article5810048/` beside `/report-on-business/economy/slug/article5810048/`
+        (an id the outlet routes by); with the section's word before the slug where the outlet puts one
+        (`/news/technology/story/2012/09/18/tech-slug.html` beside `/news/canada/ottawa/story/2012/09/18/
+        ottawa-slug.html`). Writers' pages are not sections."""
+        parts = urlsplit(url)
+        path = parts.path or "/"
+        base = f"{parts.scheme}://{parts.netloc}"
+        dated = parse_dated_path(path)
+        if dated is not None:
+            if not dated.day_known or dated.prefix == "/":
+                return []
+            tags = self.section_tags()
+            middle = path[len(dated.prefix):len(path) - len(dated.rest)]
+            slug = dated.rest
+            own = tags.get(dated.prefix) or _section_tag(slug, dated.prefix)
+            if own and slug.lower().startswith(own + "-"):
+                slug = slug[len(own) + 1:]
+            # Every section the outlet is known by (`shapes`: eight at most): the blog links some far more than
+            # others, and the article's other one may be any of them.
+            return [base + prefix + middle + (f"{tags[prefix]}-" if prefix in tags else "") + slug
+                    for prefix, fmt in self.shapes(dated.date)[0] if fmt == dated.fmt and prefix not in ("/", dated.prefix)]
+        found = _id_section(path)
+        if found is None:
+            return []
+        sections = Counter(other[0] for link in self.links
+                           if (other := _id_section(link.path)) and other[2] == found[2] and other[0] != found[0]
+                           and not names_author(link.path, link.author))
+        return [base + section + found[1] for section, _ in sections.most_common(MAX_SECTIONS)]
 
     def id_anchors(self) -> list[tuple[str, date]]:
         """(URL, date of the post linking it) for every link of the domain: each says its article existed by

@@ -184,27 +184,21 @@ async def check_rivals(domain: str, checks: list[RivalCheck], queries: QueryCach
 
 
 async def section_twins(check: RivalCheck, captures: CaptureCache) -> None:
-    """The found page's address in the outlet's other sections (the dated shapes of the blog's links and of
-    the outlets file: `/world/2012/oct/14/slug` beside `/commentisfree/2012/oct/14/slug`), read on the live web
-    (no archive request: the search above would have listed any capture of it). An outlet that filed the
-    article in two sections may serve it at both today, or send both to its new home, while the archive
-    captured one: an address in another section that answers with the post's text is a rival. One that
-    does not answer so says nothing (most outlets answer 404 there), and is not listed."""
+    """The found page's address in the outlet's other sections (outlets.py `section_addresses`: the dated
+    and the id-routed shapes of the blog's links and of the outlets file), read on the live web (no archive
+    request: the search above would have listed any capture of it). An outlet that filed the article in two
+    sections may serve it at both today, or send both to its new home, while the archive captured one: an
+    address in another section that answers with the post's text is a rival. One that does not answer so
+    says nothing (most outlets answer 404 there), and is not listed."""
     parts = urlsplit(check.best.url)
-    path = parts.path or "/"
-    dated = parse_dated_path(path)
     profile = check.profiles.get(host_key(parts.hostname or ""))
-    if dated is None or not dated.day_known or dated.prefix == "/" or profile is None:
+    if profile is None:
         return
-    # Every section the outlet is known by (DomainProfile.shapes: eight at most): the blog links some far more
-    # than others, and the article's other one may be any of them.
-    prefixes = [prefix for prefix, fmt in profile.shapes(dated.date)[0]
-                if fmt == dated.fmt and prefix not in ("/", dated.prefix)]
-    for prefix in prefixes:
-        url = f"{parts.scheme}://{parts.netloc}{prefix}{path[len(dated.prefix):]}"
+    for url in profile.section_addresses(check.best.url):
         if page_key(url) in check.found:
             continue  # listed by the archive: the search above has judged it
-        cand = await _read_live(check, captures, url, profile, dated.date, "path")
+        cand = await _read_live(check, captures, url, profile, check.best.article_date,
+                                "path" if parse_dated_path(urlsplit(url).path or "/") else "unknown")
         if (cand.text_similarity or 0.0) >= HOLDS_TEXT:
             cand.rival = "the article's address in another section answers today with the post's text"
             cand.evidence["note"] = "the found page's address in another section of the outlet (never captured)"

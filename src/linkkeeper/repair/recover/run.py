@@ -325,9 +325,10 @@ class _Recoverer:
 
     def _save(self, post: PostContext, decision: RecoveryDecision, found: dict, context: dict,
               live: tuple[str | None, dict] | None = None) -> RecoveryOutcome:
-        # The chosen page first, then the pages a person would choose between (rivals), then the rest.
+        # The chosen page first, then the pages a person would choose between (rivals), then the rest; equals
+        # in the order found (the other sections' addresses come in the order of the blog's use of them).
         ranked = sorted(found.values(), key=lambda c: (c is not decision.best, c.rival is None, not c.verified,
-                                                       -(c.confidence or 0.0), -c.prescore, c.url))
+                                                       -(c.confidence or 0.0), -c.prescore))
         kept = ranked[:CANDIDATES_KEPT]
         best = decision.best if decision.state != "unavailable" else None
         store.save_recovery_candidates(self.db, post.link_id, post.post_id, [
