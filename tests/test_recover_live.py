@@ -138,6 +138,33 @@ async def test_the_writers_page_the_blogger_may_have_linked_is_named_and_read_on
     assert not pipeline["evidence"]["candidates"][1]["verified"]
 
 
+async def test_the_writers_page_is_named_where_another_rule_already_holds_the_approval(tmp_path):
+    """The writer's page the blogger may have linked is listed whatever rule keeps the found page from being
+    approved: here the outlet is seen, in the same run, publishing another article twice (the news page and,
+    captured months later, its writer's page), which alone makes the pipeline article a proposal."""
+    archive, web = SimulatedArchive(), SimulatedWeb()
+    add_learning_captures(archive)
+    writer = f"http://{HOST}/blogs/" + "{}/2012/10/{}/"
+    archive.add(Capture(FERRY, "20121016150000", body=page("Ferry contracts review ordered", "ferry")))
+    archive.add(Capture(writer.format("jane-dolan", "ferry-contracts-review-ordered"), "20130310150000",
+                        body=page("Ferry contracts review ordered", "ferry")))
+    archive.add(Capture(PIPELINE, "20121018150000", body=page("Pipeline permits frozen", "pipeline")))
+    web.add(PIPELINE, _gone())
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, learning_posts() + [
+        blog_post("column", "2011-05-10T10:00:00+00:00", "A column on ferries", "column", author="Jane Dolan",
+                  href=f"http://{HOST}/blogs/jane-dolan/2011/05/a-column-on-ferries/"),
+        blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry",
+                  author="Jane Dolan"),
+        blog_post("pipeline", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline",
+                  author="Tom Rowland")])
+    repairs, _ = await _recover(db, archive, web)
+    pipeline = repairs["pipeline"]
+    assert pipeline["state"] == "proposed" and "publishing 1 other article(s)" in pipeline["evidence"]["decision"]
+    listed = [c["url"] for c in pipeline["evidence"]["candidates"]]
+    assert listed[:2] == [PIPELINE, writer.format("tom-rowland", "pipeline-permits-frozen")]
+
+
 async def test_a_writers_page_found_names_the_outlets_dated_news_page_the_blogger_may_have_linked(tmp_path):
     """The other way round: the archive holds the article only on its writer's page (`/authors/jane-dolan/
     slug/`), and the blog's links show the outlet's dated news pages. The news page the article would have
@@ -171,6 +198,30 @@ async def test_a_writers_page_found_names_the_outlets_dated_news_page_the_blogge
     assert not pipeline["evidence"]["candidates"][1]["verified"]
     # No archive request for the news pages: the rival search would have listed any capture of them.
     assert not any("/news/2012/10/" in path for endpoint, _, path in archive.request_log if endpoint == "replay")
+
+
+async def test_a_writers_page_found_names_the_news_page_of_an_outlet_dating_by_month(tmp_path):
+    """rabble.ca dates its news pages by month (`/news/2012/11/slug`) and files writers' copies at
+    `/blogs/bloggers/<writer>/2012/11/slug`: the writer's copy found, the news page (never captured, gone
+    today) is named for the person who decides, and the writer's page is not approved on its own."""
+    archive, web = SimulatedArchive(), SimulatedWeb()
+    learning = []
+    for i in range(1, 4):
+        href = f"http://{HOST}/news/2011/0{i}/old-story-number-{i}"
+        learning.append(blog_post(f"old-{i}", f"2011-0{i}-10T10:00:00+00:00", f"Old story {i}", f"old{i}", href=href))
+        archive.add(Capture(href, f"20110{i}10150000", body=page(f"Old story {i}", f"old{i}")))
+    writer = f"http://{HOST}/blogs/bloggers/jane-dolan/2012/10/ferry-contracts-review-ordered"
+    news = f"http://{HOST}/news/2012/10/ferry-contracts-review-ordered"
+    archive.add(Capture(writer, "20121016150000", body=page("Ferry contracts review ordered", "ferry", "Jane Dolan")))
+    web.add(news, _gone())
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, learning + [blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered",
+                                          "ferry", author="Jane Dolan")])
+    repairs, _ = await _recover(db, archive, web)
+    ferry = repairs["ferry"]
+    assert ferry["state"] == "proposed" and ferry["url"] == writer
+    assert f"({news}: no page today)" in ferry["evidence"]["decision"]
+    assert [c["url"] for c in ferry["evidence"]["candidates"]][:2] == [writer, news]
 
 
 @pytest.mark.parametrize("links_news_pages", [True, False], ids=["blog-links-news-pages", "no-news-pages-linked"])

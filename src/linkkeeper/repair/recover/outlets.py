@@ -289,10 +289,10 @@ class DomainProfile:
     def news_page_url(self, writer_url: str, author: str | None, when: date | None) -> str | None:
         """Where the outlet's news pages would have the article of a writer's page (`/authors/sandra-kowalski/
         employment-insurance-changes/`, a page whose path names the post's author), read off the blog's own
-        links of this domain to dated news pages (`/2012/09/25/some-slug/`): the writer's slug put after the
-        date `when`. None when the page does not name the writer, carries an id (which no news URL would
-        share), `when` is unknown, or the blog links no dated page of the domain with the slug right after
-        a day's date."""
+        links of this domain to dated news pages (`/2012/09/25/some-slug/`, or rabble.ca's `/news/2012/11/
+        some-slug`, a month's): the writer's slug put after the date `when`. None when the page does not name
+        the writer, carries an id (which no news URL would share), `when` is unknown, or the blog links no
+        dated page of the domain with the slug right after its date."""
         path = urlsplit(writer_url).path or "/"
         found = _slug_segment(path)
         if when is None or found is None or found[1] or not names_author(path, author):
@@ -301,20 +301,21 @@ class DomainProfile:
         for link in self._near(when):
             dated = parse_dated_path(link.path)
             own = _slug_segment(link.path)
-            if dated is None or not dated.day_known or own is None or own[1] or names_author(link.path, link.author):
+            if dated is None or own is None or own[1] or names_author(link.path, link.author):
                 continue
             if not dated.rest.startswith(own[0]):
                 continue  # a folder (an id, a section) between the date and the slug: not to be guessed
             month = f"{when:%m}" if "mm" in dated.fmt else MONTH_NAMES[when.month - 1]
-            return f"http://{self.host}{dated.prefix}{when:%Y}/{month}/{when:%d}/{slug}{dated.rest[len(own[0]):]}"
+            day = f"{when:%d}/" if dated.day_known else ""
+            return f"http://{self.host}{dated.prefix}{when:%Y}/{month}/{day}{slug}{dated.rest[len(own[0]):]}"
         return None
 
     def links_news_pages(self, when: date) -> bool:
-        """Whether the blog links this domain's dated news pages (a day's date in the path, no writer named)
-        around `when`: the outlet had such a page for an article the found writer's page also carries, at an
-        address no shape may build (`news_page_url`)."""
-        return any((dated := parse_dated_path(link.path)) is not None and dated.day_known
-                   and not names_author(link.path, link.author) for link in self._near(when))
+        """Whether the blog links this domain's dated news pages (a date in the path, no writer named) around
+        `when`: the outlet had such a page for an article the found writer's page also carries, at an address
+        no shape may build (`news_page_url`)."""
+        return any(parse_dated_path(link.path) is not None and not names_author(link.path, link.author)
+                   for link in self._near(when))
 
     def section_tags(self) -> dict[str, str]:
         """The word the outlet puts before its slugs in a dated section (CBC's `pol-`, `bc-`, `ottawa-`), read off

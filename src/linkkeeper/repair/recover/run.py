@@ -249,7 +249,8 @@ class _Recoverer:
                                 f"article(s) within {TWICE_PUBLISHED_DAYS} days under two URLs, and this "
                                 "article's other URL (the one the blogger may have linked) may never have been "
                                 "captured: a person decides", decision.best)
-            if decision.state == "approved" and _author_twin_possible(post, search, decision.best.url):
+            if decision.state != "unavailable" and decision.best is check.best and \
+                    _author_twin_possible(post, search, decision.best.url):
                 decision = await self.writer_page_rule(check, search, decision)
             elif decision.state != "unavailable" and decision.best is check.best and \
                     names_author(urlsplit(check.best.url).path or "/", post.author):
@@ -262,7 +263,7 @@ class _Recoverer:
         """The outlet files articles under their writers' names too, and the found page is not such a page:
         the writer's page (rivals.py `writer_page_candidate`) may be the one the blogger linked. Holding the
         post's text today, the two are decided between as rivals; else the approval waits for a person, the
-        writer's page named where its shape is known."""
+        writer's page named where its shape is known (on a proposal made by another rule too)."""
         twin = await writer_page_candidate(check, self.captures)
         if twin is not None and (twin.text_similarity or 0.0) >= HOLDS_TEXT:
             twin.rival = "the writer's page holds the post's text"
@@ -271,6 +272,8 @@ class _Recoverer:
         if twin is not None:
             twin.rival = "the writer's page the blogger may have linked"
             where = f" ({twin.url}: {_today(twin)})"
+        if decision.state != "approved":
+            return decision
         return RecoveryDecision(
             "proposed", f"{decision.reason}; but the outlet also files articles under their writer's name, and "
                         f"the writer's page{where} (which the blogger may have linked) was never captured: a "
