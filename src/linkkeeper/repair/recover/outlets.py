@@ -96,12 +96,16 @@ def author_slug(author: str | None) -> str | None:
     return "-".join(words)
 
 
+# A slug of three words or more in a path segment.
+_SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+){2,}")
+
+
 def _slug_segment(path: str) -> tuple[str, str] | None:
     """(the hyphenated slug, the article id after it or "") of a path's last segment that holds a slug of
     three words or more: `marshall-it-is-a-cynical-move_n_2246554.html` -> (`marshall-it-is-a-cynical-move`,
     `2246554`)."""
     for segment in reversed([seg for seg in path.split("/") if seg]):
-        match = re.search(r"[a-z][a-z0-9]*(?:-[a-z0-9]+){2,}", segment.lower())
+        match = _SLUG.search(segment.lower())
         if match:
             ident = re.search(r"\d{5,}", segment[match.end():])
             return match.group(0), ident.group(0) if ident else ""
@@ -113,14 +117,16 @@ def _id_section(path: str) -> tuple[str, str, str] | None:
     article id the outlet routes by: `/news/world/some-slug/article5810048/` -> (`/news/world/`,
     `some-slug/article5810048/`, `{slug}/article{id}/`); `/business/article/1258148--some-slug` ->
     (`/business/article/`, `1258148--some-slug`, `{id}--{slug}`). None without a section, a slug or an id."""
+    if parse_dated_path(path) is not None:
+        return None
     segments = path.split("/")
     for i in range(len(segments) - 1, 0, -1):
-        match = re.search(r"[a-z][a-z0-9]*(?:-[a-z0-9]+){2,}", segments[i].lower())
+        match = _SLUG.search(segments[i].lower())
         if match is None:
             continue
         rest = "/".join(segments[i:])
         shape = re.sub(r"\d{5,}", "{id}", rest[:match.start()]) + "{slug}" + re.sub(r"\d{5,}", "{id}", rest[match.end():])
-        if i == 1 or "{id}" not in shape or parse_dated_path(path) is not None:
+        if i == 1 or "{id}" not in shape:
             return None
         return "/".join(segments[:i]) + "/", rest, shape
     return None

@@ -292,8 +292,9 @@ class _Recoverer:
                     profile.links_news_pages(check.best.article_date or check.post.when)
                     for profile in check.profiles.values()):
                 return decision
-            # No address can be built (the writer's page carries an id the news page need not share), but the
-            # blog links the outlet's dated news pages: the article may have had one, never captured.
+            # No address can be built (the writer's page carries an id the news page need not share, or no
+            # shape of the blog's links fits), but the blog links the outlet's dated news pages: the article
+            # may have had one, never captured.
             return RecoveryDecision(
                 "proposed", f"{decision.reason}; but the page is the writer's, and the outlet also has dated news "
                             "pages (the blog links them), where the article may have been under an address no "
