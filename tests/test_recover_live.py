@@ -108,6 +108,18 @@ def test_candidates_of_equal_prescore_are_read_nearest_the_post_first():
     assert order == ["7390000", "7400000", "7300001"]
 
 
+def _writer_posts(pipeline_author: str) -> list:
+    """learning_posts, a post linking Jane Dolan's writer's page (the outlet files articles under writers'
+    names too), and the ferry (by her) and pipeline posts of the nullified window."""
+    return learning_posts() + [
+        blog_post("column", "2011-05-10T10:00:00+00:00", "A column on ferries", "column", author="Jane Dolan",
+                  href=f"http://{HOST}/blogs/jane-dolan/2011/05/a-column-on-ferries/"),
+        blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry",
+                  author="Jane Dolan"),
+        blog_post("pipeline", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline",
+                  author=pipeline_author)]
+
+
 async def test_the_writers_page_the_blogger_may_have_linked_is_named_and_read_on_the_live_web(tmp_path):
     """An outlet that files articles under their writers' names too (the blog linked such a page once): the
     recovered news page is not approved, and the writer's page is built from that link's shape and read on
@@ -119,13 +131,7 @@ async def test_the_writers_page_the_blogger_may_have_linked_is_named_and_read_on
     web.add(writer_ferry, body=page("Ferry contracts review ordered", "ferry"))
     web.add(writer_pipeline, _gone())
     db = store.open_db(tmp_path / "r.db")
-    store_posts(db, learning_posts() + [
-        blog_post("column", "2011-05-10T10:00:00+00:00", "A column on ferries", "column", author="Jane Dolan",
-                  href=f"http://{HOST}/blogs/jane-dolan/2011/05/a-column-on-ferries/"),
-        blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry",
-                  author="Jane Dolan"),
-        blog_post("pipeline", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline",
-                  author="Tom Rowland and Ann Lee")])
+    store_posts(db, _writer_posts("Tom Rowland and Ann Lee"))
     repairs, _ = await _recover(db, archive, web)
     ferry, pipeline = repairs["ferry"], repairs["pipeline"]
     assert ferry["state"] == "proposed" and "2 pages of the outlet hold the post's text" in ferry["evidence"]["decision"]
@@ -151,13 +157,7 @@ async def test_the_writers_page_is_named_where_another_rule_already_holds_the_ap
     archive.add(Capture(PIPELINE, "20121018150000", body=page("Pipeline permits frozen", "pipeline")))
     web.add(PIPELINE, _gone())
     db = store.open_db(tmp_path / "r.db")
-    store_posts(db, learning_posts() + [
-        blog_post("column", "2011-05-10T10:00:00+00:00", "A column on ferries", "column", author="Jane Dolan",
-                  href=f"http://{HOST}/blogs/jane-dolan/2011/05/a-column-on-ferries/"),
-        blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry",
-                  author="Jane Dolan"),
-        blog_post("pipeline", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline",
-                  author="Tom Rowland")])
+    store_posts(db, _writer_posts("Tom Rowland"))
     repairs, _ = await _recover(db, archive, web)
     pipeline = repairs["pipeline"]
     assert pipeline["state"] == "proposed" and "publishing 1 other article(s)" in pipeline["evidence"]["decision"]

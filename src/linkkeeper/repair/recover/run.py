@@ -237,18 +237,15 @@ class _Recoverer:
             listed = [r for domain in search.domains for rows in self.listings.get(domain, {}).values() for r in rows]
             if decision.state == "approved" and article_id(decision.best.url) is not None and \
                     (shared := ids_under_two_paths(listed)) >= MULTI_SECTION_IDS:
-                decision = RecoveryDecision(
-                    "proposed", f"{decision.reason}; but the outlet files one article under several sections "
-                                f"({shared} article ids under two paths in its listings), and the section the "
-                                "blogger linked may never have been captured: a person decides", decision.best)
+                decision = _held(decision, f"the outlet files one article under several sections ({shared} "
+                                           "article ids under two paths in its listings), and the section the "
+                                           "blogger linked may never have been captured")
             if decision.state == "approved" and (twice := self.twice_near(decision.best, post) - here):
                 # The rival search sees captured pages only: an outlet seen filing articles twice may have
                 # filed this one twice too, under a URL the archive never captured.
-                decision = RecoveryDecision(
-                    "proposed", f"{decision.reason}; but the outlet was seen publishing {twice} other "
-                                f"article(s) within {TWICE_PUBLISHED_DAYS} days under two URLs, and this "
-                                "article's other URL (the one the blogger may have linked) may never have been "
-                                "captured: a person decides", decision.best)
+                decision = _held(decision, f"the outlet was seen publishing {twice} other article(s) within "
+                                           f"{TWICE_PUBLISHED_DAYS} days under two URLs, and this article's other "
+                                           "URL (the one the blogger may have linked) may never have been captured")
             if decision.state != "unavailable" and decision.best is check.best and \
                     _author_twin_possible(post, search, decision.best.url):
                 decision = await self.writer_page_rule(check, search, decision)
@@ -265,19 +262,12 @@ class _Recoverer:
         post's text today, the two are decided between as rivals; else the approval waits for a person, the
         writer's page named where its shape is known (on a proposal made by another rule too)."""
         twin = await writer_page_candidate(check, self.captures)
-        if twin is not None and (twin.text_similarity or 0.0) >= HOLDS_TEXT:
-            twin.rival = "the writer's page holds the post's text"
-            return decide(search.found.values(), self.settings.auto_approve_confidence)
-        where = ""
-        if twin is not None:
-            twin.rival = "the writer's page the blogger may have linked"
-            where = f" ({twin.url}: {_today(twin)})"
-        if decision.state != "approved":
-            return decision
-        return RecoveryDecision(
-            "proposed", f"{decision.reason}; but the outlet also files articles under their writer's name, and "
-                        f"the writer's page{where} (which the blogger may have linked) was never captured: a "
-                        "person decides", decision.best)
+        where = f" ({twin.url}: {_today(twin)})" if twin is not None else ""
+        why = (f"the outlet also files articles under their writer's name, and the writer's page{where} (which the "
+               "blogger may have linked) was never captured")
+        if twin is None:
+            return _held(decision, why)
+        return self._weigh_twin(twin, "writer's page", search, decision, why)
 
     async def news_page_rule(self, check: RivalCheck, search: _PostSearch, decision: RecoveryDecision
                              ) -> RecoveryDecision:
@@ -295,20 +285,24 @@ class _Recoverer:
             # No address can be built (the writer's page carries an id the news page need not share, or no
             # shape of the blog's links fits), but the blog links the outlet's dated news pages: the article
             # may have had one, never captured.
-            return RecoveryDecision(
-                "proposed", f"{decision.reason}; but the page is the writer's, and the outlet also has dated news "
-                            "pages (the blog links them), where the article may have been under an address no "
-                            "capture shows and the blogger may have linked: a person decides", decision.best)
-        if (news.text_similarity or 0.0) >= HOLDS_TEXT:
-            news.rival = "the news page holds the post's text"
+            return _held(decision, "the page is the writer's, and the outlet also has dated news pages (the blog "
+                                   "links them), where the article may have been under an address no capture "
+                                   "shows and the blogger may have linked")
+        return self._weigh_twin(news, "news page", search, decision,
+                                f"the page is the writer's, and the outlet's dated news page of the article "
+                                f"({news.url}: {_today(news)}), which the blogger may have linked, was never "
+                                "captured")
+
+    def _weigh_twin(self, twin: RecoveryCandidate, page: str, search: _PostSearch, decision: RecoveryDecision,
+                    why: str) -> RecoveryDecision:
+        """A page built from the outlet's shapes (never captured) and read on the live web: holding the post's
+        text, a rival, and the decision is made again; else listed as the `page` the blogger may have linked,
+        and an approval waits for a person (`why`)."""
+        if (twin.text_similarity or 0.0) >= HOLDS_TEXT:
+            twin.rival = f"the {page} holds the post's text"
             return decide(search.found.values(), self.settings.auto_approve_confidence)
-        news.rival = "the news page the blogger may have linked"
-        if decision.state != "approved":
-            return decision
-        return RecoveryDecision(
-            "proposed", f"{decision.reason}; but the page is the writer's, and the outlet's dated news page of the "
-                        f"article ({news.url}: {_today(news)}), which the blogger may have linked, was never "
-                        "captured: a person decides", decision.best)
+        twin.rival = f"the {page} the blogger may have linked"
+        return _held(decision, why)
 
     async def finish(self, post: PostContext, search: _PostSearch | None, decision: RecoveryDecision
                      ) -> RecoveryOutcome:
@@ -589,6 +583,13 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
         async with make_session(settings, trust_archive=False) as live:
             await run(shared, live)
     return summary
+
+
+def _held(decision: RecoveryDecision, why: str) -> RecoveryDecision:
+    """An approval made a proposal for the reason `why` (any other decision stands)."""
+    if decision.state != "approved":
+        return decision
+    return RecoveryDecision("proposed", f"{decision.reason}; but {why}: a person decides", decision.best)
 
 
 def _today(cand: RecoveryCandidate) -> str:
