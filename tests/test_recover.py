@@ -25,6 +25,7 @@ from linkkeeper.repair.recover import (RecoveryCandidate, CdxQuery, QueryCache, 
                                 confidence, decide, headlines_query, learn_outlet_map, words_filter, month_query,
                                 recover_nullified)
 from linkkeeper.repair.recover.idclock import IdClock, article_id
+from linkkeeper.repair.recover import spend
 from linkkeeper.repair.recover.scoring import CaptureCache, PostContext, verify_candidate
 from linkkeeper.text.urls import parse_dated_path, slug_words
 from linkkeeper.text.words import content_words, outlet_key, slug_score
@@ -456,6 +457,17 @@ def test_cdx_queries_are_shared_and_never_repeated(world, recovered):
     assert cdx_requests <= 2 * summary.considered
 
 
+def test_every_archive_request_is_counted_under_the_part_of_the_search_that_made_it(recovered):
+    _, _, summary, _, _, _ = recovered
+    parts = summary.archive_by_part
+    # The parts add up to the requests the client sent: none is lost or counted twice.
+    assert sum(parts.values()) == sum(summary.archive_requests.values()) > 0
+    assert set(parts) <= set(spend.PARTS) and "other" not in parts
+    # The first round lists and reads; approvals are checked for rivals.
+    assert parts[spend.NEAR] > 0 and parts[spend.RIVALS] > 0
+    assert list(parts) == [p for p in spend.PARTS if p in parts]  # printed in the order a search meets them
+
+
 def test_export_writes_the_recovered_href_into_the_nullified_anchor(world, recovered):
     db, _, _, repairs, _, tmp = recovered
     patched = tmp / "patched.xml"
@@ -514,5 +526,6 @@ def test_repair_command_runs_both_stages_with_a_summary(world, served, tmp_path,
     assert summary and int(summary[1]) == int(summary[2]) + int(summary[3]) and int(summary[1]) + int(summary[4]) == n
     assert int(summary[1]) >= 0.7 * n
     assert re.search(r"archive requests used: [1-9]\d* CDX", result.output)
+    assert re.search(r"archive requests by part of the search: near the post's date [1-9]\d*", result.output)
     again = run("repair", "--from", month[0], "--to", month[1])
     assert f"({n} decided before this run)" in again.output and "archive requests used: 0 CDX" in again.output

@@ -17,12 +17,14 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Iterable
 
 from linkkeeper import store
 from linkkeeper.repair.capture.lookups import are_rows, record_of, row_of
+from linkkeeper.repair.recover.spend import charge
 from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, BlockedSiteError, CdxRecord, RateLimitedError,
                                 WaybackClient, format_timestamp)
 
@@ -110,6 +112,7 @@ class QueryCache:
         self.sent = 0
         self.from_store = 0
         self.shared = 0
+        self.spent: Counter[str] = Counter()  # requests sent, by the part of the search asking (spend.py)
 
     async def records(self, query: CdxQuery) -> list[CdxRecord]:
         task = self._tasks.get(query.key)
@@ -136,6 +139,7 @@ class QueryCache:
             return [record_of(row) for row in cached["rows"]]
         error = None
         self.sent += 1
+        charge(self.spent)
         try:
             records = await self.client.search(query.url, match_type=query.match_type, from_=query.from_,
                                                to=query.to, filters=list(query.filters), collapse=query.collapse,

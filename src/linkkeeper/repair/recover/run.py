@@ -20,6 +20,7 @@ from linkkeeper.check.pagetests import drift_reason
 from linkkeeper.check.probe import probe
 from linkkeeper.net.session import make_session, session_for, run as run_stage
 from linkkeeper.repair.proposals import propose_repairs
+from linkkeeper.repair.recover import spend
 from linkkeeper.repair.recover.idclock import IdClock, article_id
 from linkkeeper.repair.recover.outlets import (MAX_DOMAINS, OutletMap, learn_outlet_map, names_author,
                                                registrable_domain)
@@ -30,6 +31,7 @@ from linkkeeper.repair.recover.rivals import (MULTI_SECTION_IDS, RivalCheck, che
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, Fetched, PostContext, RecoveryCandidate,
                                                RecoveryDecision, add_candidates, convincing, decide, read_page,
                                                reading_order, shows_the_article, verify_candidate, verify_in_order)
+from linkkeeper.repair.recover.spend import spending_for
 from linkkeeper.settings import Settings
 from linkkeeper.text.dates import parse_iso_or_none, to_iso
 from linkkeeper.text.urls import host_of, parse_dated_path
@@ -88,6 +90,7 @@ class RecoverySummary:
     captures_fetched: int = 0
     live_checks: int = 0
     archive_requests: dict[str, int] = field(default_factory=dict)
+    archive_by_part: dict[str, int] = field(default_factory=dict)  # CDX and replay, by part (spend.py)
     outcomes: list[RecoveryOutcome] = field(default_factory=list)
 
     @property
@@ -206,8 +209,9 @@ class _Recoverer:
                 for search in chunk:
                     answers[search].append((query, records))
 
-        await asyncio.gather(*(one_domain(d, group) for d, group in sorted(by_domain.items())))
-        await asyncio.gather(*(search.headline_round(answers[search]) for search in searching))
+        with spending_for(spend.HEADLINE):
+            await asyncio.gather(*(one_domain(d, group) for d, group in sorted(by_domain.items())))
+            await asyncio.gather(*(search.headline_round(answers[search]) for search in searching))
 
     async def rival_checks(self, pending: list[tuple[PostContext, _PostSearch, RecoveryDecision]]
                            ) -> list[RecoveryDecision]:
@@ -218,8 +222,9 @@ class _Recoverer:
         by_domain: dict[str, list[RivalCheck]] = {}
         for check in checks:
             by_domain.setdefault(registrable_domain(host_of(check.best.url)), []).append(check)
-        await asyncio.gather(*(check_rivals(domain, group, self.queries, self.captures)
-                               for domain, group in sorted(by_domain.items())))
+        with spending_for(spend.RIVALS):
+            await asyncio.gather(*(check_rivals(domain, group, self.queries, self.captures)
+                                   for domain, group in sorted(by_domain.items())))
         twice_here = [any(map(shows_the_article, check.rivals)) for check in checks]
         for check, here, (_post, search, _decision) in zip(checks, twice_here, pending):
             if here:
@@ -402,12 +407,15 @@ class _PostSearch:
                    months_between(when - timedelta(days=NEAR_DAYS), when + timedelta(days=CAPTURE_SLACK_DAYS))),
                   ((when - timedelta(days=lookback), when + timedelta(days=1)),
                    months_between(when - timedelta(days=lookback), when + timedelta(days=LATE_CAPTURE_DAYS)))]
-        for (window, months), limit in zip(rounds, (VERIFY_LIMIT, VERIFY_LIMIT_LOOKBACK)):
+        for (window, months), limit, part in zip(rounds, (VERIFY_LIMIT, VERIFY_LIMIT_LOOKBACK),
+                                                 (spend.NEAR, spend.LOOKBACK)):
             queries = [month_query(d, m) for d in self.domains for m in months]
-            await self._round(queries, window, limit, LIVE_LIMIT)
+            with spending_for(part):
+                await self._round(queries, window, limit, LIVE_LIMIT)
             if self._settled():
                 break
-        await self._same_day_pages()
+        with spending_for(spend.SAME_DAY):
+            await self._same_day_pages()
         self._close()
 
     async def _same_day_pages(self) -> None:
@@ -569,6 +577,7 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
         finally:
             summary.queries_sent = recoverer.queries.sent
             summary.captures_fetched = recoverer.captures.archive_fetches
+            summary.archive_by_part = spend.by_part(recoverer.queries.spent, recoverer.captures.spent)
             summary.queries_from_store = recoverer.queries.from_store
             summary.queries_shared = recoverer.queries.shared
             summary.archive_requests = {k: wayback.requests[k] - before[k] for k in wayback.requests
@@ -671,5 +680,8 @@ def run_repair_command(db, settings: Settings, *, date_from: str | None = None, 
         echo(f"archive requests used: {r.archive_requests.get('cdx', 0)} CDX ({r.queries_sent} queries, "
              f"{r.queries_from_store} answered from earlier runs), {r.archive_requests.get('replay', 0)} replay; "
              f"{r.live_checks} live checks")
+        if r.archive_by_part:
+            echo("archive requests by part of the search: "
+                 + ", ".join(f"{part} {n}" for part, n in r.archive_by_part.items()))
         result["recovery"] = r.as_dict()
     return result

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Awaitable, Callable, Iterable
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 from linkkeeper.repair.capture.ranking import page_key
 from linkkeeper.repair.recover.idclock import IdClock, article_id
 from linkkeeper.repair.recover.outlets import DomainProfile
+from linkkeeper.repair.recover.spend import charge
 from linkkeeper.text.dates import local_date
 from linkkeeper.text.html import first_heading, html_to_text, page_title
 from linkkeeper.text.similarity import containment, page_text, post_lead_text
@@ -310,11 +312,13 @@ class CaptureCache:
         self._tasks: dict[tuple[str, str], asyncio.Future] = {}
         self._live_tasks: dict[str, asyncio.Future] = {}
         self.archive_fetches = 0
+        self.spent: Counter[str] = Counter()  # the same, by the part of the search asking (spend.py)
 
     async def get(self, url: str, timestamp: str) -> Fetched:
         key = (url, timestamp)
         if key not in self._tasks:
             self.archive_fetches += 1
+            charge(self.spent)
             self._tasks[key] = asyncio.ensure_future(self._fetch(url, timestamp))
         return await asyncio.shield(self._tasks[key])
 
