@@ -81,6 +81,37 @@ async def test_excluded_site_is_blocked_everywhere() -> None:
     assert client.requests["cdx"] == 1  # a 403 is not retried
 
 
+async def test_a_site_refused_once_is_not_asked_again_in_the_run() -> None:
+    # The archive excludes by urlkey prefix: whatever lies under a refused query would be refused too, so the
+    # client answers for it; what lies beside or above it is still asked.
+    clock = FakeClock()
+    archive = SimulatedArchive(clock=clock)
+    archive.add("http://blockedsite.example/2012/story/", "20120914000000", body="another site")
+    archive.excluded("blocked.example/")  # the host's pages, not the domain query
+    archive.excluded("refused.example")  # the domain query too
+    async with client_on(archive, clock) as client:
+        with pytest.raises(BlockedSiteError, match="AdministrativeAccessControlException"):
+            await client.search("blocked.example/", match_type="prefix")
+        for url, match_type in (("www.blocked.example/news/", "prefix"),  # www is the same site
+                                ("blocked.example/news/story.html?id=1", None)):
+            with pytest.raises(BlockedSiteError, match="earlier in this run"):
+                await client.search(url, match_type=match_type)
+        assert client.requests["cdx"] == 1
+        # A domain query is wider than the refused host prefix: asked (and here answered).
+        assert await client.search("blocked.example", match_type="domain") == []
+        # A look-alike host is another site.
+        assert await client.search("blockedsite.example/2012/", match_type="prefix")
+        assert client.requests["cdx"] == 3
+        # Refused as a domain: the same domain query (another month) and the host's pages are answered for.
+        with pytest.raises(BlockedSiteError, match="AdministrativeAccessControlException"):
+            await client.search("refused.example", match_type="domain", from_="20120901", to="20120930")
+        with pytest.raises(BlockedSiteError, match="earlier in this run"):
+            await client.search("refused.example", match_type="domain", from_="20121001", to="20121031")
+        with pytest.raises(BlockedSiteError, match="earlier in this run"):
+            await client.prefix_search("www.refused.example/2012/", from_="20120901", to="20121231")
+    assert client.requests["cdx"] == len(cdx_queries(archive)) == 4
+
+
 # ------------------------------------------------------------------------------------------------- replay
 
 

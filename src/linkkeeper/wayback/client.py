@@ -42,7 +42,7 @@ from linkkeeper.wayback.errors import (ArchiveError, ArchiveQueryError, ArchiveU
 from linkkeeper.wayback.ratelimit import RateLimiter
 from linkkeeper.wayback.records import (DEFAULT_FIELDS, CdxPage, CdxRecord, Memento, OtherMemento, SaveJob,
                                         format_timestamp, http_date, memento_links, parse_archive_location,
-                                        parse_cdx, wayback_redirect_target)
+                                        parse_cdx, surt_key, wayback_redirect_target)
 from linkkeeper.wayback.transport import TRANSPORT_ERRORS, ArchiveResponse, read_capped
 
 EXCLUDED_TEXT = "This URL has been excluded from the Wayback Machine"
@@ -90,6 +90,24 @@ def _check_replay_error(status: int, headers: Mapping[str, str], text: str, url:
         raise ArchiveError(f"{url}: unexpected HTTP {status} from the Wayback Machine: {runtime or text[:200]}")
 
 
+def _query_scope(url: str, match_type: str | None) -> str:
+    """What a CDX query covers, as a urlkey prefix: a domain query its domain and subdomains (`com,example`,
+    no `)`), any other the keys starting with its URL's (`com,example)/news`)."""
+    key = surt_key(url)
+    return key.split(")", 1)[0] if match_type == "domain" else key
+
+
+def _covers(refused: str, scope: str) -> bool:
+    """Whether a refused scope covers a query's. The Wayback Machine excludes by urlkey prefix, so a rule that
+    refused a query refuses every query under it: a URL prefix covers the keys that start with it; a domain
+    covers the domain query again and its host's pages (`com,example` covers `com,example)/news`; its
+    subdomains are left to ask, as the rule may name the host alone). Narrower never covers wider: a refused
+    page says nothing of its site."""
+    if ")" in refused:
+        return ")" in scope and scope.startswith(refused)
+    return scope == refused or scope.startswith(refused + ")")
+
+
 class _RetryableStatus(Exception):
     def __init__(self, response: ArchiveResponse) -> None:
         super().__init__(f"HTTP {response.status} from {response.url}")
@@ -130,6 +148,9 @@ class WaybackClient:
             for name, rate in rates.items()
         }
         self.requests: Counter[str] = Counter()
+        # What the CDX server refused this run as excluded (blocked site), as match scopes: asked again under
+        # one of them, it would refuse again, so the client answers for it (see `_refused_scope`).
+        self.refused: set[str] = set()
         self.pauses: Counter[str] = Counter()  # 429s answered by pausing the endpoint
         self.max_attempts = max_attempts
         self.rate_limit_pause = rate_limit_pause
@@ -256,9 +277,17 @@ class WaybackClient:
         records: list[CdxRecord] = []
         seen: set[CdxRecord] = set()
         resume_key: str | None = None
+        scope = _query_scope(url, dict(params).get("matchType"))
+        if refused := next((r for r in sorted(self.refused) if _covers(r, scope)), None):
+            raise BlockedSiteError(f"{url}: excluded from the Wayback Machine (refused for {refused} earlier "
+                                   "in this run)")
         for _page in range(max_pages):
             query = params + ([("resumeKey", resume_key)] if resume_key else [])
-            page = await self._cdx_page(url, query, fields or DEFAULT_FIELDS)
+            try:
+                page = await self._cdx_page(url, query, fields or DEFAULT_FIELDS)
+            except BlockedSiteError:
+                self.refused.add(scope)
+                raise
             fresh = [r for r in page.records if r not in seen]  # the page itself has no duplicates left
             seen.update(fresh)
             records += [r for r in fresh if not (skip_malformed and r.is_malformed)]
