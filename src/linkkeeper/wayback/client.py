@@ -91,8 +91,8 @@ def _check_replay_error(status: int, headers: Mapping[str, str], text: str, url:
 
 
 def _query_scope(url: str, match_type: str | None) -> str:
-    """What a CDX query covers, as a urlkey prefix: a domain query its domain and subdomains (`com,example`,
-    no `)`), any other the keys starting with its URL's (`com,example)/news`)."""
+    """What a CDX query covers, as a urlkey prefix: a domain query its domain (`com,example`, no `)`), any
+    other the keys starting with its URL's (`com,example)/news`)."""
     key = surt_key(url)
     return key.split(")", 1)[0] if match_type == "domain" else key
 
@@ -149,7 +149,7 @@ class WaybackClient:
         }
         self.requests: Counter[str] = Counter()
         # What the CDX server refused this run as excluded (blocked site), as match scopes: asked again under
-        # one of them, it would refuse again, so the client answers for it (see `_refused_scope`).
+        # one of them, it would refuse again, so the client answers for it (`_query_scope`, `_covers`).
         self.refused: set[str] = set()
         self.pauses: Counter[str] = Counter()  # 429s answered by pausing the endpoint
         self.max_attempts = max_attempts
