@@ -284,6 +284,21 @@ async def test_bulk_links_choose_the_same_captures_from_one_prefix_query():
     assert sorted(p.split("url=")[1].split("&")[0].rsplit("/", 1)[1] for p in own) == ["changed", "late", "never"]
 
 
+async def test_an_excluded_host_is_asked_once_however_many_spans_its_links_cover():
+    # Two spans of dead links on one host (three years apart): two shared prefix queries, one after the other,
+    # and the archive refuses the first, so the second and the links' own lists are answered by the client.
+    cases = [Case(name, [(timedelta(days=1), {})], None) for name in ("a", "b", "c")]
+    cases += [Case(name, [(timedelta(days=1), {})], None, published=T + timedelta(days=1100)) for name in ("d", "e", "f")]
+    archive, clock, urls, _ = build(cases, "www.banned.example")
+    archive.excluded("banned.example")
+    wants = wants_for(urls)
+    async with finder_on(archive, clock) as finder:
+        assert finder.plan(wants.values()) == 2
+        findings = [await finder.find(want) for want in wants.values()]
+    assert all(f.choice is None and "excluded" in f.error for f in findings)
+    assert len([p for e, _t, p in archive.request_log if e == "cdx"]) == 1
+
+
 class RefusingArchive:
     """A client every request of which the archive would refuse: a bug in the request, not an answer."""
 

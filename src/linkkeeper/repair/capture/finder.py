@@ -115,10 +115,13 @@ class SnapshotFinder:
                     clusters[-1].append(want)
                 else:
                     clusters.append([want])
+            previous: asyncio.Task | None = None
             for cluster in clusters:
                 if len({w.key for w in cluster}) < BULK_MIN_LINKS:
                     continue
-                task = asyncio.ensure_future(self._bulk_cluster(cluster))
+                # One host's queries one after another (the CDX rate limit serialises them anyway): a host the
+                # archive excludes is refused once, and the client answers its other spans (wayback.client).
+                task = previous = asyncio.ensure_future(self._bulk_cluster(cluster, after=previous))
                 planned += 1
                 for want in cluster:
                     self._bulk.setdefault(want.ident, task)
@@ -128,7 +131,9 @@ class SnapshotFinder:
     def _candidates_key(want: Want) -> str:
         return f"candidates|{want.key}|{want.target.timestamp}"
 
-    async def _bulk_cluster(self, cluster: list[Want]) -> None:
+    async def _bulk_cluster(self, cluster: list[Want], after: asyncio.Task | None = None) -> None:
+        if after is not None:
+            await asyncio.wait([after])  # its outcome is its own: only the order matters here
         first, last = cluster[0].target.when, cluster[-1].target.when
         start, end = first - timedelta(days=BULK_PAD_DAYS), last + timedelta(days=BULK_PAD_DAYS)
         from_, to = format_timestamp(start), format_timestamp(end)
