@@ -96,6 +96,27 @@ def author_slug(author: str | None) -> str | None:
     return "-".join(words)
 
 
+# Where outlets commonly file a column or a contributor's piece under the writer's name, beside its news URL
+# (`/columns/patrick-holmes/some-slug/`). Tried on the live web before an automatic approval of an outlet with
+# no known writer-page shape: an outlet's column shape is often nowhere in the blog or the archive (the
+# column URL the blogger linked may never have been captured, and the blog may link no other column).
+COMMON_WRITER_PAGES = ("/columns/{writer}/{slug}/", "/authors/{writer}/{slug}/", "/blogs/{writer}/{slug}/")
+
+
+def common_writer_page_urls(article_url: str, author: str | None) -> list[str]:
+    """The article's addresses in the common writer-page shapes (COMMON_WRITER_PAGES) on its own host: the
+    first writer's name and the article's slug. Empty for a wire byline or a URL without a slug, and where
+    the URL already names the writer."""
+    parts = urlsplit(article_url)
+    writer = author_slug(author)
+    found = _slug_segment(parts.path or "/")
+    if not writer or found is None or not parts.hostname or names_author(parts.path or "/", author):
+        return []
+    urls = [f"{parts.scheme or 'http'}://{parts.hostname}" + t.format(writer=writer, slug=found[0])
+            for t in COMMON_WRITER_PAGES]
+    return [u for u in urls if urlsplit(u).path != parts.path]
+
+
 # A slug of three words or more in a path segment.
 _SLUG = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+){2,}")
 

@@ -18,7 +18,9 @@ from 2012 may not be the one linked.
 Where the archive shows no rival, the live web is asked about addresses built from the outlet's shapes (no
 archive request: the search would have listed any capture of them): the found page's address in the
 outlet's other sections (`section_twins`), the writer's page of a news page and the dated news page of a
-writer's page (`writer_page_candidate`, `news_page_candidate`), each read once.
+writer's page (`writer_page_candidate`, `news_page_candidate`), each read once; and for an outlet with no
+known writer's page, the article under its writer's name in the shapes outlets commonly use
+(`common_writer_page`): one holding the post's text is a rival.
 
 The search has no date window: a sibling page is often captured months after the article (it must still be
 found), and the filter keeps the answer small. One query answers the approvals of a whole domain in a run
@@ -37,7 +39,7 @@ from urllib.parse import urlsplit
 
 from linkkeeper.repair.capture.ranking import page_key
 from linkkeeper.repair.recover.idclock import IdClock, article_id
-from linkkeeper.repair.recover.outlets import DomainProfile
+from linkkeeper.repair.recover.outlets import DomainProfile, common_writer_page_urls
 from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, month_query
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, PostContext, RecoveryCandidate,
                                                make_candidate, verify_candidate)
@@ -292,6 +294,25 @@ async def news_page_candidate(check: RivalCheck, captures: CaptureCache) -> Reco
     return await _twin_candidate(
         check, captures, lambda profile: profile.news_page_url(best.url, check.post.author, when), when,
         "where the outlet's dated news pages would have the article (never captured)")
+
+
+async def common_writer_page(check: RivalCheck, captures: CaptureCache) -> RecoveryCandidate | None:
+    """The approved article under its writer's name in the shapes outlets commonly use (outlets.py
+    `common_writer_page_urls`), read on the live web (no archive request: the rival search would have listed
+    any capture carrying the article's slug): the first that holds the post's text, a rival; None if none
+    does. An address that does not answer says nothing (most outlets have no such page), and is not listed."""
+    profile = check.profiles.get(host_key(urlsplit(check.best.url).hostname or ""))
+    if profile is None:
+        return None
+    for url in common_writer_page_urls(check.best.url, check.post.author):
+        if page_key(url) in check.found:
+            continue  # listed by the archive: the search above has judged it
+        cand = await _read_live(check, captures, url, profile, check.best.article_date, "unknown")
+        if (cand.text_similarity or 0.0) >= HOLDS_TEXT:
+            cand.evidence["note"] = "the article under its writer's name in a common column shape (never captured)"
+            check.found[cand.page] = cand
+            return cand
+    return None
 
 
 async def _twin_candidate(check: RivalCheck, captures: CaptureCache,

@@ -27,7 +27,8 @@ from linkkeeper.repair.recover.outlets import (MAX_DOMAINS, OutletMap, learn_out
 from linkkeeper.repair.recover.queries import (CdxQuery, QueryCache, headlines_query, keeps, month_query,
                                                months_between, words_filter)
 from linkkeeper.repair.recover.rivals import (MULTI_SECTION_IDS, RivalCheck, check_rivals, ids_under_two_paths,
-                                              news_page_candidate, writer_page_candidate)
+                                              common_writer_page, news_page_candidate,
+                                              writer_page_candidate)
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, Fetched, PostContext, RecoveryCandidate,
                                                RecoveryDecision, add_candidates, convincing, decide, read_page,
                                                reading_order, shows_the_article, verify_candidate, verify_in_order)
@@ -259,6 +260,10 @@ class _Recoverer:
             elif decision.state != "unavailable" and decision.best is check.best and \
                     names_author(urlsplit(check.best.url).path or "/", post.author):
                 decision = await self.news_page_rule(check, search, decision)
+            elif decision.state == "approved" and decision.best is check.best:
+                # No writer's page known for the outlet: its column may still be where the blogger linked.
+                if (column := await common_writer_page(check, self.captures)) is not None:
+                    decision = self._weigh_twin(column, "writer's page", search, decision, "")
             decisions.append(decision)
         return decisions
 
