@@ -108,6 +108,32 @@ def test_candidates_of_equal_prescore_are_read_nearest_the_post_first():
     assert order == ["7390000", "7400000", "7300001"]
 
 
+def test_the_look_back_reads_more_where_slugless_leaders_tie():
+    # Tied `story.html?id=` pages say nothing by their order: the look-back round reads four of them; a
+    # slugged leader, or leaders of different prescores, keep it at two.
+    from datetime import date
+
+    from linkkeeper.repair.recover.run import slugless_tie
+    from linkkeeper.repair.recover.scoring import PostContext, RecoveryCandidate
+    from linkkeeper.wayback import CdxRecord
+
+    post = PostContext.from_row({"link_id": "l", "post_id": "p", "published": "2012-10-16T12:00:00-04:00",
+                                 "title": "Ferry contracts review ordered", "content": "<p>Ferry.</p>"})
+
+    def cand(path: str, prescore: float, slug: list[str]) -> RecoveryCandidate:
+        url = f"http://www.vancouversun.com{path}"
+        record = CdxRecord("", "20121020000000", url, "text/html", "200", "D", "9000")
+        return RecoveryCandidate(url, record.timestamp, record, None, date(2012, 10, 16), "id", False, slug,
+                                 prescore=prescore)
+
+    ids = [cand(f"/news/story.html?id={7300000 + i}", 0.81, []) for i in range(4)]
+    assert slugless_tie(ids, post)
+    assert not slugless_tie(ids[:2], post)  # too few to tie
+    assert not slugless_tie([cand("/news/2012/10/16/ferry-contracts-review/", 0.81, ["ferry", "contracts"])]
+                            + ids[:2], post)
+    assert not slugless_tie([cand("/news/story.html?id=7299999", 0.9, [])] + ids[:2], post)
+
+
 def _writer_posts(pipeline_author: str) -> list:
     """learning_posts, a post linking Jane Dolan's writer's page (the outlet files articles under writers'
     names too), and the ferry (by her) and pipeline posts of the nullified window."""

@@ -49,6 +49,12 @@ LATE_CAPTURE_DAYS = 31
 # one prescore, and the article can be the sixth read among them (seed 5 of the evaluation lost one at five).
 VERIFY_LIMIT = 6
 VERIFY_LIMIT_LOOKBACK = 2
+# ... but four where the look-back's leaders are pages whose URLs carry no slug and tie (`story.html?id=`
+# pages dated alike by their ids): their order says nothing, and the article can be any of them (seed 9 of the
+# evaluation lost a Vancouver Sun article, the fourth read, at two). Slugged leaders rank by their words, and
+# a trace found the look-back's finds among them all within the first two.
+VERIFY_LIMIT_LOOKBACK_TIED = 4
+TIED_LEADERS = 3
 VERIFY_LIMIT_HEADLINE = 3
 # Candidates read on the live web per round first (no archive request): only those whose live page is gone,
 # or kept the post's headline but not its text, need their capture.
@@ -414,11 +420,12 @@ class _PostSearch:
                    months_between(when - timedelta(days=NEAR_DAYS), when + timedelta(days=CAPTURE_SLACK_DAYS))),
                   ((when - timedelta(days=lookback), when + timedelta(days=1)),
                    months_between(when - timedelta(days=lookback), when + timedelta(days=LATE_CAPTURE_DAYS)))]
-        for (window, months), limit, part in zip(rounds, (VERIFY_LIMIT, VERIFY_LIMIT_LOOKBACK),
-                                                 (spend.NEAR, spend.LOOKBACK)):
+        for (window, months), limit, tied, part in zip(rounds, (VERIFY_LIMIT, VERIFY_LIMIT_LOOKBACK),
+                                                       (VERIFY_LIMIT, VERIFY_LIMIT_LOOKBACK_TIED),
+                                                       (spend.NEAR, spend.LOOKBACK)):
             queries = [month_query(d, m) for d in self.domains for m in months]
             with spending_for(part):
-                await self._round(queries, window, limit, LIVE_LIMIT)
+                await self._round(queries, window, limit, LIVE_LIMIT, tied)
             if self._settled():
                 break
         with spending_for(spend.SAME_DAY):
@@ -470,7 +477,7 @@ class _PostSearch:
         self.context["candidates_seen"] = len(self.found)
         self.context["captures_fetched"] = self.fetched
 
-    async def _round(self, queries: list[CdxQuery], window, limit: int, live_limit: int) -> None:
+    async def _round(self, queries: list[CdxQuery], window, limit: int, live_limit: int, tied_limit: int) -> None:
         fresh = [q for q in queries if q.key not in self.asked]
         if not fresh:
             return
@@ -480,11 +487,13 @@ class _PostSearch:
             self.seen += records
             if query.from_ is not None:
                 self.rec.listings.setdefault(query.url, {})[query.key] = records
-        await self._consider(window, limit, live_limit)
+        await self._consider(window, limit, live_limit, tied_limit)
 
-    async def _consider(self, window, limit: int, live_limit: int) -> None:
+    async def _consider(self, window, limit: int, live_limit: int, tied_limit: int | None = None) -> None:
         self._learn_clock()
         add_candidates(self.found, self.seen, self.post, self.by_key, self.clock, window)
+        if tied_limit is not None and slugless_tie(self.found.values(), self.post):
+            limit = max(limit, tied_limit)
         fetched = await verify_in_order(self.found, self.post, self.rec.captures, limit, live_limit=live_limit)
         self.fetched += fetched
 
@@ -619,6 +628,12 @@ def _author_twin_possible(post: PostContext, search: _PostSearch, url: str) -> b
     if not post.author or names_author(urlsplit(url).path or "/", post.author):
         return False
     return any(profile.author_pages() for profile in search.by_key.values())
+
+
+def slugless_tie(found, post: PostContext) -> bool:
+    """Whether the first TIED_LEADERS candidates in reading order carry no slug and share one prescore."""
+    leaders = reading_order(found, post)[:TIED_LEADERS]
+    return len(leaders) == TIED_LEADERS and all(not c.slug and c.prescore == leaders[0].prescore for c in leaders)
 
 
 def _failed(row: dict, exc: Exception) -> RecoveryOutcome:
