@@ -269,6 +269,8 @@ class _Recoverer:
             elif decision.state == "approved" and decision.best is check.best:
                 # No writer's page known for the outlet: its column may still be where the blogger linked.
                 if (column := await common_writer_page(check, self.captures)) is not None:
+                    # The outlet files articles twice so: its other articles of the year may be filed so too.
+                    self.note_published_twice(check.best, check.post, search.context)
                     decision = self._weigh_twin(column, "writer's page", search, decision, "")
             decisions.append(decision)
         return decisions
