@@ -113,7 +113,7 @@ def test_the_look_back_reads_more_where_slugless_leaders_tie():
     # slugged leader, or leaders of different prescores, keep it at two.
     from datetime import date
 
-    from linkkeeper.repair.recover.run import slugless_tie
+    from linkkeeper.repair.recover.scoring import slugless_tie
     from linkkeeper.repair.recover.scoring import PostContext, RecoveryCandidate
     from linkkeeper.wayback import CdxRecord
 

@@ -26,12 +26,12 @@ from linkkeeper.repair.recover.outlets import (MAX_DOMAINS, OutletMap, learn_out
                                                registrable_domain)
 from linkkeeper.repair.recover.queries import (CdxQuery, QueryCache, headlines_query, keeps, month_query,
                                                months_between, words_filter)
-from linkkeeper.repair.recover.rivals import (MULTI_SECTION_IDS, RivalCheck, check_rivals, ids_under_two_paths,
-                                              common_writer_page, news_page_candidate,
-                                              writer_page_candidate)
+from linkkeeper.repair.recover.rivals import (MULTI_SECTION_IDS, RivalCheck, check_rivals, common_writer_page,
+                                              ids_under_two_paths, news_page_candidate, writer_page_candidate)
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, Fetched, PostContext, RecoveryCandidate,
                                                RecoveryDecision, add_candidates, convincing, decide, read_page,
-                                               reading_order, shows_the_article, verify_candidate, verify_in_order)
+                                               reading_order, shows_the_article, slugless_tie, verify_candidate,
+                                               verify_in_order)
 from linkkeeper.repair.recover.spend import spending_for
 from linkkeeper.settings import Settings
 from linkkeeper.text.dates import parse_iso_or_none, to_iso
@@ -44,17 +44,12 @@ NEAR_DAYS = 7
 CAPTURE_SLACK_DAYS = 3
 # The look-back round also reads the month after: articles first captured weeks after they appeared.
 LATE_CAPTURE_DAYS = 31
-# Captures fetched per round, at most: the best prescores first, stopping at the first that holds the text.
-# Six in the first round: an outlet whose URLs carry only an id (`story.html?id=`) gives a month of pages
-# one prescore, and the article can be the sixth read among them (seed 5 of the evaluation lost one at five).
+# Captures fetched per round, at most, best prescores first, until one holds the text. Six in the first round:
+# `story.html?id=` pages give a month one prescore (seed 5 of the evaluation lost the sixth read at five).
 VERIFY_LIMIT = 6
 VERIFY_LIMIT_LOOKBACK = 2
-# ... but four where the look-back's leaders are pages whose URLs carry no slug and tie (`story.html?id=`
-# pages dated alike by their ids): their order says nothing, and the article can be any of them (seed 9 of the
-# evaluation lost a Vancouver Sun article, the fourth read, at two). Slugged leaders rank by their words, and
-# a trace found the look-back's finds among them all within the first two.
+# ... four where its leaders are slugless and tied (scoring.py `slugless_tie`; seed 9 lost the fourth at two).
 VERIFY_LIMIT_LOOKBACK_TIED = 4
-TIED_LEADERS = 3
 VERIFY_LIMIT_HEADLINE = 3
 # Candidates read on the live web per round first (no archive request): only those whose live page is gone,
 # or kept the post's headline but not its text, need their capture.
@@ -267,9 +262,9 @@ class _Recoverer:
                     names_author(urlsplit(check.best.url).path or "/", post.author):
                 decision = await self.news_page_rule(check, search, decision)
             elif decision.state == "approved" and decision.best is check.best:
-                # No writer's page known for the outlet: its column may still be where the blogger linked.
+                # No writer's page known for the outlet: its column, still online, may be the one linked (and
+                # its other articles of the year may have columns too).
                 if (column := await common_writer_page(check, self.captures)) is not None:
-                    # The outlet files articles twice so: its other articles of the year may be filed so too.
                     self.note_published_twice(check.best, check.post, search.context)
                     decision = self._weigh_twin(column, "writer's page", search, decision, "")
             decisions.append(decision)
@@ -422,9 +417,8 @@ class _PostSearch:
                    months_between(when - timedelta(days=NEAR_DAYS), when + timedelta(days=CAPTURE_SLACK_DAYS))),
                   ((when - timedelta(days=lookback), when + timedelta(days=1)),
                    months_between(when - timedelta(days=lookback), when + timedelta(days=LATE_CAPTURE_DAYS)))]
-        for (window, months), limit, tied, part in zip(rounds, (VERIFY_LIMIT, VERIFY_LIMIT_LOOKBACK),
-                                                       (VERIFY_LIMIT, VERIFY_LIMIT_LOOKBACK_TIED),
-                                                       (spend.NEAR, spend.LOOKBACK)):
+        limits = ((VERIFY_LIMIT, VERIFY_LIMIT), (VERIFY_LIMIT_LOOKBACK, VERIFY_LIMIT_LOOKBACK_TIED))
+        for (window, months), (limit, tied), part in zip(rounds, limits, (spend.NEAR, spend.LOOKBACK)):
             queries = [month_query(d, m) for d in self.domains for m in months]
             with spending_for(part):
                 await self._round(queries, window, limit, LIVE_LIMIT, tied)
@@ -630,12 +624,6 @@ def _author_twin_possible(post: PostContext, search: _PostSearch, url: str) -> b
     if not post.author or names_author(urlsplit(url).path or "/", post.author):
         return False
     return any(profile.author_pages() for profile in search.by_key.values())
-
-
-def slugless_tie(found, post: PostContext) -> bool:
-    """Whether the first TIED_LEADERS candidates in reading order carry no slug and share one prescore."""
-    leaders = reading_order(found, post)[:TIED_LEADERS]
-    return len(leaders) == TIED_LEADERS and all(not c.slug and c.prescore == leaders[0].prescore for c in leaders)
 
 
 def _failed(row: dict, exc: Exception) -> RecoveryOutcome:

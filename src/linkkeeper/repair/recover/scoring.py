@@ -403,6 +403,18 @@ def reading_order(found: Iterable[RecoveryCandidate], post: PostContext) -> list
                   key=lambda c: (-c.prescore, days_off(c), c.url))
 
 
+# Leaders of a reading order that, slugless and of one prescore, say nothing by their order.
+TIED_LEADERS = 3
+
+
+def slugless_tie(found: Iterable[RecoveryCandidate], post: PostContext) -> bool:
+    """Whether the first TIED_LEADERS candidates in reading order carry no slug and share one prescore
+    (`story.html?id=` pages dated alike by their ids): the article can be any of them. Slugged leaders rank
+    by their words (a trace found the look-back's finds among them all within the first two)."""
+    leaders = reading_order(found, post)[:TIED_LEADERS]
+    return len(leaders) == TIED_LEADERS and all(not c.slug and c.prescore == leaders[0].prescore for c in leaders)
+
+
 async def verify_in_order(found: dict[str, RecoveryCandidate], post: PostContext, captures: CaptureCache,
                           limit: int, batch: int = 2, live_limit: int = 0) -> int:
     """Compare the unverified candidates with the post, best prescore first, a few at a time, until one is
