@@ -113,8 +113,7 @@ def test_the_look_back_reads_more_where_slugless_leaders_tie():
     # slugged leader, or leaders of different prescores, keep it at two.
     from datetime import date
 
-    from linkkeeper.repair.recover.scoring import slugless_tie
-    from linkkeeper.repair.recover.scoring import PostContext, RecoveryCandidate
+    from linkkeeper.repair.recover.scoring import PostContext, RecoveryCandidate, slugless_tie
     from linkkeeper.wayback import CdxRecord
 
     post = PostContext.from_row({"link_id": "l", "post_id": "p", "published": "2012-10-16T12:00:00-04:00",

@@ -112,9 +112,8 @@ def common_writer_page_urls(article_url: str, author: str | None) -> list[str]:
     found = _slug_segment(parts.path or "/")
     if not writer or found is None or not parts.hostname or names_author(parts.path or "/", author):
         return []
-    urls = [f"{parts.scheme or 'http'}://{parts.hostname}" + t.format(writer=writer, slug=found[0])
+    return [f"{parts.scheme or 'http'}://{parts.hostname}" + t.format(writer=writer, slug=found[0])
             for t in COMMON_WRITER_PAGES]
-    return [u for u in urls if urlsplit(u).path != parts.path]
 
 
 # A slug of three words or more in a path segment.

@@ -266,7 +266,7 @@ class _Recoverer:
                 # its other articles of the year may have columns too).
                 if (column := await common_writer_page(check, self.captures)) is not None:
                     self.note_published_twice(check.best, check.post, search.context)
-                    decision = self._weigh_twin(column, "writer's page", search, decision, "")
+                    decision = self._weigh_twin(column, "writer's page", search, decision, "its column holds the text")
             decisions.append(decision)
         return decisions
 
@@ -417,7 +417,7 @@ class _PostSearch:
                    months_between(when - timedelta(days=NEAR_DAYS), when + timedelta(days=CAPTURE_SLACK_DAYS))),
                   ((when - timedelta(days=lookback), when + timedelta(days=1)),
                    months_between(when - timedelta(days=lookback), when + timedelta(days=LATE_CAPTURE_DAYS)))]
-        limits = ((VERIFY_LIMIT, VERIFY_LIMIT), (VERIFY_LIMIT_LOOKBACK, VERIFY_LIMIT_LOOKBACK_TIED))
+        limits = ((VERIFY_LIMIT, None), (VERIFY_LIMIT_LOOKBACK, VERIFY_LIMIT_LOOKBACK_TIED))
         for (window, months), (limit, tied), part in zip(rounds, limits, (spend.NEAR, spend.LOOKBACK)):
             queries = [month_query(d, m) for d in self.domains for m in months]
             with spending_for(part):
@@ -473,7 +473,7 @@ class _PostSearch:
         self.context["candidates_seen"] = len(self.found)
         self.context["captures_fetched"] = self.fetched
 
-    async def _round(self, queries: list[CdxQuery], window, limit: int, live_limit: int, tied_limit: int) -> None:
+    async def _round(self, queries: list[CdxQuery], window, limit: int, live_limit: int, tied: int | None) -> None:
         fresh = [q for q in queries if q.key not in self.asked]
         if not fresh:
             return
@@ -483,7 +483,7 @@ class _PostSearch:
             self.seen += records
             if query.from_ is not None:
                 self.rec.listings.setdefault(query.url, {})[query.key] = records
-        await self._consider(window, limit, live_limit, tied_limit)
+        await self._consider(window, limit, live_limit, tied)
 
     async def _consider(self, window, limit: int, live_limit: int, tied_limit: int | None = None) -> None:
         self._learn_clock()
