@@ -196,6 +196,31 @@ async def test_a_query_string_article_is_found_by_its_text(tmp_path):
         json.dumps(repairs["lost"]["evidence"])
 
 
+async def test_the_look_back_reads_four_of_tied_ids_and_finds_the_article_before_the_headline_search(tmp_path):
+    # Ten `story.html?id=` pages first captured the day before the post: their ids date them alike, so they
+    # tie on prescore and their order says nothing. The first round reads six; the look-back round reads
+    # four more where its leaders tie (two otherwise), and the post's article is the third of them. Read at
+    # two, it would be left to the headline search: one more CDX query of the whole domain.
+    archive = SimulatedArchive()
+    site = "http://www.citizen.example/news/story.html?id="
+    posts = [blog_post(f"old-{i}", f"2011-0{i}-10T10:00:00+00:00", f"Old story {i}", f"old{i}",
+                       href=f"{site}{7_000_000 + i}", outlet="The Citizen") for i in range(1, 4)]
+    for day in range(1, 17, 3):
+        archive.add(Capture(f"{site}{7_300_000 + day * 100}", f"201211{day:02d}120000",
+                            body=page(f"Other story {day}", f"other{day}")))
+    for k in range(1, 11):
+        title, topic = ("Ferry contracts review ordered", "ferry") if k == 9 else (f"Tied story {k}", f"tied{k}")
+        archive.add(Capture(f"{site}{7_301_900 + k}", "20121119120000", body=page(title, topic)))
+    posts.append(blog_post("lost", "2012-11-20T18:00:00+00:00", "Ferry contracts review ordered", "ferry",
+                           outlet="The Citizen"))
+    repairs, got = await _recover(tmp_path, archive, posts)
+    lost = repairs["lost"]
+    assert lost["url"] == f"{site}7301909" and lost["state"] == "approved", json.dumps(lost["evidence"])
+    assert not [q for q in lost["evidence"]["queries"] if "any date" in q], lost["evidence"]["queries"]
+    # the post's month, the months before and after, and the rival search before the approval
+    assert got["summary"].queries_sent == 4
+
+
 async def test_a_late_posts_copy_dates_its_article_and_the_pages_of_that_day_are_read(tmp_path):
     """Posted 13 days after the article: the writer's blog copy, whose URL carries the date and the slug, is
     found and holds the text; the article's own `story.html?id=` page, dated by its id near that day, ranked
