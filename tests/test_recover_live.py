@@ -5,6 +5,8 @@ text, is read from its capture."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 
 from linkkeeper import store
@@ -331,21 +333,34 @@ SECTION_SHAPES = {
 }
 
 
-@pytest.mark.parametrize("shape", SECTION_SHAPES)
-async def test_the_found_pages_address_in_another_section_is_built_in_the_outlets_own_shape(tmp_path, shape):
-    """The other sections' addresses are built as the outlet builds its own (read off the blog's links): with
-    the section's word before the slug, or with the article id the outlet routes by. Answering today with the
-    post's text, they are rivals: a person decides, all listed, the section the blog links most first."""
+# The ferry article's place in SECTION_SHAPES' addresses.
+FERRY_VALUES = {"m": "10", "d": "16", "slug": "ferry-contracts-review-ordered", "id": 5810048}
+
+
+def _sectioned_outlet(shape: str, archive: SimulatedArchive) -> tuple[list, tuple[str, str, str]]:
+    """The learning posts of an outlet of SECTION_SHAPES[shape] (the found section twice, the most linked three
+    times, the least once) with their captures, the ferry article's capture in the found section, and the
+    three address templates."""
     found, most, least = (f"http://{HOST}" + s for s in SECTION_SHAPES[shape])
-    archive, web = SimulatedArchive(), SimulatedWeb()
     learning = []
     for i, shape_of in enumerate([found, found, most, most, most, least], start=1):
         href = shape_of.format(m=f"0{i + 3}", d="10", slug=f"old-story-number-{i}", id=4100000 + i)
         learning.append(blog_post(f"old-{i}", f"2012-0{i + 3}-10T10:00:00+00:00", f"Old story {i}", f"old{i}",
                                   href=href))
         archive.add(Capture(href, f"20120{i + 3}10150000", body=page(f"Old story {i}", f"old{i}")))
-    values = {"m": "10", "d": "16", "slug": "ferry-contracts-review-ordered", "id": 5810048}
-    archive.add(Capture(found.format(**values), "20121016150000", body=page("Ferry contracts review ordered", "ferry")))
+    archive.add(Capture(found.format(**FERRY_VALUES), "20121016150000",
+                        body=page("Ferry contracts review ordered", "ferry")))
+    return learning, (found, most, least)
+
+
+@pytest.mark.parametrize("shape", SECTION_SHAPES)
+async def test_the_found_pages_address_in_another_section_is_built_in_the_outlets_own_shape(tmp_path, shape):
+    """The other sections' addresses are built as the outlet builds its own (read off the blog's links): with
+    the section's word before the slug, or with the article id the outlet routes by. Answering today with the
+    post's text, they are rivals: a person decides, all listed, the section the blog links most first."""
+    archive, web = SimulatedArchive(), SimulatedWeb()
+    learning, (found, most, least) = _sectioned_outlet(shape, archive)
+    values = FERRY_VALUES
     for other in (most, least):
         web.add(other.format(**values), body=page("Ferry contracts review ordered", "ferry"))
     db = store.open_db(tmp_path / "r.db")
@@ -392,3 +407,35 @@ async def test_a_column_in_a_common_shape_holding_the_text_sends_the_link_to_a_p
     # Tried on the live web all the same: the pipeline's column addresses, in each common shape.
     assert {(HOST, f"/{shape}/tom-rowland/pipeline-permits-frozen/") for shape in ("columns", "authors", "blogs")} \
         <= set(web.hits)
+
+
+
+@pytest.mark.parametrize("control", ["routed", "404"])
+async def test_an_outlet_routing_every_sections_address_to_the_article_shows_no_second_page(tmp_path, control):
+    """The Globe and Mail routes by the id at the end of the path: any section's address of the article
+    redirects to its one URL. Those redirects say nothing of a second page when a made-up section's address
+    (the control) lands there too; the found page is approved. Where the made-up section is not found, the
+    outlet does not route so, and the redirects are the article's addresses in two sections: a person decides."""
+    archive, web = SimulatedArchive(), SimulatedWeb()
+    learning, (found, most, least) = _sectioned_outlet("id-routed", archive)
+    values = FERRY_VALUES
+    article = found.format(**values)
+    web.add(article, body=page("Ferry contracts review ordered", "ferry"))
+    made_up = f"http://{HOST}/linkkeeper-no-such-section/economy/ferry-contracts-review-ordered/article5810048/"
+    for other in [most.format(**values), least.format(**values)] + ([made_up] if control == "routed" else []):
+        web.add(other, Page(status=301, location=article))
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, learning + [blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered",
+                                          "ferry")])
+    repairs, _ = await _recover(db, archive, web)
+    ferry = repairs["ferry"]
+    assert ferry["url"] == article
+    assert web.hits[(HOST, urlsplit(made_up).path)] == 1  # one control for the check
+    listed = [c["url"] for c in ferry["evidence"]["candidates"]]
+    if control == "routed":
+        assert ferry["state"] == "approved", ferry["evidence"]["decision"]
+        assert most.format(**values) not in listed and made_up not in listed
+    else:
+        assert ferry["state"] == "proposed" and "3 pages of the outlet hold the post's text" in \
+            ferry["evidence"]["decision"]
+        assert most.format(**values) in listed

@@ -112,6 +112,7 @@ class RivalCheck:
     rivals: list[RecoveryCandidate] = field(default_factory=list)
     note: str = ""
     fetched: int = 0
+    router_ignores_sections: bool | None = None  # asked once per check (`_same_page_by_routing`)
 
 
 def ids_under_two_paths(records: list[CdxRecord]) -> int:
@@ -201,7 +202,8 @@ async def section_twins(check: RivalCheck, captures: CaptureCache) -> None:
             continue  # listed by the archive: the search above has judged it
         cand = await _read_live(check, captures, url, profile, check.best.article_date,
                                 "path" if parse_dated_path(urlsplit(url).path or "/") else "unknown")
-        if (cand.text_similarity or 0.0) >= HOLDS_TEXT:
+        if (cand.text_similarity or 0.0) >= HOLDS_TEXT and not await _same_page_by_routing(check, captures, cand,
+                                                                                         profile):
             cand.rival = "the article's address in another section answers today with the post's text"
             cand.evidence["note"] = "the found page's address in another section of the outlet (never captured)"
             check.found[cand.page] = cand
@@ -308,7 +310,8 @@ async def common_writer_page(check: RivalCheck, captures: CaptureCache) -> Recov
         if page_key(url) in check.found:
             continue  # listed by the archive: the search above has judged it
         cand = await _read_live(check, captures, url, profile, check.best.article_date, "unknown")
-        if (cand.text_similarity or 0.0) >= HOLDS_TEXT:
+        if (cand.text_similarity or 0.0) >= HOLDS_TEXT and not await _same_page_by_routing(check, captures, cand,
+                                                                                         profile):
             cand.evidence["note"] = "the article under its writer's name in a common column shape (never captured)"
             check.found[cand.page] = cand
             return cand
@@ -342,6 +345,30 @@ async def _read_live(check: RivalCheck, captures: CaptureCache, url: str, profil
                              slug_words(urlsplit(url).path or "/"))
     await verify_candidate(cand, check.post, captures, archive=False)
     return cand
+
+
+async def _same_page_by_routing(check: RivalCheck, captures: CaptureCache, cand: RecoveryCandidate,
+                                profile: DomainProfile) -> bool:
+    """Whether a built address that answered with the post's text did so only because the outlet's router
+    sends any address of the article to its one URL. Outlets that route by id (the Globe and Mail's
+    `/<any section>/<slug>/article123/`) or guess from the slug (WordPress) answer every section's address
+    by redirecting to the found page; so the address counts as a second page only where it answered at an
+    address of its own, or where a made-up section (the control: `/linkkeeper-no-such-section/...`) does not
+    reach the found page too. One control per check, on the live web."""
+    at = cand.evidence.get("answered_at")
+    if not at or not (page_key(at) == check.best.page or page_key(at) in check.found):
+        return False
+    if check.router_ignores_sections is None:
+        parts = urlsplit(check.best.url)
+        folders = (parts.path or "/").split("/")
+        check.router_ignores_sections = False
+        if len(folders) > 2:
+            folders[1] = "linkkeeper-no-such-section"
+            control = await _read_live(check, captures, parts._replace(path="/".join(folders)).geturl(), profile,
+                                       check.best.article_date, "unknown")
+            landed = control.evidence.get("answered_at")
+            check.router_ignores_sections = bool(landed) and page_key(landed) == check.best.page
+    return check.router_ignores_sections
 
 
 def earlier_urls(records: list[CdxRecord], best: RecoveryCandidate) -> list[CdxRecord]:

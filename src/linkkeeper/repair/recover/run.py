@@ -173,7 +173,7 @@ class _Recoverer:
         self.live_answers[url] = live_answer(url, ev)
         if ev.evidence_class not in ("alive", "moved") or not ev.markup:
             return None
-        return read_page(ev.markup, ev.status)
+        return replace(read_page(ev.markup, ev.status), url=ev.final_url or url)
 
     async def search(self, row: dict) -> tuple[PostContext, _PostSearch | None, RecoveryDecision]:
         """A post's search and its decision, before any rival check."""

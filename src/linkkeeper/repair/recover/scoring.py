@@ -290,6 +290,7 @@ class Fetched:
     headline: str = ""
     page_words: set = field(default_factory=set)
     error: str | None = None
+    url: str | None = None  # a live page: the address it answered at, after redirects
 
 
 def read_page(markup: str, status: int | None = 200, timestamp: str | None = None) -> Fetched:
@@ -354,6 +355,8 @@ async def verify_candidate(cand: RecoveryCandidate, post: PostContext, captures:
         live = await captures.get_live(cand.url)
         if live is not None:
             _compare(cand, post, live)
+            if live.url and page_key(live.url) != cand.page:
+                cand.evidence["answered_at"] = live.url
             text, headline = cand.text_similarity or 0.0, cand.headline_match or 0.0
             if text >= HOLDS_TEXT or (text < LIVE_OTHER_TEXT and headline < MIN_TITLE_FOR_AUTO):
                 cand.verified = True
