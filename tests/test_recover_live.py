@@ -47,12 +47,13 @@ def _gone() -> Page:
     return Page(status=404, body="<html><title>Not found</title>Page not found</html>")
 
 
-async def _recover(db, archive: SimulatedArchive, web: SimulatedWeb):
-    """recover_nullified with the live checks on, the simulated web serving HOST: (repairs by post, summary)."""
+async def _recover(db, archive: SimulatedArchive, web: SimulatedWeb, **more):
+    """recover_nullified with the live checks on, the simulated web serving HOST, and `more` settings:
+    (repairs by post, summary)."""
     async with serve(archive.app()) as archive_base, serve(web.app()) as web_base:
         port = int(web_base.rsplit(":", 1)[1])
-        settings = Settings(cdx_rate=0, replay_rate=0, retries=0,
-                            connect_to=(ConnectTo(HOST, "*", "127.0.0.1", port),)).replace(**settings_for(archive_base))
+        settings = Settings(cdx_rate=0, replay_rate=0, retries=0, connect_to=(ConnectTo(HOST, "*", "127.0.0.1", port),),
+                            **more).replace(**settings_for(archive_base))
         summary = await recover_nullified(db, settings)
     return stored_repairs(db), summary
 
@@ -409,6 +410,44 @@ async def test_a_column_in_a_common_shape_holding_the_text_sends_the_link_to_a_p
         <= set(web.hits)
 
 
+
+async def test_a_column_is_listed_on_an_approval_held_for_another_reason(tmp_path):
+    """The pipeline post's approval is held (the outlet was just seen publishing the ferry article twice); its
+    own column, on the live web with the post's text, is listed too, for the person who decides."""
+    archive, web = _world()
+    for slug, title, topic, writer in [("ferry-contracts-review-ordered", "Ferry contracts review ordered", "ferry",
+                                        "jane-dolan"),
+                                       ("pipeline-permits-frozen", "Pipeline permits frozen", "pipeline", "tom-roe")]:
+        web.add(f"http://{HOST}/columns/{writer}/{slug}/", body=page(title, topic))
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, learning_posts() + [
+        blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry", author="Jane Dolan"),
+        blog_post("pipeline", "2012-10-18T18:00:00+00:00", "Pipeline permits frozen", "pipeline", author="Tom Roe")])
+    repairs, _ = await _recover(db, archive, web)
+    pipeline = repairs["pipeline"]
+    assert pipeline["state"] == "proposed" and pipeline["url"] == PIPELINE
+    listed = {c["url"]: c for c in pipeline["evidence"]["candidates"]}
+    assert listed[f"http://{HOST}/columns/tom-roe/pipeline-permits-frozen/"]["text_similarity"] >= 0.9
+
+
+async def test_an_outlet_said_to_file_under_writers_names_without_a_shape_gets_the_common_shapes_tried(tmp_path):
+    """The outlets file says the outlet files articles under writers' names (`writer_pages = true`) but not
+    where, and the blog never linked such a page: the common column shapes are tried, and the writer's
+    copy found there, with the post's text, is listed for the person who decides."""
+    archive, web = _world()
+    column = f"http://{HOST}/authors/jane-dolan/ferry-contracts-review-ordered/"
+    web.add(column, body=page("Ferry contracts review ordered", "ferry"))
+    outlets = tmp_path / "outlets.toml"
+    outlets.write_text('[outlets."News Example"]\ndomains = ["www.news.example"]\nwriter_pages = true\n',
+                       encoding="utf-8")
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, learning_posts() + [blog_post("ferry", "2012-10-16T18:00:00+00:00",
+                                                  "Ferry contracts review ordered", "ferry", author="Jane Dolan")])
+    repairs, _ = await _recover(db, archive, web, outlets_file=str(outlets))
+    ferry = repairs["ferry"]
+    assert ferry["state"] == "proposed" and ferry["url"] == FERRY
+    listed = {c["url"]: c for c in ferry["evidence"]["candidates"]}
+    assert listed[column]["text_similarity"] >= 0.9 and listed[column]["read"] == "the live page"
 
 @pytest.mark.parametrize("control", ["routed", "404"])
 async def test_an_outlet_routing_every_sections_address_to_the_article_shows_no_second_page(tmp_path, control):

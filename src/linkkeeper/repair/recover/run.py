@@ -29,7 +29,7 @@ from linkkeeper.repair.recover.queries import (CdxQuery, QueryCache, headlines_q
 from linkkeeper.repair.recover.rivals import (MULTI_SECTION_IDS, RivalCheck, check_rivals, common_writer_page,
                                               ids_under_two_paths, news_page_candidate, writer_page_candidate)
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, Fetched, PostContext, RecoveryCandidate,
-                                               RecoveryDecision, add_candidates, convincing, decide, read_page,
+                                               RecoveryDecision, add_candidates, convincing, decide, held, read_page,
                                                reading_order, shows_the_article, slugless_tie, verify_candidate,
                                                verify_in_order)
 from linkkeeper.repair.recover.spend import spending_for
@@ -246,13 +246,13 @@ class _Recoverer:
             listed = [r for domain in search.domains for rows in self.listings.get(domain, {}).values() for r in rows]
             if decision.state == "approved" and article_id(decision.best.url) is not None and \
                     (shared := ids_under_two_paths(listed)) >= MULTI_SECTION_IDS:
-                decision = _held(decision, f"the outlet files one article under several sections ({shared} "
+                decision = held(decision, f"the outlet files one article under several sections ({shared} "
                                            "article ids under two paths in its listings), and the section the "
                                            "blogger linked may never have been captured")
             if decision.state == "approved" and (twice := self.twice_near(decision.best, post) - here):
                 # The rival search sees captured pages only: an outlet seen filing articles twice may have
                 # filed this one twice too, under a URL the archive never captured.
-                decision = _held(decision, f"the outlet was seen publishing {twice} other article(s) within "
+                decision = held(decision, f"the outlet was seen publishing {twice} other article(s) within "
                                            f"{TWICE_PUBLISHED_DAYS} days under two URLs, and this article's other "
                                            "URL (the one the blogger may have linked) may never have been captured")
             if decision.state != "unavailable" and decision.best is check.best and \
@@ -261,9 +261,9 @@ class _Recoverer:
             elif decision.state != "unavailable" and decision.best is check.best and \
                     names_author(urlsplit(check.best.url).path or "/", post.author):
                 decision = await self.news_page_rule(check, search, decision)
-            elif decision.state == "approved" and decision.best is check.best:
+            elif decision.state != "unavailable" and decision.best is check.best:
                 # No writer's page known for the outlet: its column, still online, may be the one linked (and
-                # its other articles of the year may have columns too).
+                # its other articles of the year may have columns too); listed on a held approval as well.
                 if (column := await common_writer_page(check, self.captures)) is not None:
                     self.note_published_twice(check.best, check.post, search.context)
                     decision = self._weigh_twin(column, "writer's page", search, decision, "its column holds the text")
@@ -275,13 +275,16 @@ class _Recoverer:
         """The outlet files articles under their writers' names too, and the found page is not such a page:
         the writer's page (rivals.py `writer_page_candidate`) may be the one the blogger linked. Holding the
         post's text today, the two are decided between as rivals; else the approval waits for a person, the
-        writer's page named where its shape is known (on a proposal made by another rule too)."""
+        writer's page named where its shape is known (on a proposal made by another rule too). Where no shape
+        is known, the common column shapes are tried as for an outlet with no known writer's page."""
         twin = await writer_page_candidate(check, self.captures)
+        if twin is None and (twin := await common_writer_page(check, self.captures)) is not None:
+            self.note_published_twice(check.best, check.post, search.context)
         where = f" ({twin.url}: {_today(twin)})" if twin is not None else ""
         why = (f"the outlet also files articles under their writer's name, and the writer's page{where} (which the "
                "blogger may have linked) was never captured")
         if twin is None:
-            return _held(decision, why)
+            return held(decision, why)
         return self._weigh_twin(twin, "writer's page", search, decision, why)
 
     async def news_page_rule(self, check: RivalCheck, search: _PostSearch, decision: RecoveryDecision
@@ -300,7 +303,7 @@ class _Recoverer:
             # No address can be built (the writer's page carries an id the news page need not share, or no
             # shape of the blog's links fits), but the blog links the outlet's dated news pages: the article
             # may have had one, never captured.
-            return _held(decision, "the page is the writer's, and the outlet also has dated news pages (the blog "
+            return held(decision, "the page is the writer's, and the outlet also has dated news pages (the blog "
                                    "links them), where the article may have been under an address no capture "
                                    "shows and the blogger may have linked")
         return self._weigh_twin(news, "news page", search, decision,
@@ -317,7 +320,7 @@ class _Recoverer:
             twin.rival = f"the {page} holds the post's text"
             return decide(search.found.values(), self.settings.auto_approve_confidence)
         twin.rival = f"the {page} the blogger may have linked"
-        return _held(decision, why)
+        return held(decision, why)
 
     async def finish(self, post: PostContext, search: _PostSearch | None, decision: RecoveryDecision
                      ) -> RecoveryOutcome:
@@ -604,13 +607,6 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
         async with make_session(settings, trust_archive=False) as live:
             await run(shared, live)
     return summary
-
-
-def _held(decision: RecoveryDecision, why: str) -> RecoveryDecision:
-    """An approval made a proposal for the reason `why` (any other decision stands)."""
-    if decision.state != "approved":
-        return decision
-    return RecoveryDecision("proposed", f"{decision.reason}; but {why}: a person decides", decision.best)
 
 
 def _today(cand: RecoveryCandidate) -> str:

@@ -460,6 +460,13 @@ class RecoveryDecision:
     twice: bool = False  # two pages show the article itself (not a later version): it was published twice
 
 
+def held(decision: RecoveryDecision, why: str) -> RecoveryDecision:
+    """An approval made a proposal for the reason `why` (any other decision stands)."""
+    if decision.state != "approved":
+        return decision
+    return RecoveryDecision("proposed", f"{decision.reason}; but {why}: a person decides", decision.best)
+
+
 def shows_the_article(cand: RecoveryCandidate) -> bool:
     """Whether a page holding the post's text is the article itself, not a later version of it (which has a
     headline of its own): the rival check found it to be (the same id, an earlier URL), or it carries the
