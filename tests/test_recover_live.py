@@ -88,6 +88,23 @@ async def test_candidates_are_read_on_the_live_web_before_their_captures(tmp_pat
     assert summary.captures_fetched == 2
 
 
+async def test_a_page_whose_address_names_the_article_but_now_shows_another_is_read_from_its_capture(tmp_path):
+    """The outlet put another article at the address (or sends it to another one): the live page holds none of
+    the post's text under another headline, which would pass for plainly another article; but the address's
+    slug is the post's headline, so the page drifted, and its capture of the day is read."""
+    archive, web = _world()
+    wharf = f"http://{HOST}/news/2012/10/20/wharf-strike-ends-after-talks/"
+    archive.add(Capture(wharf, "20121020150000", body=page("Wharf strike ends after talks", "wharf")))
+    web.add(wharf, body=page("Council approves the transit budget", "council"))
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, learning_posts() + [
+        blog_post("wharf", "2012-10-20T18:00:00+00:00", "Wharf strike ends after talks", "wharf")])
+    repairs, _ = await _recover(db, archive, web)
+    wharf_repair = repairs["wharf"]
+    chosen = next(c for c in wharf_repair["evidence"]["candidates"] if c["url"] == wharf)
+    assert wharf_repair["url"] == wharf and chosen["text_similarity"] >= 0.9 and "read" not in chosen
+    assert wharf_repair["replacement"] == f"https://web.archive.org/web/20121020150000/{wharf}"
+
 def test_candidates_of_equal_prescore_are_read_nearest_the_post_first():
     # Postmedia's `story.html?id=` pages: no slug, the id dated to within days, so a whole listing ties on
     # prescore; the alphabetically first ids were read before, whatever their dates.

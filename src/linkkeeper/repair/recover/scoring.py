@@ -52,6 +52,10 @@ RIVAL_TEXT_GAP = 0.2
 # no need to ask the archive for its capture (a page that kept the headline but lost the text - a paywall,
 # an edit, a cut - is read from its capture).
 LIVE_OTHER_TEXT = 0.2
+# ... unless its address names the post's article (its slug carries this share of the headline's words): then
+# the page drifted (the outlet put another article at the address, or sends it to another), and the capture
+# of the address from its day is read.
+SLUG_NAMES_THE_POST = 0.9
 
 
 @dataclass
@@ -358,7 +362,8 @@ async def verify_candidate(cand: RecoveryCandidate, post: PostContext, captures:
             if live.url and page_key(live.url) != cand.page:
                 cand.evidence["answered_at"] = live.url
             text, headline = cand.text_similarity or 0.0, cand.headline_match or 0.0
-            if text >= HOLDS_TEXT or (text < LIVE_OTHER_TEXT and headline < MIN_TITLE_FOR_AUTO):
+            drifted = slug_score(cand.slug, post.title_words) >= SLUG_NAMES_THE_POST
+            if text >= HOLDS_TEXT or (text < LIVE_OTHER_TEXT and headline < MIN_TITLE_FOR_AUTO and not drifted):
                 cand.verified = True
                 cand.evidence["read"] = "the live page"
                 return False
