@@ -393,3 +393,17 @@ async def test_the_headline_search_covers_the_outlets_later_domain(tmp_path):
     assert ferry["state"] in ("approved", "proposed") and ferry["url"] == moved, ferry["evidence"]["decision"]
     headline = [q for q in ferry["evidence"]["queries"] if "any date" in q]
     assert sorted(q.split(" ")[0] for q in headline) == ["guardian.co.uk", "theguardian.com"], headline
+
+
+async def test_a_url_the_archive_keeps_with_its_default_port_is_recovered_without_it(tmp_path):
+    # Older captures carry the port the crawler saw (`http://www.news.example:80/...`): the blog gets the URL as
+    # its readers would write it, and the capture is still found under it.
+    archive = SimulatedArchive()
+    add_learning_captures(archive)
+    archive.add(Capture("http://www.news.example:80/news/2012/10/16/ferry-contracts-review-ordered/", "20121016150000",
+                        body=page("Ferry contracts review ordered", "ferry")))
+    repairs, _ = await _recover(tmp_path, archive, learning_posts() + [
+        blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry")])
+    ferry = repairs["ferry"]
+    assert ferry["url"] == ARTICLE and ferry["state"] == "approved", json.dumps(ferry["evidence"])
+    assert ferry["replacement"] == f"https://web.archive.org/web/20121016150000/{ARTICLE}"

@@ -24,7 +24,7 @@ from linkkeeper.repair.recover.spend import charge
 from linkkeeper.text.dates import local_date
 from linkkeeper.text.html import first_heading, html_to_text, page_title
 from linkkeeper.text.similarity import containment, page_text, post_lead_text
-from linkkeeper.text.urls import NOT_ARTICLE, host_key, parse_dated_path, slug_words, url_date
+from linkkeeper.text.urls import NOT_ARTICLE, host_key, normalize_url, parse_dated_path, slug_words, url_date
 from linkkeeper.text.words import content_words, fold, slug_score
 from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, ArchiveUnavailableError, CdxRecord, RateLimitedError,
                                 WaybackClient, public_archive_url)
@@ -217,7 +217,9 @@ def make_candidate(record: CdxRecord, post: PostContext, profiles: dict[str, Dom
         return None  # neither a headline nor an id: a section front or a tag page
     if window is not None and not _in_window(article, source, day_known, spread, window):
         return None
-    cand = RecoveryCandidate(record.original, record.timestamp, record, profiles.get(host_key(parts.hostname or "")),
+    # The archive keeps `http://host:80/...` as its crawler saw it; the URL a blog gets names no default port.
+    cand = RecoveryCandidate(normalize_url(record.original), record.timestamp, record,
+                             profiles.get(host_key(parts.hostname or "")),
                              article, source, day_known, slug)
     cand.slug_score = word_score(slug, post) if cand.informative else 0.0
     cand.date_score = date_score(article, post.when, source, day_known, spread)
