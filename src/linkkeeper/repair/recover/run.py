@@ -247,14 +247,14 @@ class _Recoverer:
             if decision.state == "approved" and article_id(decision.best.url) is not None and \
                     (shared := ids_under_two_paths(listed)) >= MULTI_SECTION_IDS:
                 decision = held(decision, f"the outlet files one article under several sections ({shared} "
-                                           "article ids under two paths in its listings), and the section the "
-                                           "blogger linked may never have been captured")
+                                          "article ids under two paths in its listings), and the section the "
+                                          "blogger linked may never have been captured")
             if decision.state == "approved" and (twice := self.twice_near(decision.best, post) - here):
                 # The rival search sees captured pages only: an outlet seen filing articles twice may have
                 # filed this one twice too, under a URL the archive never captured.
                 decision = held(decision, f"the outlet was seen publishing {twice} other article(s) within "
-                                           f"{TWICE_PUBLISHED_DAYS} days under two URLs, and this article's other "
-                                           "URL (the one the blogger may have linked) may never have been captured")
+                                          f"{TWICE_PUBLISHED_DAYS} days under two URLs, and this article's other "
+                                          "URL (the one the blogger may have linked) may never have been captured")
             if decision.state != "unavailable" and decision.best is check.best and \
                     _author_twin_possible(post, search, decision.best.url):
                 decision = await self.writer_page_rule(check, search, decision)
@@ -304,8 +304,8 @@ class _Recoverer:
             # shape of the blog's links fits), but the blog links the outlet's dated news pages: the article
             # may have had one, never captured.
             return held(decision, "the page is the writer's, and the outlet also has dated news pages (the blog "
-                                   "links them), where the article may have been under an address no capture "
-                                   "shows and the blogger may have linked")
+                                  "links them), where the article may have been under an address no capture "
+                                  "shows and the blogger may have linked")
         return self._weigh_twin(news, "news page", search, decision,
                                 f"the page is the writer's, and the outlet's dated news page of the article "
                                 f"({news.url}: {_today(news)}), which the blogger may have linked, was never "
