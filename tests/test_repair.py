@@ -133,6 +133,21 @@ async def test_repair_stores_rejected_candidates_in_the_evidence(tmp_path):
     assert evidence["lookup"] == ["cdx"]
 
 
+
+async def test_a_capture_listed_with_its_default_port_is_linked_without_it(tmp_path):
+    # The archive's older rows keep the port the crawler saw (`http://www.news.example:80/...`); the Wayback
+    # Machine plays the capture under the URL without it, the one the blogger wrote.
+    clock = FakeClock()
+    archive = SimulatedArchive(clock=clock)
+    url = "http://www.news.example/politics/43"
+    archive.add(Capture("http://www.news.example:80/politics/43", "20120302100000", body=page("x")))
+    db = store.open_db(tmp_path / "p.db")
+    store_posts(db, [post("x", url)], dead=[url])
+    async with repair_env(archive, clock) as (settings, client):
+        summary = await propose_repairs(db, settings, client=client)
+    [repair] = list(db["repairs"].rows)
+    assert summary.approved == 1 and repair["replacement"] == f"https://web.archive.org/web/20120302100000/{url}"
+
 def _check(db, url: str, when: str, evidence_class: str, verdict: str) -> None:
     from linkkeeper.text.urls import normalize_url
     url = normalize_url(url)

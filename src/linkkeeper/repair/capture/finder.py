@@ -16,7 +16,7 @@ from linkkeeper.repair.capture.ranking import (AFTER_WEIGHT, CaptureCandidate, T
                                               weighted_distance)
 from linkkeeper.repair.capture.verification import CaptureCheck, verify_capture
 from linkkeeper.settings import Settings
-from linkkeeper.text.urls import host_key
+from linkkeeper.text.urls import host_key, normalize_url
 from linkkeeper.wayback import (ArchiveError, ArchiveQueryError, CdxRecord, WaybackClient, format_timestamp,
                                 public_archive_url, surt_key, timestamp_to_datetime)
 
@@ -322,7 +322,8 @@ def _choice(view: dict, check: CaptureCheck, source: str, candidate: CaptureCand
         # as this content at its own date: link that capture, the page as it stood nearest the target.
         repeats = timestamp
         timestamp, original = candidate.revisited, candidate.revisited_original or original
-    return Choice(url or public_archive_url(timestamp, original), timestamp, original, archive,
+    # The Wayback Machine plays a capture under the URL without the default port its older rows carry.
+    return Choice(url or public_archive_url(timestamp, normalize_url(original)), timestamp, original, archive,
                   source, check.text_similarity, check.ok, view.get("mimetype") or "",
                   candidate.digest if candidate else "", repeats)
 
