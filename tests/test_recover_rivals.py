@@ -178,15 +178,24 @@ async def test_undated_urls_are_dated_by_their_ids_and_late_posts_are_found(tmp_
     assert len(headline) == 1  # one extra query for the post, no more
 
 
+CITIZEN = "http://www.citizen.example/news/story.html?id="
+
+
+def citizen_outlet(archive: SimulatedArchive, month: str, days: range) -> list:
+    """The Citizen's `story.html?id=` pages: the posts of 2011 linking three of them (anchoring the id clock),
+    returned, and in `archive` an article of each of `days` of `month` (yyyymm), its id growing with the day."""
+    for day in days:
+        archive.add(Capture(f"{CITIZEN}{7_300_000 + day * 100}", f"{month}{day:02d}120000",
+                            body=page(f"Other story {day}", f"other{day}")))
+    return [blog_post(f"old-{i}", f"2011-0{i}-10T10:00:00+00:00", f"Old story {i}", f"old{i}",
+                      href=f"{CITIZEN}{7_000_000 + i}", outlet="The Citizen") for i in range(1, 4)]
+
+
 async def test_a_query_string_article_is_found_by_its_text(tmp_path):
     archive = SimulatedArchive()
-    site = "http://www.citizen.example/news/story.html?id="
-    posts = [blog_post(f"old-{i}", f"2011-0{i}-10T10:00:00+00:00", f"Old story {i}", f"old{i}",
-                       href=f"{site}{7_000_000 + i}", outlet="The Citizen") for i in range(1, 4)]
+    site = CITIZEN
     # URLs that name nothing: the id dates each page, and the text tells the article from its neighbours.
-    for day in range(1, 31, 3):
-        archive.add(Capture(f"{site}{7_300_000 + day * 100}", f"201210{day:02d}120000",
-                            body=page(f"Other story {day}", f"other{day}")))
+    posts = citizen_outlet(archive, "201210", range(1, 31, 3))
     target = f"{site}7301650"
     archive.add(Capture(target, "20121016150000", body=page("Ferry contracts review ordered", "ferry")))
     posts.append(blog_post("lost", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry",
@@ -202,12 +211,8 @@ async def test_the_look_back_reads_four_of_tied_ids_and_finds_the_article_before
     # four more where its leaders tie (two otherwise), and the post's article is the third of them. Read at
     # two, it would be left to the headline search: one more CDX query of the whole domain.
     archive = SimulatedArchive()
-    site = "http://www.citizen.example/news/story.html?id="
-    posts = [blog_post(f"old-{i}", f"2011-0{i}-10T10:00:00+00:00", f"Old story {i}", f"old{i}",
-                       href=f"{site}{7_000_000 + i}", outlet="The Citizen") for i in range(1, 4)]
-    for day in range(1, 17, 3):
-        archive.add(Capture(f"{site}{7_300_000 + day * 100}", f"201211{day:02d}120000",
-                            body=page(f"Other story {day}", f"other{day}")))
+    site = CITIZEN
+    posts = citizen_outlet(archive, "201211", range(1, 17, 3))
     for k in range(1, 11):
         title, topic = ("Ferry contracts review ordered", "ferry") if k == 9 else (f"Tied story {k}", f"tied{k}")
         archive.add(Capture(f"{site}{7_301_900 + k}", "20121119120000", body=page(title, topic)))

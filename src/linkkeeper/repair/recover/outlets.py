@@ -97,9 +97,10 @@ def author_slug(author: str | None) -> str | None:
 
 
 # Where outlets commonly file a column or a contributor's piece under the writer's name, beside its news URL
-# (`/columns/patrick-holmes/some-slug/`). Tried on the live web before an automatic approval of an outlet with
-# no known writer-page shape: an outlet's column shape is often nowhere in the blog or the archive (the
-# column URL the blogger linked may never have been captured, and the blog may link no other column).
+# (`/columns/patrick-holmes/some-slug/`). Tried on the live web before an approval (or on one held by another
+# rule) of an outlet with no known writer-page shape: an outlet's column shape is often nowhere in the blog or
+# the archive (the column URL the blogger linked may never have been captured, and the blog may link no other
+# column).
 COMMON_WRITER_PAGES = ("/columns/{writer}/{slug}/", "/authors/{writer}/{slug}/", "/blogs/{writer}/{slug}/")
 
 

@@ -19,8 +19,9 @@ Where the archive shows no rival, the live web is asked about addresses built fr
 archive request: the search would have listed any capture of them): the found page's address in the
 outlet's other sections (`section_twins`), the writer's page of a news page and the dated news page of a
 writer's page (`writer_page_candidate`, `news_page_candidate`), each read once; and for an outlet with no
-known writer's page, the article under its writer's name in the shapes outlets commonly use
-(`common_writer_page`): one holding the post's text is a rival.
+known writer's-page shape, the article under its writer's name in the shapes outlets commonly use
+(`common_writer_page`): one holding the post's text is a rival. An address that only redirects to the found
+page counts where the outlet's router is not seen sending every address there (`_same_page_by_routing`).
 
 The search has no date window: a sibling page is often captured months after the article (it must still be
 found), and the filter keeps the answer small. One query answers the approvals of a whole domain in a run
@@ -299,10 +300,11 @@ async def news_page_candidate(check: RivalCheck, captures: CaptureCache) -> Reco
 
 
 async def common_writer_page(check: RivalCheck, captures: CaptureCache) -> RecoveryCandidate | None:
-    """The approved article under its writer's name in the shapes outlets commonly use (outlets.py
-    `common_writer_page_urls`), read on the live web (no archive request: the rival search would have listed
-    any capture carrying the article's slug): the first that holds the post's text, a rival; None if none
-    does. An address that does not answer says nothing (most outlets have no such page), and is not listed."""
+    """The found article (approved, or held by another rule) under its writer's name in the shapes outlets
+    commonly use (outlets.py `common_writer_page_urls`), read on the live web (no archive request: the rival
+    search would have listed any capture carrying the article's slug): the first that holds the post's text,
+    a rival; None if none does. An address that does not answer says nothing (most outlets have no such
+    page), and is not listed."""
     profile = check.profiles.get(host_key(urlsplit(check.best.url).hostname or ""))
     if profile is None:
         return None
