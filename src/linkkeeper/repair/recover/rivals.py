@@ -320,6 +320,11 @@ async def common_writer_page(check: RivalCheck, captures: CaptureCache) -> Recov
     return None
 
 
+def shown_today(cand: RecoveryCandidate) -> str:
+    """What a page built from a shape (never captured) showed on the live web, for a decision's reason."""
+    return "no page today" if cand.text_similarity is None else f"{cand.text_similarity:.0%} of the post's text today"
+
+
 async def _twin_candidate(check: RivalCheck, captures: CaptureCache,
                           url_of: Callable[[DomainProfile], str | None], when: date | None,
                           note: str) -> RecoveryCandidate | None:

@@ -27,12 +27,12 @@ from linkkeeper.repair.recover.outlets import (MAX_DOMAINS, OutletMap, learn_out
 from linkkeeper.repair.recover.queries import (CdxQuery, QueryCache, headlines_query, keeps, month_query,
                                                months_between, words_filter)
 from linkkeeper.repair.recover.rivals import (MULTI_SECTION_IDS, RivalCheck, check_rivals, common_writer_page,
-                                              ids_under_two_paths, news_page_candidate, writer_page_candidate)
+                                              ids_under_two_paths, news_page_candidate, shown_today,
+                                              writer_page_candidate)
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, Fetched, PostContext, RecoveryCandidate,
                                                RecoveryDecision, add_candidates, convincing, decide, held, read_page,
                                                reading_order, shows_the_article, slugless_tie, verify_candidate,
                                                verify_in_order)
-from linkkeeper.repair.recover.spend import spending_for
 from linkkeeper.settings import Settings
 from linkkeeper.text.dates import parse_iso_or_none, to_iso
 from linkkeeper.text.urls import host_of, parse_dated_path
@@ -213,7 +213,7 @@ class _Recoverer:
                 for search in chunk:
                     answers[search].append((query, records))
 
-        with spending_for(spend.HEADLINE):
+        with spend.spending_for(spend.HEADLINE):
             await asyncio.gather(*(one_domain(d, group) for d, group in sorted(by_domain.items())))
             await asyncio.gather(*(search.headline_round(answers[search]) for search in searching))
 
@@ -226,7 +226,7 @@ class _Recoverer:
         by_domain: dict[str, list[RivalCheck]] = {}
         for check in checks:
             by_domain.setdefault(registrable_domain(host_of(check.best.url)), []).append(check)
-        with spending_for(spend.RIVALS):
+        with spend.spending_for(spend.RIVALS):
             await asyncio.gather(*(check_rivals(domain, group, self.queries, self.captures)
                                    for domain, group in sorted(by_domain.items())))
         twice_here = [any(map(shows_the_article, check.rivals)) for check in checks]
@@ -280,7 +280,7 @@ class _Recoverer:
         twin = await writer_page_candidate(check, self.captures)
         if twin is None and (twin := await common_writer_page(check, self.captures)) is not None:
             self.note_published_twice(check.best, check.post, search.context)
-        where = f" ({twin.url}: {_today(twin)})" if twin is not None else ""
+        where = f" ({twin.url}: {shown_today(twin)})" if twin is not None else ""
         why = (f"the outlet also files articles under their writer's name, and the writer's page{where} (which the "
                "blogger may have linked) was never captured")
         if twin is None:
@@ -308,7 +308,7 @@ class _Recoverer:
                                   "shows and the blogger may have linked")
         return self._weigh_twin(news, "news page", search, decision,
                                 f"the page is the writer's, and the outlet's dated news page of the article "
-                                f"({news.url}: {_today(news)}), which the blogger may have linked, was never "
+                                f"({news.url}: {shown_today(news)}), which the blogger may have linked, was never "
                                 "captured")
 
     def _weigh_twin(self, twin: RecoveryCandidate, page: str, search: _PostSearch, decision: RecoveryDecision,
@@ -423,11 +423,11 @@ class _PostSearch:
         limits = ((VERIFY_LIMIT, None), (VERIFY_LIMIT_LOOKBACK, VERIFY_LIMIT_LOOKBACK_TIED))
         for (window, months), (limit, tied), part in zip(rounds, limits, (spend.NEAR, spend.LOOKBACK)):
             queries = [month_query(d, m) for d in self.domains for m in months]
-            with spending_for(part):
+            with spend.spending_for(part):
                 await self._round(queries, window, limit, LIVE_LIMIT, tied)
             if self._settled():
                 break
-        with spending_for(spend.SAME_DAY):
+        with spend.spending_for(spend.SAME_DAY):
             await self._same_day_pages()
         self._close()
 
@@ -461,15 +461,25 @@ class _PostSearch:
         return None if self._settled() else words_filter(self.post.search_words)
 
     async def headline_round(self, answers: list[tuple[CdxQuery, list[CdxRecord]]]) -> None:
-        """The search without a date window, on the rows of the shared headline queries of its domains (the
-        post's first, then the outlet's other ones) that this post's own filter keeps."""
+        """The search without a date window: the pages of the shared headline queries of its domains (the post's
+        first, then the outlet's other ones) that this post's own filter keeps, read alone where there are any."""
         mine = self.headline_filter
         if mine is None:
             return
-        for query, records in answers:
-            self.context["queries"].append(query.purpose)
-            self.seen += [r for r in records if keeps(mine, r)]
-        await self._consider(None, VERIFY_LIMIT_HEADLINE, LIVE_LIMIT_HEADLINE)
+        self.context["queries"] += [query.purpose for query, _ in answers]
+        rows = [r for _, records in answers for r in records if keeps(mine, r)]
+        self.seen += rows
+        self._learn_clock()
+        hits: dict[str, RecoveryCandidate] = {}
+        add_candidates(hits, rows, self.post, self.by_key, self.clock, None)
+        # The dated rounds read their listings to their limits; a leftover dated near the post, one headline
+        # word in its slug, would outrank an article of years before whose slug holds more of the headline.
+        for page, cand in hits.items():
+            hits[page] = self.found.setdefault(page, cand)
+        if not hits:
+            await self._consider(None, VERIFY_LIMIT_HEADLINE, LIVE_LIMIT_HEADLINE)
+        self.fetched += await verify_in_order(hits, self.post, self.rec.captures, VERIFY_LIMIT_HEADLINE,
+                                              live_limit=LIVE_LIMIT_HEADLINE)
         self._close()
 
     def _close(self) -> None:
@@ -607,11 +617,6 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
         async with make_session(settings, trust_archive=False) as live:
             await run(shared, live)
     return summary
-
-
-def _today(cand: RecoveryCandidate) -> str:
-    """What a page built from a shape (never captured) showed on the live web, for a decision's reason."""
-    return "no page today" if cand.text_similarity is None else f"{cand.text_similarity:.0%} of the post's text today"
 
 
 def _author_twin_possible(post: PostContext, search: _PostSearch, url: str) -> bool:
