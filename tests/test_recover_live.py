@@ -495,3 +495,31 @@ async def test_an_outlet_routing_every_sections_address_to_the_article_shows_no_
         assert ferry["state"] == "proposed" and "3 pages of the outlet hold the post's text" in \
             ferry["evidence"]["decision"]
         assert most.format(**values) in listed
+
+
+@pytest.mark.parametrize("control", ["routed", "404"])
+async def test_a_writers_page_that_only_redirects_to_the_found_page_through_the_router_is_no_second_page(
+        tmp_path, control):
+    """The writer's page built for the found article redirects to it. Where a made-up section's address of
+    the article (the control) lands there too, the outlet routes any address carrying the article's slug to
+    it (WordPress guesses a post from its slug), and the redirect says nothing of a writer's page: the
+    approval waits for a person because the writer's page may have existed, not because two pages hold the
+    text. Where the control is not found, the redirect is the writer's page's own: two pages hold the text."""
+    archive, web = _world()
+    writer_ferry = f"http://{HOST}/blogs/jane-dolan/2012/10/ferry-contracts-review-ordered/"
+    web.add(writer_ferry, Page(status=301, location=FERRY))
+    made_up = f"http://{HOST}/linkkeeper-no-such-section/2012/10/16/ferry-contracts-review-ordered/"
+    if control == "routed":
+        web.add(made_up, Page(status=301, location=FERRY))
+    db = store.open_db(tmp_path / "r.db")
+    store_posts(db, _writer_posts("Tom Rowland"))
+    repairs, _ = await _recover(db, archive, web)
+    ferry = repairs["ferry"]
+    assert ferry["state"] == "proposed" and ferry["url"] == FERRY
+    decision = ferry["evidence"]["decision"]
+    if control == "routed":
+        assert "2 pages of the outlet hold the post's text" not in decision
+        assert "writer's page" in decision and "was never captured" in decision, decision
+        assert web.hits[(HOST, urlsplit(made_up).path)] == 1
+    else:
+        assert "2 pages of the outlet hold the post's text" in decision, decision

@@ -328,6 +328,8 @@ def shown_today(cand: RecoveryCandidate) -> str:
 async def _twin_candidate(check: RivalCheck, captures: CaptureCache,
                           url_of: Callable[[DomainProfile], str | None], when: date | None,
                           note: str) -> RecoveryCandidate | None:
+    """The page `url_of` builds (the found page's host first), read live; None where no shape builds one, or
+    where it holds the text only by the outlet's router sending it to the found page (the control above)."""
     host = host_key(urlsplit(check.best.url).hostname or "")
     profiles = sorted(check.profiles.values(), key=lambda p: (p.host_key != host, p.host_key))
     for profile in profiles:
@@ -337,6 +339,9 @@ async def _twin_candidate(check: RivalCheck, captures: CaptureCache,
         if page_key(url) in check.found:
             return check.found[page_key(url)]
         cand = await _read_live(check, captures, url, profile, when, "unknown")
+        if (cand.text_similarity or 0.0) >= HOLDS_TEXT and await _same_page_by_routing(check, captures, cand,
+                                                                                     profile):
+            return None  # the router's way to the found page: nothing is known of a page at that address
         cand.evidence["note"] = note
         check.found[cand.page] = cand
         return cand
