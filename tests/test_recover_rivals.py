@@ -431,3 +431,27 @@ async def test_the_headline_search_reads_the_pages_it_found_not_the_dated_rounds
     repairs, _ = await _recover(tmp_path, archive, posts)
     years = repairs["years"]
     assert years["url"] == old and years["state"] in ("approved", "proposed"), json.dumps(years["evidence"])
+
+
+async def test_a_held_multi_section_find_lists_the_articles_address_in_the_paired_sections(tmp_path):
+    """The listings show the Paper filing one article under `national` and `politics`, and another under
+    `business` and `opinion`: the article found under `national` is held for a person, and its address in
+    `politics` (paired with its own section) is listed second, then `business` and `opinion`, never
+    captured and unverified: the blogger may have linked any of them."""
+    archive = SimulatedArchive()
+    posts = paper_learning_posts()
+    for day, ident, sections in ((3, 4_603_000, ("national", "politics")), (5, 4_605_000, ("business", "opinion"))):
+        for section in sections:
+            url = f"http://www.paper.example/news/{section}/other-story-{day}/article{ident}/"
+            archive.add(Capture(url, f"201210{day:02d}120000", body=page(f"Other story {day}", f"other{day}")))
+    found = paper("ferry-contracts-review-ordered", 4_616_000)
+    archive.add(Capture(found, "20121016150000", body=page("Ferry contracts review ordered", "ferry", "Sam Poe")))
+    posts.append(paper_post("lost", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"))
+    repairs, got = await _recover(tmp_path, archive, posts)
+    lost = repairs["lost"]
+    assert lost["url"] == found and lost["state"] == "proposed", lost["evidence"]["decision"]
+    listed = lost["evidence"]["candidates"]
+    built = [found.replace("/national/", f"/{s}/") for s in ("politics", "business", "opinion")]
+    assert [c["url"] for c in listed[:4]] == [found] + built, [c["url"] for c in listed]
+    assert not any(c["verified"] for c in listed[1:4])
+    assert got["candidates"]["lost"].count(found) == 1

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from linkkeeper import store
@@ -104,6 +104,14 @@ def author_slug(author: str | None) -> str | None:
 COMMON_WRITER_PAGES = ("/columns/{writer}/{slug}/", "/authors/{writer}/{slug}/", "/blogs/{writer}/{slug}/")
 
 
+def author_twin_possible(author: str | None, url: str, profiles: Iterable[DomainProfile]) -> bool:
+    """The outlet files articles under their writers' names too (`DomainProfile.author_pages`), the post names
+    its author, and the recovered URL is not such a page: the writer's copy may be the one linked."""
+    if not author or names_author(urlsplit(url).path or "/", author):
+        return False
+    return any(profile.author_pages() for profile in profiles)
+
+
 def common_writer_page_urls(article_url: str, author: str | None) -> list[str]:
     """The article's addresses in the common writer-page shapes (COMMON_WRITER_PAGES) on its own host: the
     first writer's name and the article's slug. Empty for a wire byline or a URL without a slug, and where
@@ -133,7 +141,7 @@ def _slug_segment(path: str) -> tuple[str, str] | None:
     return None
 
 
-def _id_section(path: str) -> tuple[str, str, str] | None:
+def id_section(path: str) -> tuple[str, str, str] | None:
     """(section, the rest from the slug on, the rest's shape) of an undated path whose slug comes with an
     article id the outlet routes by: `/news/world/some-slug/article5810048/` -> (`/news/world/`,
     `some-slug/article5810048/`, `{slug}/article{id}/`); `/business/article/1258148--some-slug` ->
@@ -383,11 +391,11 @@ class DomainProfile:
             # others, and the article's other one may be any of them.
             return [base + prefix + middle + (f"{tags[prefix]}-" if prefix in tags else "") + slug
                     for prefix, fmt in self.shapes(dated.date)[0] if fmt == dated.fmt and prefix not in ("/", dated.prefix)]
-        found = _id_section(path)
+        found = id_section(path)
         if found is None:
             return []
         sections = Counter(other[0] for link in self.links
-                           if (other := _id_section(link.path)) and other[2] == found[2] and other[0] != found[0]
+                           if (other := id_section(link.path)) and other[2] == found[2] and other[0] != found[0]
                            and not names_author(link.path, link.author))
         return [base + section + found[1] for section, _ in sections.most_common(MAX_SECTIONS)]
 

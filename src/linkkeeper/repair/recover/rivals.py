@@ -33,6 +33,7 @@ month (the outlet-month query of queries.py, usually asked already) is searched 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Callable
@@ -40,7 +41,7 @@ from urllib.parse import urlsplit
 
 from linkkeeper.repair.capture.ranking import page_key
 from linkkeeper.repair.recover.idclock import IdClock, article_id
-from linkkeeper.repair.recover.outlets import DomainProfile, common_writer_page_urls
+from linkkeeper.repair.recover.outlets import DomainProfile, common_writer_page_urls, id_section
 from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, month_query
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, PostContext, RecoveryCandidate,
                                                make_candidate, verify_candidate)
@@ -75,6 +76,9 @@ EARLIER_URLS = 2
 # Article ids seen under two paths in a post's listings from which an outlet counts as filing articles in
 # several sections (one could be a CMS's slip).
 MULTI_SECTION_IDS = 2
+# ... and the found article's address in this many of the sections those ids pair with is listed for the
+# person who decides (never captured: the section the blogger linked may be one of them).
+PAIRED_SECTIONS = 3
 
 
 def slug_tail(url: str) -> list[str]:
@@ -126,6 +130,50 @@ def ids_under_two_paths(records: list[CdxRecord]) -> int:
         if ident is not None and not _PRINT.search(record.original):
             paths.setdefault(ident, set()).add(page_key(record.original))
     return sum(1 for pages in paths.values() if len(pages) >= 2)
+
+
+def paired_sections(records: list[CdxRecord], url: str) -> list[str]:
+    """The found article's address (`url`) in the sections its outlet's listings show filing one article
+    under beside another (the ids of `ids_under_two_paths`): those paired with the found page's own section
+    first, then the rest, each most often first (then by name). Empty where the URL has no section and routing id."""
+    found = id_section(urlsplit(url).path or "/")
+    if found is None:
+        return []
+    sections: dict[tuple[str, int], set[str]] = {}
+    for record in records:
+        ident = article_id(record.original)
+        other = id_section(urlsplit(record.original).path or "/")
+        if ident is not None and other is not None and other[2] == found[2] and not _PRINT.search(record.original):
+            sections.setdefault(ident, set()).add(other[0])
+    paired, seen = Counter(), Counter()
+    for filed in sections.values():
+        if len(filed) >= 2:
+            (paired if found[0] in filed else seen).update(filed - {found[0]})
+    def most_first(counts: Counter) -> list[str]:
+        return [s for s, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+    order = most_first(paired) + [s for s in most_first(seen) if s not in paired]
+    parts = urlsplit(url)
+    return [f"{parts.scheme}://{parts.netloc}{section}{found[1]}" for section in order[:PAIRED_SECTIONS]]
+
+
+async def list_paired_sections(check: RivalCheck, records: list[CdxRecord], captures: CaptureCache) -> None:
+    """An approval held because the outlet files one article under several sections: the found article's
+    addresses in the sections its listings pair (`paired_sections`), read on the live web and listed as the
+    pages the blogger may have linked (never captured). One that holds the post's text only by the outlet's
+    router sending it to the found page is not listed; the search has judged any the archive listed."""
+    profile = check.profiles.get(host_key(urlsplit(check.best.url).hostname or ""))
+    if profile is None:
+        return
+    for url in paired_sections(records, check.best.url):
+        if page_key(url) in check.found:
+            continue
+        cand = await _read_live(check, captures, url, profile, check.best.article_date, "unknown")
+        if (cand.text_similarity or 0.0) >= HOLDS_TEXT and await _same_page_by_routing(check, captures, cand,
+                                                                                     profile):
+            continue
+        cand.rival = "the article's address in a section the outlet also files articles under"
+        cand.evidence["note"] = "the found article's address in a section its outlet pairs with another (never captured)"
+        check.found[cand.page] = cand
 
 
 def rival_query(domain: str, patterns: list[str]) -> CdxQuery:

@@ -22,13 +22,13 @@ from linkkeeper.net.session import make_session, session_for, run as run_stage
 from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.repair.recover import spend
 from linkkeeper.repair.recover.idclock import IdClock, article_id
-from linkkeeper.repair.recover.outlets import (MAX_DOMAINS, OutletMap, learn_outlet_map, names_author,
-                                               registrable_domain)
+from linkkeeper.repair.recover.outlets import (MAX_DOMAINS, OutletMap, author_twin_possible, learn_outlet_map,
+                                               names_author, registrable_domain)
 from linkkeeper.repair.recover.queries import (CdxQuery, QueryCache, headlines_query, keeps, month_query,
                                                months_between, words_filter)
 from linkkeeper.repair.recover.rivals import (MULTI_SECTION_IDS, RivalCheck, check_rivals, common_writer_page,
-                                              ids_under_two_paths, news_page_candidate, shown_today,
-                                              writer_page_candidate)
+                                              ids_under_two_paths, list_paired_sections, news_page_candidate,
+                                              shown_today, writer_page_candidate)
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, Fetched, PostContext, RecoveryCandidate,
                                                RecoveryDecision, add_candidates, convincing, decide, held, read_page,
                                                reading_order, shows_the_article, slugless_tie, verify_candidate,
@@ -246,6 +246,7 @@ class _Recoverer:
             listed = [r for domain in search.domains for rows in self.listings.get(domain, {}).values() for r in rows]
             if decision.state == "approved" and article_id(decision.best.url) is not None and \
                     (shared := ids_under_two_paths(listed)) >= MULTI_SECTION_IDS:
+                await list_paired_sections(check, listed, self.captures)
                 decision = held(decision, f"the outlet files one article under several sections ({shared} "
                                           "article ids under two paths in its listings), and the section the "
                                           "blogger linked may never have been captured")
@@ -256,7 +257,7 @@ class _Recoverer:
                                           f"{TWICE_PUBLISHED_DAYS} days under two URLs, and this article's other "
                                           "URL (the one the blogger may have linked) may never have been captured")
             if decision.state != "unavailable" and decision.best is check.best and \
-                    _author_twin_possible(post, search, decision.best.url):
+                    author_twin_possible(post.author, decision.best.url, search.by_key.values()):
                 decision = await self.writer_page_rule(check, search, decision)
             elif decision.state != "unavailable" and decision.best is check.best and \
                     names_author(urlsplit(check.best.url).path or "/", post.author):
@@ -617,14 +618,6 @@ async def recover_nullified(db, settings: Settings, *, date_from: str | None = N
         async with make_session(settings, trust_archive=False) as live:
             await run(shared, live)
     return summary
-
-
-def _author_twin_possible(post: PostContext, search: _PostSearch, url: str) -> bool:
-    """The outlet files articles under their writers' names too (outlets.py `author_pages`), the post names
-    its author, and the recovered URL is not such a page: the writer's copy may be the one linked."""
-    if not post.author or names_author(urlsplit(url).path or "/", post.author):
-        return False
-    return any(profile.author_pages() for profile in search.by_key.values())
 
 
 def _failed(row: dict, exc: Exception) -> RecoveryOutcome:
