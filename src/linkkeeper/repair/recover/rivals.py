@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 
 from linkkeeper.repair.capture.ranking import page_key
 from linkkeeper.repair.recover.idclock import IdClock, article_id
-from linkkeeper.repair.recover.outlets import DomainProfile, common_writer_page_urls, id_section
+from linkkeeper.repair.recover.outlets import MAX_SECTIONS, DomainProfile, common_writer_page_urls, id_section
 from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, month_query
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, PostContext, RecoveryCandidate,
                                                make_candidate, verify_candidate)
@@ -76,9 +76,6 @@ EARLIER_URLS = 2
 # Article ids seen under two paths in a post's listings from which an outlet counts as filing articles in
 # several sections (one could be a CMS's slip).
 MULTI_SECTION_IDS = 2
-# ... and the found article's address in this many of the sections those ids pair with is listed for the
-# person who decides (never captured: the section the blogger linked may be one of them).
-PAIRED_SECTIONS = 3
 
 
 def slug_tail(url: str) -> list[str]:
@@ -133,9 +130,10 @@ def ids_under_two_paths(records: list[CdxRecord]) -> int:
 
 
 def paired_sections(records: list[CdxRecord], url: str) -> list[str]:
-    """The found article's address (`url`) in the sections its outlet's listings show filing one article
-    under beside another (the ids of `ids_under_two_paths`): those paired with the found page's own section
-    first, then the rest, each most often first (then by name). Empty where the URL has no section and routing id."""
+    """The found article's address (`url`) in every section its outlet's listings show filing one article
+    under beside another (the ids of `ids_under_two_paths`), eight at most as for the outlet's other section
+    addresses (`MAX_SECTIONS`): those paired with the found page's own section first, then the rest, each
+    most often first (then by name). Empty where the URL has no section and routing id."""
     found = id_section(urlsplit(url).path or "/")
     if found is None:
         return []
@@ -153,7 +151,7 @@ def paired_sections(records: list[CdxRecord], url: str) -> list[str]:
         return [s for s, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     order = most_first(paired) + [s for s in most_first(seen) if s not in paired]
     parts = urlsplit(url)
-    return [f"{parts.scheme}://{parts.netloc}{section}{found[1]}" for section in order[:PAIRED_SECTIONS]]
+    return [f"{parts.scheme}://{parts.netloc}{section}{found[1]}" for section in order[:MAX_SECTIONS]]
 
 
 async def list_paired_sections(check: RivalCheck, records: list[CdxRecord], captures: CaptureCache) -> None:
