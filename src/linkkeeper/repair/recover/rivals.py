@@ -36,7 +36,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Callable
+from typing import Callable, Iterator
 from urllib.parse import urlsplit
 
 from linkkeeper.repair.capture.ranking import page_key
@@ -122,11 +122,17 @@ def ids_under_two_paths(records: list[CdxRecord]) -> int:
     `/news/ontario/article/1268035--x`): an outlet whose CMS files one article in several sections. Print
     copies and tracking arguments are the same page, not a second path."""
     paths: dict[tuple[str, int], set[str]] = {}
+    for ident, record in _with_ids(records):
+        paths.setdefault(ident, set()).add(page_key(record.original))
+    return sum(1 for pages in paths.values() if len(pages) >= 2)
+
+
+def _with_ids(records: list[CdxRecord]) -> Iterator[tuple[tuple[str, int], CdxRecord]]:
+    """The rows of article pages with an id, each with it; print copies left out."""
     for record in records:
         ident = article_id(record.original)
         if ident is not None and not _PRINT.search(record.original):
-            paths.setdefault(ident, set()).add(page_key(record.original))
-    return sum(1 for pages in paths.values() if len(pages) >= 2)
+            yield ident, record
 
 
 def paired_sections(records: list[CdxRecord], url: str) -> list[str]:
@@ -138,20 +144,21 @@ def paired_sections(records: list[CdxRecord], url: str) -> list[str]:
     if found is None:
         return []
     sections: dict[tuple[str, int], set[str]] = {}
-    for record in records:
-        ident = article_id(record.original)
+    for ident, record in _with_ids(records):
         other = id_section(urlsplit(record.original).path or "/")
-        if ident is not None and other is not None and other[2] == found[2] and not _PRINT.search(record.original):
+        if other is not None and other[2] == found[2]:
             sections.setdefault(ident, set()).add(other[0])
     paired, seen = Counter(), Counter()
     for filed in sections.values():
         if len(filed) >= 2:
             (paired if found[0] in filed else seen).update(filed - {found[0]})
-    def most_first(counts: Counter) -> list[str]:
-        return [s for s, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
-    order = most_first(paired) + [s for s in most_first(seen) if s not in paired]
+    order = _most_first(paired) + [s for s in _most_first(seen) if s not in paired]
     parts = urlsplit(url)
     return [f"{parts.scheme}://{parts.netloc}{section}{found[1]}" for section in order[:MAX_SECTIONS]]
+
+
+def _most_first(counts: Counter) -> list[str]:
+    return [key for key, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 async def list_paired_sections(check: RivalCheck, records: list[CdxRecord], captures: CaptureCache) -> None:
