@@ -211,6 +211,18 @@ def test_why_a_proposal_waits_never_contradicts_its_numbers(confidence, threshol
     assert waits({"confidence": confidence, "repair_evidence": {}}, "proposed", threshold).startswith(words)
 
 
+def test_a_clear_winner_held_back_by_a_rule_waits_for_that_rule_not_its_confidence():
+    from linkkeeper.desk.queue import waits
+
+    decision = ("clear winner: the capture holds the post's text under its headline, and no other page of the "
+                "outlet does; but the outlet files one article under several sections (5 article ids under two "
+                "paths in its listings), and the section the blogger linked may never have been captured: a "
+                "person decides")
+    said = waits({"confidence": 0.99, "repair_evidence": {"decision": decision}}, "proposed", 0.9)
+    assert said.startswith("recovered from the archive's index, but the outlet files one article under several")
+    assert "confidence" not in said and said.endswith("a person decides")
+
+
 @pytest.mark.parametrize("value, ref", [
     (12, {"repair_id": 12}), ("12", {"repair_id": 12}), ("r12", {"repair_id": 12}),
     ("7d7159be88a572aa", {"link_id": "7d7159be88a572aa"}), ("l7d7159be88a572aa", {"link_id": "7d7159be88a572aa"}),

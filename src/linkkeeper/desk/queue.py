@@ -45,8 +45,13 @@ def waits(row: dict, kind: str, auto_approve: float | None = None) -> str:
     """Why the item waits for a person, in plain words (`auto_approve`: the setting, when known)."""
     evidence = row.get("repair_evidence") or {}
     if kind == "proposed":
-        if evidence.get("decision") and not evidence["decision"].startswith("clear winner"):
-            return f"recovered from the archive's index, but {evidence['decision']}"
+        decision = evidence.get("decision") or ""
+        if decision and not decision.startswith("clear winner"):
+            return f"recovered from the archive's index, but {decision}"
+        if "; but " in decision:
+            # A clear winner held back by a rule (a second URL the blogger may have linked; recover/scoring.py
+            # `held`): the rule is why it waits, not its confidence.
+            return f"recovered from the archive's index, but {decision.split('; but ', 1)[1]}"
         if evidence.get("curator_edit"):
             return "a replacement you gave, waiting for your approval"
         if evidence.get("note"):
