@@ -522,3 +522,23 @@ def test_cli_report_since(run, db_path, tmp_path):
     listed = json.loads((tmp_path / "r2" / "report.json").read_text())["links"]
     assert [l["repair"]["id"] for l in listed] == [target]
     assert (tmp_path / "r2" / "report.md").exists()
+
+
+def test_the_other_pages_of_a_recovery_are_those_a_curator_would_choose_among():
+    from linkkeeper.desk.explain import other_pages
+
+    found = "http://www.paper.example/news/national/slug/article4616000/"
+    evidence = {"recovered_url": found, "candidates": [
+        {"url": found, "text_similarity": 1.0, "verified": True, "archive_url": "https://web.archive.org/web/1/x"},
+        {"url": found.replace("national", "politics"), "verified": False,
+         "rival": "the article's address in a section the outlet also files articles under"},
+        {"url": "http://www.paper.example/blogs/writer/slug/", "text_similarity": 0.97, "verified": True,
+         "read": "the live page", "archive_url": "https://web.archive.org/web/2/y"},
+        {"url": "http://www.paper.example/news/national/other/article4616001/", "text_similarity": 0.12,
+         "verified": True}]}
+    pages = other_pages(evidence)
+    assert [p["url"] for p in pages] == [found.replace("national", "politics"), "http://www.paper.example/blogs/writer/slug/"]
+    assert pages[0]["said"] == "never captured, and no page there today" and pages[0]["use"] == pages[0]["url"]
+    # read live: the page itself is what to link, not a capture
+    assert pages[1]["said"] == "97% of the post's text, in the page today" and pages[1]["use"] == pages[1]["url"]
+    assert other_pages({}) == [] and other_pages(None) == []

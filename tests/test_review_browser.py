@@ -5,6 +5,7 @@ downloads a browser here; .ci/run installs Debian's chromium package."""
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -394,3 +395,33 @@ def test_another_site_cannot_make_the_server_fetch_captures(browser, review_db, 
         expect(own.locator("li.item.selected .capture-text mark").first).to_be_visible()
         context.close()
         assert app[CACHE]
+
+
+def test_another_page_a_recovery_lists_is_checked_and_saved_from_its_use_button(page, db):
+    """A recovered link's proposal lists the pages the blogger may have linked instead (a second page with
+    the post's text, the article's address in another section): each is shown with what it held, and its
+    Use button puts its capture in the edit form and checks it against the post, as a pasted URL is."""
+    repair_id = queue_ids(page)[1]
+    row = store.repair_row(db, repair_id)
+    other = row["url"].replace("://", "://other.", 1)
+    evidence = dict(json.loads(row["evidence"]) if isinstance(row["evidence"], str) else row["evidence"] or {},
+                    recovered_url=row["url"],
+                    candidates=[{"url": row["url"], "text_similarity": 1.0, "verified": True},
+                                {"url": other, "archive_url": row["replacement"], "text_similarity": 1.0,
+                                 "verified": True, "rival": "the article's address in another section"},
+                                {"url": row["url"] + "x", "text_similarity": 0.1, "verified": True}])
+    db["repairs"].update(repair_id, {"evidence": json.dumps(evidence)})
+    page.reload()
+    expect(page.locator("body")).to_have_attribute("data-ready", "1")
+    item = page.locator(f"li.item[data-id='{repair_id}']")
+    others = item.locator("ul.others li")
+    expect(others).to_have_count(1)  # the page holding a tenth of the text is not one to choose
+    expect(others.first).to_contain_text(other)
+    expect(others.first).to_contain_text("100% of the post's text, in its capture · the article's address in another section")
+    others.first.get_by_role("button", name="Use").click()
+    expect(item.locator("input[name=replacement]")).to_have_value(row["replacement"])
+    expect(item.locator("ul.result")).to_contain_text("of the post's text found in the capture")
+    item.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator("#flash")).to_contain_text("Saved the replacement of")
+    assert store.repair_row(db, repair_id)["replacement"] == row["replacement"]
+    assert unexpected(page.errors) == []

@@ -91,6 +91,27 @@ def repair_why(row: dict) -> str:
     return "; ".join(bits)
 
 
+def other_pages(evidence: dict | None) -> list[dict]:
+    """The pages a recovered link's proposal lists beside the one proposed, as the curator chooses among them:
+    a second page holding the post's text, or an address the blogger may have linked (another section, the
+    writer's page; recover/rivals.py), each with what it showed and the URL to try in its place (the capture
+    read, else the page). The other candidates, pages holding little of the text, are left out."""
+    chosen = (evidence or {}).get("recovered_url")
+    out = []
+    for cand in (evidence or {}).get("candidates") or []:
+        share = cand.get("text_similarity")
+        if cand.get("url") == chosen or not (cand.get("rival") or (share or 0.0) >= 0.5):
+            continue
+        if share is None:
+            said = "never captured, and no page there today" if cand.get("verified") is False else "not read"
+        else:
+            said = f"{share:.0%} of the post's text, in " + ("the page today" if cand.get("read") == "the live page"
+                                                            else "its capture")
+        use = cand.get("archive_url") if share is not None and cand.get("read") != "the live page" else cand["url"]
+        out.append({"url": cand["url"], "use": use or cand["url"], "said": said, "why": cand.get("rival") or ""})
+    return out
+
+
 def note_words(note: str | None) -> str | None:
     """A repair's note as the curator reads it: linkkeeper's own note for an automatic approval names a
     setting, so it is said in words; a curator's note is shown as written."""

@@ -15,7 +15,7 @@ from typing import Iterable
 
 from linkkeeper import store
 from linkkeeper.desk.decisions import days_failing, impact
-from linkkeeper.desk.explain import capture_label, mark_active, repair_why
+from linkkeeper.desk.explain import capture_label, mark_active, other_pages, repair_why
 from linkkeeper.text.similarity import post_lead_text
 from linkkeeper.text.urls import host_key
 
@@ -107,6 +107,7 @@ def queue_item(row: dict, now: datetime | None = None, auto_approve: float | Non
         "reason": _reason(row, kind), "url": url, "replacement": row["replacement"] if kind == "proposed" else None,
         "capture": capture_label(row["capture_timestamp"]) if row["replacement"] else "",
         "why": repair_why({**row, "evidence": row.get("repair_evidence")}) if kind == "proposed" else "",
+        "others": other_pages(row.get("repair_evidence")) if kind == "proposed" else [],
         "waits": waits(row, kind, auto_approve), "confidence": confidence, "days_failing": days,
         "impact": impact(confidence, days) if kind == "proposed" else 0.0,
         "failing": (f"failing for {whole} day{'' if whole == 1 else 's'}" if whole >= 1 else "failing since today")

@@ -174,6 +174,9 @@ queue.addEventListener('click',function(ev){
   if(it!==current())select(it);
   if(ev.target.classList.contains('pick')){pick(it,ev.target.checked);return}
   var s=ev.target.closest('button[data-save]');if(s){save(s.closest('form'),s.dataset.save==='approve');return}
+  // Another page the proposal lists: put in the edit form and checked against the post's text, as if pasted.
+  var u=ev.target.closest('button[data-use]');if(u){openEdit();var f=it.querySelector('form.edit');
+    f.querySelector('input[name=replacement]').value=u.dataset.use;check(f);return}
   var b=ev.target.closest('button[data-action]');if(!b)return;
   var a=b.dataset.action;
   if(a==='edit')openEdit();else if(a==='cancel')closeEdit(b.closest('form'));else if(a==='later')later();else act(a);
