@@ -520,6 +520,7 @@ async def test_a_writers_page_that_only_redirects_to_the_found_page_through_the_
     if control == "routed":
         assert "2 pages of the outlet hold the post's text" not in decision
         assert "writer's page" in decision and "was never captured" in decision, decision
+        assert f"({writer_ferry}: no page of its own today: the outlet sends it to the page found)" in decision
         assert web.hits[(HOST, urlsplit(made_up).path)] == 1
     else:
         assert "2 pages of the outlet hold the post's text" in decision, decision

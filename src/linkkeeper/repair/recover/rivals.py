@@ -375,14 +375,17 @@ async def common_writer_page(check: RivalCheck, captures: CaptureCache) -> Recov
 
 def shown_today(cand: RecoveryCandidate) -> str:
     """What a page built from a shape (never captured) showed on the live web, for a decision's reason."""
+    if cand.evidence.get("routed"):
+        return "no page of its own today: the outlet sends it to the page found"
     return "no page today" if cand.text_similarity is None else f"{cand.text_similarity:.0%} of the post's text today"
 
 
 async def _twin_candidate(check: RivalCheck, captures: CaptureCache,
                           url_of: Callable[[DomainProfile], str | None], when: date | None,
                           note: str) -> RecoveryCandidate | None:
-    """The page `url_of` builds (the found page's host first), read live; None where no shape builds one, or
-    where it holds the text only by the outlet's router sending it to the found page (the control above)."""
+    """The page `url_of` builds (the found page's host first), read live; None where no shape builds one.
+    Where it holds the text only by the outlet's router sending it to the found page (the control above),
+    unread, as one that does not answer."""
     host = host_key(urlsplit(check.best.url).hostname or "")
     profiles = sorted(check.profiles.values(), key=lambda p: (p.host_key != host, p.host_key))
     for profile in profiles:
@@ -394,7 +397,10 @@ async def _twin_candidate(check: RivalCheck, captures: CaptureCache,
         cand = await _read_live(check, captures, url, profile, when, "unknown")
         if (cand.text_similarity or 0.0) >= HOLDS_TEXT and await _same_page_by_routing(check, captures, cand,
                                                                                      profile):
-            return None  # the router's way to the found page: nothing is known of a page at that address
+            # The router's way to the found page says nothing of a page of its own at that address: as
+            # unknown as one that does not answer.
+            cand = _built_unread(url, profile, when)
+            cand.evidence["routed"] = True
         cand.evidence["note"] = note
         check.found[cand.page] = cand
         return cand
@@ -405,11 +411,17 @@ async def _read_live(check: RivalCheck, captures: CaptureCache, url: str, profil
                      when: date | None, date_source: str) -> RecoveryCandidate:
     """A page the archive never listed, its address built from a shape, compared with the post on the live
     web only (unverified where it does not answer)."""
-    record = CdxRecord("", "", url, "text/html", "-", "-", "-")
-    cand = RecoveryCandidate(url, "", record, profile, when, date_source, date_source == "path",
-                             slug_words(urlsplit(url).path or "/"))
+    cand = _built_unread(url, profile, when, date_source)
     await verify_candidate(cand, check.post, captures, archive=False)
     return cand
+
+
+def _built_unread(url: str, profile: DomainProfile, when: date | None, date_source: str = "unknown"
+                  ) -> RecoveryCandidate:
+    """A candidate for an address built from a shape, not yet read (no capture: the archive never listed it)."""
+    record = CdxRecord("", "", url, "text/html", "-", "-", "-")
+    return RecoveryCandidate(url, "", record, profile, when, date_source, date_source == "path",
+                             slug_words(urlsplit(url).path or "/"))
 
 
 async def _same_page_by_routing(check: RivalCheck, captures: CaptureCache, cand: RecoveryCandidate,
