@@ -414,25 +414,6 @@ async def test_a_url_the_archive_keeps_with_its_default_port_is_recovered_withou
     assert ferry["replacement"] == f"https://web.archive.org/web/20121016150000/{ARTICLE}"
 
 
-async def test_the_headline_search_reads_the_pages_it_found_not_the_dated_rounds_leftovers(tmp_path):
-    """The dated rounds leave pages unread: twenty stories of the post's week whose slugs share one word of
-    its headline outrank, by their dates, the article of 2009 the headline search finds (its slug shares
-    two words, its id dates it years back). The headline round reads what its own search found; read by
-    rank over everything listed, its three reads would go to the week's leftovers."""
-    archive = SimulatedArchive()
-    posts = paper_learning_posts()
-    for k in range(20):
-        day = 12 + k % 7
-        archive.add(Capture(paper(f"ferry-timetable-changes-{k}", 4_600_000 + day * 1000 + k), f"201211{day:02d}120000",
-                            body=page(f"Ferry timetable changes {k}", f"timetable{k}")))
-    old = paper("ferry-scandal-resurfaces-again", 1_200_000)
-    archive.add(Capture(old, "20090601120000", body=page("Ferry scandal resurfaces again", "scandal", "Sam Poe")))
-    posts.append(paper_post("years", "2012-11-19T18:00:00+00:00", "Ferry contracts scandal returns", "scandal"))
-    repairs, _ = await _recover(tmp_path, archive, posts)
-    years = repairs["years"]
-    assert years["url"] == old and years["state"] in ("approved", "proposed"), json.dumps(years["evidence"])
-
-
 async def test_a_held_multi_section_find_lists_the_articles_address_in_the_paired_sections(tmp_path):
     """The listings show the Paper filing one article under `national` and `politics`, and another under
     `business` and `opinion`: the article found under `national` is held for a person, and its address in

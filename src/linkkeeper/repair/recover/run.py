@@ -462,25 +462,15 @@ class _PostSearch:
         return None if self._settled() else words_filter(self.post.search_words)
 
     async def headline_round(self, answers: list[tuple[CdxQuery, list[CdxRecord]]]) -> None:
-        """The search without a date window: the pages of the shared headline queries of its domains (the post's
-        first, then the outlet's other ones) that this post's own filter keeps, read alone where there are any."""
+        """The search without a date window, on the rows of the shared headline queries of its domains (the
+        post's first, then the outlet's other ones) that this post's own filter keeps, ranked with everything
+        the dated rounds listed: an article whose URL names nothing (`story.html?id=`) is found only there."""
         mine = self.headline_filter
         if mine is None:
             return
         self.context["queries"] += [query.purpose for query, _ in answers]
-        rows = [r for _, records in answers for r in records if keeps(mine, r)]
-        self.seen += rows
-        self._learn_clock()
-        hits: dict[str, RecoveryCandidate] = {}
-        add_candidates(hits, rows, self.post, self.by_key, self.clock, None)
-        # The dated rounds read their listings to their limits; a leftover dated near the post, one headline
-        # word in its slug, would outrank an article of years before whose slug holds more of the headline.
-        for page, cand in hits.items():
-            hits[page] = self.found.setdefault(page, cand)
-        if not hits:
-            await self._consider(None, VERIFY_LIMIT_HEADLINE, LIVE_LIMIT_HEADLINE)
-        self.fetched += await verify_in_order(hits, self.post, self.rec.captures, VERIFY_LIMIT_HEADLINE,
-                                              live_limit=LIVE_LIMIT_HEADLINE)
+        self.seen += [r for _, records in answers for r in records if keeps(mine, r)]
+        await self._consider(None, VERIFY_LIMIT_HEADLINE, LIVE_LIMIT_HEADLINE)
         self._close()
 
     def _close(self) -> None:
