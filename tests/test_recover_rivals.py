@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from linkkeeper import store
 from linkkeeper.repair.recover import recover_nullified
 from linkkeeper.settings import Settings
@@ -436,3 +438,24 @@ async def test_a_held_multi_section_find_lists_the_articles_address_in_the_paire
     assert [c["url"] for c in listed[:4]] == [found] + built, [c["url"] for c in listed]
     assert not any(c["verified"] for c in listed[1:4])
     assert got["candidates"]["lost"].count(found) == 1
+
+
+@pytest.mark.parametrize("blog_linked", ["2012-08-20", "2009-08-20"])
+async def test_an_outlet_the_blog_linked_on_two_hosts_at_the_time_gets_no_automatic_recovery(tmp_path, blog_linked):
+    """The Citizen published articles on www. and on its blogs. host at once, and the blogger linked either:
+    a find on one, its copy on the other never captured, may not be the page the blogger linked. Where the
+    blog linked the other host only years before, the find is approved."""
+    archive = SimulatedArchive()
+    posts = learning_posts() + [blog_post("blog-copy", f"{blog_linked}T10:00:00+00:00", "A blog copy", "blogcopy",
+                                          href=f"http://blogs.news.example/{blog_linked[:4]}/08/20/a-blog-copy/")]
+    add_learning_captures(archive)
+    found = "http://www.news.example/news/2012/10/16/ferry-contracts-review-ordered/"
+    archive.add(Capture(found, "20121016150000", body=page("Ferry contracts review ordered", "ferry")))
+    posts.append(blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"))
+    repairs, _ = await _recover(tmp_path, archive, posts)
+    ferry = repairs["ferry"]
+    assert ferry["url"] == found
+    if blog_linked.startswith("2012"):
+        assert ferry["state"] == "proposed" and "on blogs.news.example too" in ferry["evidence"]["decision"]
+    else:
+        assert ferry["state"] == "approved", ferry["evidence"]["decision"]

@@ -112,6 +112,19 @@ def author_twin_possible(author: str | None, url: str, profiles: Iterable[Domain
     return any(profile.author_pages() for profile in profiles)
 
 
+def other_article_host(profiles: Iterable[DomainProfile], url: str, when: date) -> str | None:
+    """Another host of the found page's domain that the blog linked articles on within ERA_MARGIN_DAYS of
+    `when` (`blogs.ottawacitizen.com` beside `www.ottawacitizen.com`): an outlet publishing on two hosts at
+    once may have had the article on both, and the blogger may have linked the copy the archive never
+    captured. None where the blog used no other host of the domain then."""
+    found = host_key(urlsplit(url).hostname or "")
+    for profile in sorted(profiles, key=lambda p: p.host_key):
+        if profile.host_key != found and registrable_domain(profile.host_key) == registrable_domain(found) and \
+                any(link.when and abs((link.when - when).days) <= ERA_MARGIN_DAYS for link in profile.links):
+            return profile.host
+    return None
+
+
 def common_writer_page_urls(article_url: str, author: str | None) -> list[str]:
     """The article's addresses in the common writer-page shapes (COMMON_WRITER_PAGES) on its own host: the
     first writer's name and the article's slug. Empty for a wire byline or a URL without a slug, and where

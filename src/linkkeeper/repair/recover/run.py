@@ -23,7 +23,7 @@ from linkkeeper.repair.proposals import propose_repairs
 from linkkeeper.repair.recover import spend
 from linkkeeper.repair.recover.idclock import IdClock, article_id
 from linkkeeper.repair.recover.outlets import (MAX_DOMAINS, OutletMap, author_twin_possible, learn_outlet_map,
-                                               names_author, registrable_domain)
+                                               names_author, other_article_host, registrable_domain)
 from linkkeeper.repair.recover.queries import (CdxQuery, QueryCache, headlines_query, keeps, month_query,
                                                months_between, words_filter)
 from linkkeeper.repair.recover.rivals import (MULTI_SECTION_IDS, RivalCheck, check_rivals, common_writer_page,
@@ -256,6 +256,11 @@ class _Recoverer:
                 decision = held(decision, f"the outlet was seen publishing {twice} other article(s) within "
                                           f"{TWICE_PUBLISHED_DAYS} days under two URLs, and this article's other "
                                           "URL (the one the blogger may have linked) may never have been captured")
+            if decision.state == "approved" and (host := other_article_host(search.by_key.values(), decision.best.url,
+                                                                             post.when)):
+                decision = held(decision, f"the blog links the outlet's articles on {host} too around the post's "
+                                          "date, and the article's copy there (which the blogger may have linked) "
+                                          "was never captured")
             if decision.state != "unavailable" and decision.best is check.best and \
                     author_twin_possible(post.author, decision.best.url, search.by_key.values()):
                 decision = await self.writer_page_rule(check, search, decision)
