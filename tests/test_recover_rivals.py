@@ -440,22 +440,32 @@ async def test_a_held_multi_section_find_lists_the_articles_address_in_the_paire
     assert got["candidates"]["lost"].count(found) == 1
 
 
-@pytest.mark.parametrize("blog_linked", ["2012-08-20", "2009-08-20"])
-async def test_an_outlet_the_blog_linked_on_two_hosts_at_the_time_gets_no_automatic_recovery(tmp_path, blog_linked):
+@pytest.mark.parametrize("shown_by", ["the blog in 2012", "the listings", "the blog in 2009 only"])
+async def test_an_outlet_publishing_on_two_hosts_at_the_time_gets_no_automatic_recovery(tmp_path, shown_by):
     """The Citizen published articles on www. and on its blogs. host at once, and the blogger linked either:
-    a find on one, its copy on the other never captured, may not be the page the blogger linked. Where the
-    blog linked the other host only years before, the find is approved."""
+    a find on one, its copy on the other never captured, may not be the page the blogger linked. The blog's
+    links show the second host in use (other posts link it that year), or the archive's listings do (its
+    pages dated within weeks of the post). Where the blog linked it only years before and the listings show
+    none of it, the find is approved."""
     archive = SimulatedArchive()
-    posts = learning_posts() + [blog_post("blog-copy", f"{blog_linked}T10:00:00+00:00", "A blog copy", "blogcopy",
-                                          href=f"http://blogs.news.example/{blog_linked[:4]}/08/20/a-blog-copy/")]
+    posts = learning_posts()
     add_learning_captures(archive)
+    if shown_by.startswith("the blog"):
+        year = shown_by[-9:-5] if "only" in shown_by else shown_by[-4:]
+        posts.append(blog_post("blog-copy", f"{year}-08-20T10:00:00+00:00", "A blog copy", "blogcopy",
+                               href=f"http://blogs.news.example/{year}/08/20/a-blog-copy/"))
+    else:
+        for day in (12, 14):
+            archive.add(Capture(f"http://blogs.news.example/2012/10/{day}/a-column-of-the-{day}th/",
+                                f"201210{day}150000", body=page(f"A column of the {day}th", f"column{day}")))
     found = "http://www.news.example/news/2012/10/16/ferry-contracts-review-ordered/"
     archive.add(Capture(found, "20121016150000", body=page("Ferry contracts review ordered", "ferry")))
     posts.append(blog_post("ferry", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"))
     repairs, _ = await _recover(tmp_path, archive, posts)
     ferry = repairs["ferry"]
     assert ferry["url"] == found
-    if blog_linked.startswith("2012"):
-        assert ferry["state"] == "proposed" and "on blogs.news.example too" in ferry["evidence"]["decision"]
-    else:
+    if "only" in shown_by:
         assert ferry["state"] == "approved", ferry["evidence"]["decision"]
+    else:
+        assert ferry["state"] == "proposed", ferry["evidence"]["decision"]
+        assert "published articles on blogs.news.example too" in ferry["evidence"]["decision"]

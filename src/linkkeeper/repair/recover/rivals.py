@@ -41,7 +41,8 @@ from urllib.parse import urlsplit
 
 from linkkeeper.repair.capture.ranking import page_key
 from linkkeeper.repair.recover.idclock import IdClock, article_id
-from linkkeeper.repair.recover.outlets import MAX_SECTIONS, DomainProfile, common_writer_page_urls, id_section
+from linkkeeper.repair.recover.outlets import (MAX_SECTIONS, DomainProfile, common_writer_page_urls, id_section,
+                                               registrable_domain)
 from linkkeeper.repair.recover.queries import CdxQuery, QueryCache, month_query
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, PostContext, RecoveryCandidate,
                                                make_candidate, verify_candidate)
@@ -76,6 +77,10 @@ EARLIER_URLS = 2
 # Article ids seen under two paths in a post's listings from which an outlet counts as filing articles in
 # several sections (one could be a CMS's slip).
 MULTI_SECTION_IDS = 2
+# A find is held too where another host of its domain has this many pages in the listings dated within this
+# many days of the post: the outlet was publishing on two hosts at once (a paper's `blogs.` copies).
+OTHER_HOST_PAGES = 2
+OTHER_HOST_DAYS = 30
 
 
 def slug_tail(url: str) -> list[str]:
@@ -133,6 +138,24 @@ def _with_ids(records: list[CdxRecord]) -> Iterator[tuple[tuple[str, int], CdxRe
         ident = article_id(record.original)
         if ident is not None and not _PRINT.search(record.original):
             yield ident, record
+
+
+def other_listed_host(records: list[CdxRecord], url: str, when: date) -> str | None:
+    """Another host of the found page's domain with pages in its listings dated (by their paths) within
+    OTHER_HOST_DAYS of the post, OTHER_HOST_PAGES of them at least (`blogs.ottawacitizen.com/2012/09/27/slug/`
+    beside `www.ottawacitizen.com/news/story.html?id=7283017`): the outlet was publishing on both then."""
+    found = host_key(urlsplit(url).hostname or "")
+    dated: Counter = Counter()
+    for record in records:
+        parts = urlsplit(record.original)
+        host = host_key(parts.hostname or "")
+        if host == found or registrable_domain(host) != registrable_domain(found):
+            continue
+        day = parse_dated_path(parts.path or "/")
+        if day is not None and day.day_known and abs((day.date - when).days) <= OTHER_HOST_DAYS:
+            dated[parts.hostname or host] += 1
+    busiest = _most_first(dated)
+    return busiest[0] if busiest and dated[busiest[0]] >= OTHER_HOST_PAGES else None
 
 
 def paired_sections(records: list[CdxRecord], url: str) -> list[str]:

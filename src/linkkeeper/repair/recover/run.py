@@ -28,7 +28,7 @@ from linkkeeper.repair.recover.queries import (CdxQuery, QueryCache, headlines_q
                                                months_between, words_filter)
 from linkkeeper.repair.recover.rivals import (MULTI_SECTION_IDS, RivalCheck, check_rivals, common_writer_page,
                                               ids_under_two_paths, list_paired_sections, news_page_candidate,
-                                              shown_today, writer_page_candidate)
+                                              other_listed_host, shown_today, writer_page_candidate)
 from linkkeeper.repair.recover.scoring import (HOLDS_TEXT, CaptureCache, Fetched, PostContext, RecoveryCandidate,
                                                RecoveryDecision, add_candidates, convincing, decide, held, read_page,
                                                reading_order, shows_the_article, slugless_tie, verify_candidate,
@@ -257,10 +257,12 @@ class _Recoverer:
                                           f"{TWICE_PUBLISHED_DAYS} days under two URLs, and this article's other "
                                           "URL (the one the blogger may have linked) may never have been captured")
             if decision.state == "approved" and (host := other_article_host(search.by_key.values(), decision.best.url,
-                                                                             post.when)):
-                decision = held(decision, f"the blog links the outlet's articles on {host} too around the post's "
-                                          "date, and the article's copy there (which the blogger may have linked) "
-                                          "was never captured")
+                                                                             post.when)
+                                                 or other_listed_host(listed, decision.best.url, post.when)):
+                decision = held(decision, f"the outlet published articles on {host} too around the post's date "
+                                          "(the blog's links or the archive's listings show it), and the "
+                                          "article's copy there (which the blogger may have linked) was never "
+                                          "captured")
             if decision.state != "unavailable" and decision.best is check.best and \
                     author_twin_possible(post.author, decision.best.url, search.by_key.values()):
                 decision = await self.writer_page_rule(check, search, decision)
