@@ -254,17 +254,24 @@ async def test_a_late_posts_copy_dates_its_article_and_the_pages_of_that_day_are
     assert shares[own] >= 0.9 and shares[copy] >= 0.9
 
 
-async def test_an_outlet_filing_articles_under_several_sections_gets_no_automatic_recovery(tmp_path):
+def multi_section_paper(pairs: tuple[tuple[str, str], ...]) -> tuple[SimulatedArchive, list, str]:
+    """The Paper whose October listing shows one article under each pair of sections (`pairs`), its ferry
+    article found under `national`, and the post of it: (archive, posts, the found URL)."""
     archive = SimulatedArchive()
     posts = paper_learning_posts()
-    # The month's listing shows two articles each under two sections: one article can sit in several.
-    for day, ident in ((3, 4_603_000), (5, 4_605_000)):
-        for section in ("national", "politics"):
+    for (day, ident), sections in zip(((3, 4_603_000), (5, 4_605_000)), pairs):
+        for section in sections:
             url = f"http://www.paper.example/news/{section}/other-story-{day}/article{ident}/"
             archive.add(Capture(url, f"201210{day:02d}120000", body=page(f"Other story {day}", f"other{day}")))
     found = paper("ferry-contracts-review-ordered", 4_616_000)
     archive.add(Capture(found, "20121016150000", body=page("Ferry contracts review ordered", "ferry", "Sam Poe")))
     posts.append(paper_post("lost", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"))
+    return archive, posts, found
+
+
+async def test_an_outlet_filing_articles_under_several_sections_gets_no_automatic_recovery(tmp_path):
+    # The month's listing shows two articles each under two sections: one article can sit in several.
+    archive, posts, found = multi_section_paper((("national", "politics"), ("national", "politics")))
     repairs, _ = await _recover(tmp_path, archive, posts)
     assert repairs["lost"]["url"] == found and repairs["lost"]["state"] == "proposed"
     assert "several sections (2 article ids under two paths" in repairs["lost"]["evidence"]["decision"]
@@ -421,15 +428,7 @@ async def test_a_held_multi_section_find_lists_the_articles_address_in_the_paire
     `business` and `opinion`: the article found under `national` is held for a person, and its address in
     `politics` (paired with its own section) is listed second, then `business` and `opinion`, never
     captured and unverified: the blogger may have linked any of them."""
-    archive = SimulatedArchive()
-    posts = paper_learning_posts()
-    for day, ident, sections in ((3, 4_603_000, ("national", "politics")), (5, 4_605_000, ("business", "opinion"))):
-        for section in sections:
-            url = f"http://www.paper.example/news/{section}/other-story-{day}/article{ident}/"
-            archive.add(Capture(url, f"201210{day:02d}120000", body=page(f"Other story {day}", f"other{day}")))
-    found = paper("ferry-contracts-review-ordered", 4_616_000)
-    archive.add(Capture(found, "20121016150000", body=page("Ferry contracts review ordered", "ferry", "Sam Poe")))
-    posts.append(paper_post("lost", "2012-10-16T18:00:00+00:00", "Ferry contracts review ordered", "ferry"))
+    archive, posts, found = multi_section_paper((("national", "politics"), ("business", "opinion")))
     repairs, got = await _recover(tmp_path, archive, posts)
     lost = repairs["lost"]
     assert lost["url"] == found and lost["state"] == "proposed", lost["evidence"]["decision"]

@@ -404,7 +404,7 @@ def test_another_page_a_recovery_lists_is_checked_and_saved_from_its_use_button(
     repair_id = queue_ids(page)[1]
     row = store.repair_row(db, repair_id)
     other = row["url"].replace("://", "://other.", 1)
-    evidence = dict(json.loads(row["evidence"]) if isinstance(row["evidence"], str) else row["evidence"] or {},
+    evidence = dict(json.loads(row["evidence"] or "{}"),
                     recovered_url=row["url"],
                     candidates=[{"url": row["url"], "text_similarity": 1.0, "verified": True},
                                 {"url": other, "archive_url": row["replacement"], "text_similarity": 1.0,
